@@ -1,0 +1,34 @@
+// swift-tools-version: 6.0
+// Stretch: a Swift LLM inference engine for running RoPE models past their trained context.
+//
+// CPU flags: the manifest sets none, so the library stays usable as a dependency. Release builds get
+// their vector ISA from `scripts/swift-flags.sh` (see docs/DESIGN.md, "CPU flags").
+// `STRETCH_INTERNAL_CHECKS` (a compile-time condition, `-Xswiftc -DSTRETCH_INTERNAL_CHECKS`) turns on
+// expensive shape and NaN checks inside kernels.
+import PackageDescription
+
+let package = Package(
+    name: "Stretch",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Stretch", targets: ["Stretch"]),
+        .executable(name: "stretch", targets: ["StretchCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .target(name: "Stretch"),
+        .executableTarget(
+            name: "StretchCLI",
+            dependencies: [
+                "Stretch",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "StretchTests", dependencies: ["Stretch"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

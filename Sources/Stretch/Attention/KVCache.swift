@@ -1,0 +1,106 @@
+/// Keys and values of every processed token, per layer, already rotated.
+///
+/// Layout per layer and KV head: `[position][headDim]`, contiguous, so one head's keys stream through
+/// the cache. Keys are stored twice when the position map has a far map (near and far rotations,
+/// SELF_EXTEND.md §2). Capacity grows by doubling up to ``maxTokens``, so memory follows use.
+public final class KVCache: @unchecked Sendable {
+    /// Number of layers.
+    public let layers: Int
+    /// KV heads per layer.
+    public let kvHeads: Int
+    /// Head width.
+    public let headDim: Int
+    /// Whether far-rotated key copies are kept.
+    public let storesFarKeys: Bool
+    /// Hard limit on the number of tokens.
+    public let maxTokens: Int
+    /// Tokens stored so far.
+    public private(set) var count = 0
+    /// Allocated tokens per head.
+    public private(set) var capacity = 0
+
+    var keysNear: [UnsafeMutablePointer<Float>] = []
+    var keysFar: [UnsafeMutablePointer<Float>] = []
+    var values: [UnsafeMutablePointer<Float>] = []
+
+    /// Creates an empty cache.
+    public init(layers: Int, kvHeads: Int, headDim: Int, storesFarKeys: Bool, maxTokens: Int) {
+        self.layers = layers
+        self.kvHeads = kvHeads
+        self.headDim = headDim
+        self.storesFarKeys = storesFarKeys
+        self.maxTokens = maxTokens
+    }
+
+    deinit { release() }
+
+    private func release() {
+        for p in keysNear { p.deallocate() }
+        for p in keysFar { p.deallocate() }
+        for p in values { p.deallocate() }
+        keysNear = []
+        keysFar = []
+        values = []
+    }
+
+    /// Bytes currently allocated.
+    public var allocatedBytes: Int {
+        layers * kvHeads * capacity * headDim * 4 * (storesFarKeys ? 3 : 2)
+    }
+
+    /// Makes room for `newTokens` more tokens (amortized doubling).
+    func reserve(_ newTokens: Int) {
+        let needed = count + newTokens
+        precondition(needed <= maxTokens, "KV cache overflow: caller must check the context limit first")
+        if needed <= capacity { return }
+        var newCap = max(256, capacity)
+        while newCap < needed { newCap *= 2 }
+        newCap = min(newCap, maxTokens)
+        func grow(_ old: [UnsafeMutablePointer<Float>]) -> [UnsafeMutablePointer<Float>] {
+            (0..<layers).map { l in
+                let p = UnsafeMutablePointer<Float>.allocate(capacity: kvHeads * newCap * headDim)
+                if !old.isEmpty {
+                    for h in 0..<kvHeads {
+                        (p + h * newCap * headDim).update(from: old[l] + h * capacity * headDim, count: count * headDim)
+                    }
+                }
+                return p
+            }
+        }
+        let nk = grow(keysNear), nv = grow(values)
+        let nf = storesFarKeys ? grow(keysFar) : []
+        release()
+        keysNear = nk
+        values = nv
+        keysFar = nf
+        capacity = newCap
+    }
+
+    /// Pointer to key `position` of `head` in `layer` (near copy).
+    @inline(__always)
+    func nearKey(_ layer: Int, _ head: Int) -> UnsafeMutablePointer<Float> {
+        keysNear[layer] + head * capacity * headDim
+    }
+
+    @inline(__always)
+    func farKey(_ layer: Int, _ head: Int) -> UnsafeMutablePointer<Float> {
+        keysFar[layer] + head * capacity * headDim
+    }
+
+    @inline(__always)
+    func value(_ layer: Int, _ head: Int) -> UnsafeMutablePointer<Float> {
+        values[layer] + head * capacity * headDim
+    }
+
+    /// Marks `n` reserved tokens as stored (after every layer wrote them).
+    func commit(_ n: Int) { count += n }
+
+    /// Forgets tokens from `position` on (e.g. to reuse a shared prompt prefix).
+    public func truncate(to position: Int) {
+        precondition(position >= 0 && position <= count)
+        count = position
+    }
+
+    /// Forgets every token.
+    public func clear() { count = 0 }
+}

@@ -1,0 +1,120 @@
+import Foundation
+
+/// Small float32 vector kernels used between the matrix multiplications.
+public enum VectorOps {
+    /// Dot product of two float32 vectors with four SIMD16 accumulators.
+    /// - Complexity: O(n).
+    @inline(__always)
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        let ra = UnsafeRawPointer(a)
+        let rb = UnsafeRawPointer(b)
+        var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+        var i = 0
+        while i + 64 <= n {
+            let o = i * 4
+            a0 = a0.addingProduct(ra.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self),
+                                  rb.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self))
+            a1 = a1.addingProduct(ra.loadUnaligned(fromByteOffset: o + 64, as: SIMD16<Float>.self),
+                                  rb.loadUnaligned(fromByteOffset: o + 64, as: SIMD16<Float>.self))
+            a2 = a2.addingProduct(ra.loadUnaligned(fromByteOffset: o + 128, as: SIMD16<Float>.self),
+                                  rb.loadUnaligned(fromByteOffset: o + 128, as: SIMD16<Float>.self))
+            a3 = a3.addingProduct(ra.loadUnaligned(fromByteOffset: o + 192, as: SIMD16<Float>.self),
+                                  rb.loadUnaligned(fromByteOffset: o + 192, as: SIMD16<Float>.self))
+            i += 64
+        }
+        while i + 16 <= n {
+            a0 = a0.addingProduct(ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self),
+                                  rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self))
+            i += 16
+        }
+        var s = ((a0 + a1) + (a2 + a3)).sum()
+        while i < n {
+            s += a[i] * b[i]
+            i += 1
+        }
+        return s
+    }
+
+    /// `y += alpha * x`.
+    @inline(__always)
+    public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        let rx = UnsafeRawPointer(x)
+        let ry = UnsafeMutableRawPointer(y)
+        let va = SIMD16<Float>(repeating: alpha)
+        var i = 0
+        while i + 16 <= n {
+            let o = i * 4
+            let v = ry.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self)
+                .addingProduct(va, rx.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self))
+            ry.storeBytes(of: v, toByteOffset: o, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < n {
+            y[i] += alpha * x[i]
+            i += 1
+        }
+    }
+
+    /// `y[i] *= alpha`.
+    @inline(__always)
+    public static func scale(_ y: UnsafeMutablePointer<Float>, _ alpha: Float, _ n: Int) {
+        for i in 0..<n { y[i] *= alpha }
+    }
+
+    /// RMSNorm: `out = x / sqrt(mean(x²) + eps) * weight`. Accumulates in Double for stability.
+    /// - Complexity: O(n).
+    public static func rmsNorm(
+        _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+        _ n: Int, eps: Float
+    ) {
+        var ss: Float = 0
+        var acc = SIMD16<Float>()
+        var i = 0
+        let rx = UnsafeRawPointer(x)
+        while i + 16 <= n {
+            let v = rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            acc = acc.addingProduct(v, v)
+            i += 16
+        }
+        ss = acc.sum()
+        while i < n {
+            ss += x[i] * x[i]
+            i += 1
+        }
+        let inv = 1 / (ss / Float(n) + eps).squareRoot()
+        for k in 0..<n { out[k] = x[k] * inv * weight[k] }
+    }
+
+    /// SwiGLU in place: `gate[i] = silu(gate[i]) * up[i]`.
+    public static func swiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
+        for i in 0..<n {
+            let g = gate[i]
+            gate[i] = g / (1 + expf(-g)) * up[i]
+        }
+    }
+
+    /// `y += x` elementwise.
+    public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ n: Int) {
+        for i in 0..<n { y[i] += x[i] }
+    }
+
+    /// Index of the largest element (first one on ties).
+    public static func argmax(_ x: UnsafePointer<Float>, _ n: Int) -> Int {
+        var best = 0
+        var bv = x[0]
+        for i in 1..<n where x[i] > bv {
+            bv = x[i]
+            best = i
+        }
+        return best
+    }
+
+    /// `log(sum(exp(x)))`, computed stably in Double.
+    public static func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Double {
+        var m = -Float.infinity
+        for i in 0..<n { m = max(m, x[i]) }
+        var s: Double = 0
+        for i in 0..<n { s += Double(expf(x[i] - m)) }
+        return Double(m) + log(s)
+    }
+}

@@ -1,0 +1,236 @@
+import Foundation
+
+/// Llama-family decoder (`llama`, `mistral`, `qwen2`): RMSNorm, GQA attention with RoPE, SwiGLU.
+///
+/// Qwen2 differs only by Q/K/V biases and rotate-half RoPE pairing, both read from the file.
+/// The model holds no per-sequence state: the caller owns a ``KVCache`` per sequence.
+public final class LlamaModel: @unchecked Sendable {
+    /// Architectures this type implements.
+    public static let architectures = ["llama", "mistral", "qwen2"]
+
+    /// Hyperparameters.
+    public let config: ModelConfig
+    /// The file the weights are mapped from (kept alive for the pointers below).
+    public let file: GGUFFile
+    /// Worker threads for matrix products and attention.
+    public var threads: Int
+    /// Tokens per forward chunk during prefill; bounds activation memory.
+    public var batchSize = 256
+
+    let tokenEmbedding: WeightMatrix
+    let output: WeightMatrix
+    let outputNorm: UnsafePointer<Float>
+    let layers: [TransformerLayerWeights]
+    private var ownedBuffers: [UnsafeMutablePointer<Float>] = []
+
+    /// Loads the model from an opened GGUF, checking every tensor's shape.
+    public init(file: GGUFFile, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
+        self.file = file
+        self.threads = max(1, threads)
+        let config = try ModelConfig(file: file)
+        guard Self.architectures.contains(config.architecture) else {
+            throw ModelError.unsupportedArchitecture(
+                file: file.path, architecture: config.architecture, supported: Self.architectures)
+        }
+        self.config = config
+        let d = config.embeddingLength
+        let qDim = config.headCount * config.headDim
+        let kvDim = config.headCountKV * config.headDim
+        var owned: [UnsafeMutablePointer<Float>] = []
+
+        func matrix(_ name: String, rows: Int, columns: Int) throws -> WeightMatrix {
+            let t = try file.tensor(name)
+            guard t.dims.count == 2, t.rowLength == columns, t.rowCount == rows else {
+                throw GGUFError.unexpectedShape(file: file.path, tensor: name, expected: [columns, rows], found: t.dims)
+            }
+            return WeightMatrix(file: file, tensor: t)
+        }
+        func vector(_ name: String, length: Int) throws -> UnsafePointer<Float> {
+            let t = try file.tensor(name)
+            guard t.elementCount == length else {
+                throw GGUFError.unexpectedShape(file: file.path, tensor: name, expected: [length], found: t.dims)
+            }
+            if t.type == .f32 { return file.data(of: t).assumingMemoryBound(to: Float.self) }
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: length)
+            Dequantize.row(t.type, file.data(of: t), p, count: length)
+            owned.append(p)
+            return UnsafePointer(p)
+        }
+        func optionalVector(_ name: String, length: Int) throws -> UnsafePointer<Float>? {
+            file.tensorsByName[name] == nil ? nil : try vector(name, length: length)
+        }
+
+        tokenEmbedding = try matrix("token_embd.weight", rows: config.vocabularySize, columns: d)
+        output = file.tensorsByName["output.weight"] == nil
+            ? tokenEmbedding : try matrix("output.weight", rows: config.vocabularySize, columns: d)
+        outputNorm = try vector("output_norm.weight", length: d)
+        var layers: [TransformerLayerWeights] = []
+        for l in 0..<config.blockCount {
+            let p = "blk.\(l)."
+            layers.append(TransformerLayerWeights(
+                attentionNorm: try vector(p + "attn_norm.weight", length: d),
+                wq: try matrix(p + "attn_q.weight", rows: qDim, columns: d),
+                wk: try matrix(p + "attn_k.weight", rows: kvDim, columns: d),
+                wv: try matrix(p + "attn_v.weight", rows: kvDim, columns: d),
+                wo: try matrix(p + "attn_output.weight", rows: d, columns: qDim),
+                bq: try optionalVector(p + "attn_q.bias", length: qDim),
+                bk: try optionalVector(p + "attn_k.bias", length: kvDim),
+                bv: try optionalVector(p + "attn_v.bias", length: kvDim),
+                ffnNorm: try vector(p + "ffn_norm.weight", length: d),
+                gate: try matrix(p + "ffn_gate.weight", rows: config.feedForwardLength, columns: d),
+                up: try matrix(p + "ffn_up.weight", rows: config.feedForwardLength, columns: d),
+                down: try matrix(p + "ffn_down.weight", rows: d, columns: config.feedForwardLength)))
+        }
+        self.layers = layers
+        self.ownedBuffers = owned
+    }
+
+    deinit { for p in ownedBuffers { p.deallocate() } }
+
+    /// A new, empty cache for one sequence of at most `maxTokens` tokens.
+    public func makeCache(maxTokens: Int, positions: PositionMap) -> KVCache {
+        KVCache(layers: config.blockCount, kvHeads: config.headCountKV, headDim: config.headDim,
+                storesFarKeys: positions.usesFarPositions, maxTokens: maxTokens)
+    }
+
+    /// Runs `tokens` through the model after the tokens already in `cache`, appending them to it.
+    ///
+    /// - Returns: logits, `[vocab]` for `.last` or `[tokens.count][vocab]` for `.all`.
+    public func forward(
+        _ tokens: [Int], cache: KVCache, positions: PositionMap = PlainPositions(), logits: LogitsRequest = .last
+    ) throws -> [Float] {
+        let vocab = config.vocabularySize
+        for t in tokens where t < 0 || t >= vocab { throw ModelError.invalidToken(id: t, vocabularySize: vocab) }
+        guard cache.count + tokens.count <= cache.maxTokens else {
+            throw ModelError.contextExceeded(
+                tokens: cache.count + tokens.count, limit: cache.maxTokens,
+                detail: "the cache was created for \(cache.maxTokens) tokens; raise -c or shorten the input")
+        }
+        if tokens.isEmpty { return [] }
+        var result = [Float](repeating: 0, count: logits == .all ? tokens.count * vocab : vocab)
+        var done = 0
+        while done < tokens.count {
+            let n = min(batchSize, tokens.count - done)
+            let chunk = Array(tokens[done..<(done + n)])
+            let isLast = done + n == tokens.count
+            try result.withUnsafeMutableBufferPointer { buf in
+                switch logits {
+                case .all:
+                    try forwardChunk(chunk, cache: cache, positions: positions, logitsOut: buf.baseAddress! + done * vocab,
+                                     allLogits: true)
+                case .last:
+                    try forwardChunk(chunk, cache: cache, positions: positions,
+                                     logitsOut: isLast ? buf.baseAddress! : nil, allLogits: false)
+                }
+            }
+            done += n
+        }
+        return result
+    }
+
+    private func forwardChunk(
+        _ tokens: [Int], cache: KVCache, positions: PositionMap, logitsOut: UnsafeMutablePointer<Float>?,
+        allLogits: Bool
+    ) throws {
+        let c = config
+        let n = tokens.count
+        let d = c.embeddingLength
+        let hd = c.headDim
+        let nh = c.headCount
+        let nkv = c.headCountKV
+        let qDim = nh * hd
+        let kvDim = nkv * hd
+        let ffn = c.feedForwardLength
+        let start = cache.count
+        let threads = self.threads
+        let far = positions.usesFarPositions
+        let window = positions.window
+        let half = c.rope.dimensions / 2
+
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: n * d)
+        let xn = UnsafeMutablePointer<Float>.allocate(capacity: n * d)
+        let q = UnsafeMutablePointer<Float>.allocate(capacity: n * qDim)
+        let qFar = UnsafeMutablePointer<Float>.allocate(capacity: far ? n * qDim : 1)
+        let k = UnsafeMutablePointer<Float>.allocate(capacity: n * kvDim)
+        let v = UnsafeMutablePointer<Float>.allocate(capacity: n * kvDim)
+        let att = UnsafeMutablePointer<Float>.allocate(capacity: n * qDim)
+        let tmp = UnsafeMutablePointer<Float>.allocate(capacity: n * d)
+        let gate = UnsafeMutablePointer<Float>.allocate(capacity: n * ffn)
+        let up = UnsafeMutablePointer<Float>.allocate(capacity: n * ffn)
+        // RoPE tables: near (true positions), far query, far key; each [n][half] cos and sin.
+        let cosNear = UnsafeMutablePointer<Float>.allocate(capacity: n * half)
+        let sinNear = UnsafeMutablePointer<Float>.allocate(capacity: n * half)
+        let cosFarQ = UnsafeMutablePointer<Float>.allocate(capacity: n * half)
+        let sinFarQ = UnsafeMutablePointer<Float>.allocate(capacity: n * half)
+        let cosFarK = UnsafeMutablePointer<Float>.allocate(capacity: n * half)
+        let sinFarK = UnsafeMutablePointer<Float>.allocate(capacity: n * half)
+        defer {
+            for p in [x, xn, q, qFar, k, v, att, tmp, gate, up, cosNear, sinNear, cosFarQ, sinFarQ, cosFarK, sinFarK] {
+                p.deallocate()
+            }
+        }
+        for t in 0..<n {
+            let i = start + t
+            c.rope.table(position: Double(i), cos: cosNear + t * half, sin: sinNear + t * half)
+            if far {
+                c.rope.table(position: positions.farQueryPosition(i), cos: cosFarQ + t * half, sin: sinFarQ + t * half)
+                c.rope.table(position: positions.farKeyPosition(i), cos: cosFarK + t * half, sin: sinFarK + t * half)
+            }
+        }
+        for t in 0..<n { tokenEmbedding.dequantizeRow(tokens[t], into: x + t * d) }
+
+        cache.reserve(n)
+        for (l, w) in layers.enumerated() {
+            for t in 0..<n { VectorOps.rmsNorm(x + t * d, w.attentionNorm, xn + t * d, d, eps: c.rmsEpsilon) }
+            MatMul.multiply(w.wq, xn, tokens: n, q, threads: threads)
+            MatMul.multiply(w.wk, xn, tokens: n, k, threads: threads)
+            MatMul.multiply(w.wv, xn, tokens: n, v, threads: threads)
+            for t in 0..<n {
+                if let b = w.bq { VectorOps.add(b, into: q + t * qDim, qDim) }
+                if let b = w.bk { VectorOps.add(b, into: k + t * kvDim, kvDim) }
+                if let b = w.bv { VectorOps.add(b, into: v + t * kvDim, kvDim) }
+            }
+            // Store V, far keys (from the unrotated k) and near keys in the cache; rotate queries.
+            for t in 0..<n {
+                let pos = start + t
+                if far {
+                    (qFar + t * qDim).update(from: q + t * qDim, count: qDim)
+                    c.rope.apply(qFar + t * qDim, heads: nh, headDim: hd, cos: cosFarQ + t * half, sin: sinFarQ + t * half)
+                    for h in 0..<nkv {
+                        let dst = cache.farKey(l, h) + pos * hd
+                        dst.update(from: k + t * kvDim + h * hd, count: hd)
+                        c.rope.apply(dst, heads: 1, headDim: hd, cos: cosFarK + t * half, sin: sinFarK + t * half)
+                    }
+                }
+                c.rope.apply(q + t * qDim, heads: nh, headDim: hd, cos: cosNear + t * half, sin: sinNear + t * half)
+                c.rope.apply(k + t * kvDim, heads: nkv, headDim: hd, cos: cosNear + t * half, sin: sinNear + t * half)
+                for h in 0..<nkv {
+                    (cache.nearKey(l, h) + pos * hd).update(from: k + t * kvDim + h * hd, count: hd)
+                    (cache.value(l, h) + pos * hd).update(from: v + t * kvDim + h * hd, count: hd)
+                }
+            }
+            ExactAttention.run(
+                cache: cache, layer: l, start: start, tokens: n, heads: nh, window: window,
+                qNear: q, qFar: far ? UnsafePointer(qFar) : nil, out: att, threads: threads)
+            MatMul.multiply(w.wo, att, tokens: n, tmp, threads: threads)
+            VectorOps.add(tmp, into: x, n * d)
+
+            for t in 0..<n { VectorOps.rmsNorm(x + t * d, w.ffnNorm, xn + t * d, d, eps: c.rmsEpsilon) }
+            MatMul.multiply(w.gate, xn, tokens: n, gate, threads: threads)
+            MatMul.multiply(w.up, xn, tokens: n, up, threads: threads)
+            VectorOps.swiGLU(gate, up, n * ffn)
+            MatMul.multiply(w.down, gate, tokens: n, tmp, threads: threads)
+            VectorOps.add(tmp, into: x, n * d)
+        }
+        cache.commit(n)
+
+        guard let logitsOut else { return }
+        if allLogits {
+            for t in 0..<n { VectorOps.rmsNorm(x + t * d, outputNorm, xn + t * d, d, eps: c.rmsEpsilon) }
+            MatMul.multiply(output, xn, tokens: n, logitsOut, threads: threads)
+        } else {
+            VectorOps.rmsNorm(x + (n - 1) * d, outputNorm, xn, d, eps: c.rmsEpsilon)
+            MatMul.multiply(output, xn, tokens: 1, logitsOut, threads: threads)
+        }
+    }
+}

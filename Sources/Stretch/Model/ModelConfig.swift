@@ -1,0 +1,64 @@
+/// Hyperparameters of a decoder-only transformer, read from GGUF metadata.
+public struct ModelConfig: Sendable, Equatable {
+    /// `general.architecture` (e.g. `llama`, `qwen2`).
+    public var architecture: String
+    /// Context length the model was trained at (`{arch}.context_length`), called L in the spec.
+    public var contextLength: Int
+    /// Width of the residual stream.
+    public var embeddingLength: Int
+    /// Number of transformer blocks.
+    public var blockCount: Int
+    /// Hidden width of the feed-forward block.
+    public var feedForwardLength: Int
+    /// Number of query heads.
+    public var headCount: Int
+    /// Number of key/value heads (GQA when smaller than ``headCount``).
+    public var headCountKV: Int
+    /// Width of one attention head.
+    public var headDim: Int
+    /// Vocabulary size (rows of the embedding matrix).
+    public var vocabularySize: Int
+    /// RMSNorm epsilon.
+    public var rmsEpsilon: Float
+    /// The model's own rotary embedding.
+    public var rope: RotaryEmbedding
+
+    /// Reads the hyperparameters of `file`.
+    public init(file: GGUFFile) throws {
+        let arch = try file.string("general.architecture")
+        architecture = arch
+        let p = arch
+        contextLength = try file.int("\(p).context_length")
+        embeddingLength = try file.int("\(p).embedding_length")
+        blockCount = try file.int("\(p).block_count")
+        feedForwardLength = try file.int("\(p).feed_forward_length")
+        headCount = try file.int("\(p).attention.head_count")
+        headCountKV = try file.optionalInt("\(p).attention.head_count_kv") ?? headCount
+        headDim = try file.optionalInt("\(p).attention.key_length") ?? (embeddingLength / max(1, headCount))
+        rmsEpsilon = Float(try file.optionalDouble("\(p).attention.layer_norm_rms_epsilon") ?? 1e-5)
+        let embd = try file.tensor("token_embd.weight")
+        vocabularySize = embd.rowCount
+        let ropeDims = try file.optionalInt("\(p).rope.dimension_count") ?? headDim
+        let base = try file.optionalDouble("\(p).rope.freq_base") ?? 10000
+        // llama.cpp's NORM mode (adjacent pairs) for llama-family GGUFs; NEOX (halves) for the others.
+        let pairing: RotaryEmbedding.Pairing = ["llama", "mistral"].contains(arch) ? .adjacent : .halves
+        var scale = 1.0
+        if let type = try file.optionalString("\(p).rope.scaling.type"), type == "linear",
+           let factor = try file.optionalDouble("\(p).rope.scaling.factor"), factor > 0 {
+            scale = factor
+        } else if let linear = try file.optionalDouble("\(p).rope.scale_linear"), linear > 0 {
+            scale = linear
+        }
+        rope = RotaryEmbedding(dimensions: ropeDims, base: base, pairing: pairing, linearScale: scale)
+
+        func check(_ ok: Bool, _ key: String, _ reason: String) throws {
+            if !ok { throw GGUFError.invalidValue(file: file.path, key: key, reason: reason) }
+        }
+        try check(contextLength > 0, "\(p).context_length", "must be positive")
+        try check(embeddingLength > 0 && blockCount > 0 && feedForwardLength > 0, "\(p).embedding_length", "sizes must be positive")
+        try check(headCount > 0 && headCountKV > 0 && headCount % headCountKV == 0, "\(p).attention.head_count_kv",
+                  "\(headCountKV) must divide the head count \(headCount)")
+        try check(ropeDims > 0 && ropeDims <= headDim && ropeDims % 2 == 0, "\(p).rope.dimension_count",
+                  "\(ropeDims) must be even and at most the head dimension \(headDim)")
+    }
+}

@@ -1,0 +1,20 @@
+/// Problems loading or running a model that are not GGUF format errors.
+public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// The GGUF's architecture has no implementation.
+    case unsupportedArchitecture(file: String, architecture: String, supported: [String])
+    /// A run would go past the context the model (and its position map) can hold.
+    case contextExceeded(tokens: Int, limit: Int, detail: String)
+    /// A token id outside the vocabulary.
+    case invalidToken(id: Int, vocabularySize: Int)
+
+    public var description: String {
+        switch self {
+        case let .unsupportedArchitecture(file, architecture, supported):
+            return "\(file): architecture '\(architecture)' is not supported yet (supported: \(supported.joined(separator: ", ")))"
+        case let .contextExceeded(tokens, limit, detail):
+            return "\(tokens) tokens exceed the context of \(limit) tokens: \(detail)"
+        case let .invalidToken(id, vocabularySize):
+            return "token id \(id) is outside the vocabulary (0..<\(vocabularySize))"
+        }
+    }
+}

@@ -1,0 +1,9 @@
+/// Ordinary RoPE: every pair at its true positions.
+public struct PlainPositions: PositionMap {
+    public init() {}
+    public var window: Int { Int.max }
+    public func farQueryPosition(_ i: Int) -> Double { Double(i) }
+    public func farKeyPosition(_ j: Int) -> Double { Double(j) }
+    public func maxSequenceLength(trainedContext: Int) -> Int? { trainedContext }
+    public var description: String { "none" }
+}

@@ -1,0 +1,52 @@
+/// Self-Extend (arXiv 2401.01325): true positions within a window of `W`, floor-divided beyond.
+///
+/// Far keys sit at `⌊j/G⌋`, far queries at `⌊i/G⌋ + W − ⌊W/G⌋`, so the grouped distance continues
+/// on from the window (with the integer floor in the shift, not the official code's true division).
+public struct SelfExtendPositions: PositionMap, Equatable {
+    /// Group size G (≥ 1).
+    public let groupSize: Int
+    /// Neighbor window W (> 0).
+    public let window: Int
+
+    /// Creates the map, validating `G ≥ 1` and `W ≥ 1`.
+    public init(groupSize: Int, window: Int) throws {
+        guard groupSize >= 1 else {
+            throw PositionError.invalidParameter(
+                scheme: "self-extend", parameter: "G (--grp-attn-n)", value: "\(groupSize)", requirement: "must be ≥ 1")
+        }
+        guard window >= 1 else {
+            throw PositionError.invalidParameter(
+                scheme: "self-extend", parameter: "W (--grp-attn-w)", value: "\(window)", requirement: "must be ≥ 1")
+        }
+        self.groupSize = groupSize
+        self.window = window
+    }
+
+    /// The shift added to far query positions: `W − ⌊W/G⌋`.
+    public var shift: Int { window - window / groupSize }
+
+    public func farQueryPosition(_ i: Int) -> Double { Double(i / groupSize + shift) }
+    public func farKeyPosition(_ j: Int) -> Double { Double(j / groupSize) }
+
+    /// `N_max = G·(L − W + ⌊W/G⌋)`: the last token then uses grouped distance `L − 1`.
+    public func maxSequenceLength(trainedContext: Int) -> Int? {
+        groupSize * (trainedContext - window + window / groupSize)
+    }
+
+    /// Checks `W < L` for a model trained at `trainedContext`.
+    public func validate(trainedContext: Int) throws {
+        guard window < trainedContext else {
+            throw PositionError.invalidParameter(
+                scheme: "self-extend", parameter: "W (--grp-attn-w)", value: "\(window)",
+                requirement: "must be smaller than the trained context L=\(trainedContext)")
+        }
+    }
+
+    /// The distance (in RoPE positions) between query `i` and key `j` under this map.
+    public func distance(query i: Int, key j: Int) -> Int {
+        let d = i - j
+        return d < window ? d : (i / groupSize + shift) - j / groupSize
+    }
+
+    public var description: String { "self-extend(G=\(groupSize), W=\(window))" }
+}

@@ -1,0 +1,2 @@
+import Stretch
+print("stretch")

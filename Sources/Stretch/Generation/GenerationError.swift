@@ -1,0 +1,16 @@
+/// Invalid generation requests.
+public enum GenerationError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// A sampling or generation parameter is out of range.
+    case invalidParameter(name: String, value: String, requirement: String)
+    /// The prompt is empty after tokenization and the model adds no BOS token.
+    case emptyPrompt
+
+    public var description: String {
+        switch self {
+        case let .invalidParameter(name, value, requirement):
+            return "invalid \(name) \(value): \(requirement)"
+        case .emptyPrompt:
+            return "the prompt is empty and the model has no BOS token to start from; give a prompt with -p"
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import Stretch
+
+/// `stretch inspect`: architecture, hyperparameters, tokenizer and tensor types of a GGUF.
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect", abstract: "Describe a GGUF model: architecture, hyperparameters, tokenizer, tensors.")
+
+    @Argument(help: "Path to a GGUF file.") var path: String
+    @Flag(name: .customLong("metadata"), help: "Also print every metadata key (long arrays abbreviated).")
+    var allMetadata = false
+
+    func run() throws {
+        let f = try GGUFFile(path: path)
+        var lines: [String] = []
+        lines.append("file: \(path) (\(f.mapping.size) bytes, GGUF v\(f.version), alignment \(f.alignment))")
+        if let name = try? f.optionalString("general.name") { lines.append("name: \(name)") }
+        let arch = (try? f.string("general.architecture")) ?? "?"
+        lines.append("architecture: \(arch)" + (LlamaModel.architectures.contains(arch) ? "" : " (not supported yet)"))
+        if let c = try? ModelConfig(file: f) {
+            lines.append("context_length (trained L): \(c.contextLength)")
+            lines.append("layers: \(c.blockCount), embedding: \(c.embeddingLength), feed_forward: \(c.feedForwardLength)")
+            lines.append("heads: \(c.headCount) query / \(c.headCountKV) kv, head_dim: \(c.headDim)")
+            lines.append("rope: \(c.rope.dimensions) dims, base \(c.rope.base), pairing \(c.rope.pairing.rawValue)"
+                + (c.rope.linearScale != 1 ? ", linear scale \(c.rope.linearScale)" : ""))
+            lines.append("rms_eps: \(c.rmsEpsilon), vocabulary: \(c.vocabularySize)")
+        }
+        let model = (try? f.optionalString("tokenizer.ggml.model")) ?? nil
+        let pre = (try? f.optionalString("tokenizer.ggml.pre")) ?? nil
+        let nTokens = f.metadata["tokenizer.ggml.tokens"]?.arrayValue?.count ?? 0
+        let nMerges = f.metadata["tokenizer.ggml.merges"]?.arrayValue?.count ?? 0
+        var tok = "tokenizer: \(model ?? "none")"
+        if let pre { tok += ", pre \(pre)" }
+        tok += ", \(nTokens) tokens"
+        if nMerges > 0 { tok += ", \(nMerges) merges" }
+        for key in ["bos", "eos", "unknown", "padding"] {
+            if let id = try? f.optionalInt("tokenizer.ggml.\(key)_token_id") { tok += ", \(key) \(id)" }
+        }
+        if let b = try? f.optionalBool("tokenizer.ggml.add_bos_token") { tok += ", add_bos \(b)" }
+        if let b = try? f.optionalBool("tokenizer.ggml.add_space_prefix") { tok += ", add_space_prefix \(b)" }
+        lines.append(tok)
+        if f.metadata["tokenizer.chat_template"] != nil { lines.append("chat template: present") }
+        var counts: [String: Int] = [:]
+        for t in f.tensors { counts[t.type.description, default: 0] += 1 }
+        let typeList = counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        lines.append("tensors: \(f.tensors.count) (\(typeList))")
+        let params = f.tensors.reduce(0) { $0 + $1.elementCount }
+        lines.append(String(format: "parameters: %.1f M", Double(params) / 1e6))
+        if allMetadata {
+            lines.append("metadata:")
+            for k in f.metadataKeys {
+                let v = f.metadata[k]!
+                let shown: String
+                if case let .array(type, values) = v {
+                    shown = "[\(type) × \(values.count)]"
+                } else if case let .string(s) = v {
+                    shown = s.count > 80 ? "\"\(s.prefix(77))...\"" : "\"\(s)\""
+                } else {
+                    shown = "\(v)"
+                }
+                lines.append("  \(k) = \(shown)")
+            }
+        }
+        Console.out(lines.joined(separator: "\n") + "\n")
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Stretch
+
+/// Which model to load and how to run it: shared by every subcommand.
+struct ModelOptions: ParsableArguments {
+    static let defaultModel = "models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+
+    @Option(name: [.customShort("m"), .customLong("model")],
+            help: "Path to a GGUF model (default: $STRETCH_MODEL or \(defaultModel)).")
+    var model: String?
+
+    @Option(name: [.customShort("t"), .customLong("threads")], help: "Number of threads (default: all cores).")
+    var threads: Int?
+
+    @Option(name: .customLong("precision"),
+            help: "auto: fastest supported path; f32: float32 activations, accumulation and KV cache end to end.")
+    var precision: Precision = .auto
+
+    @Option(name: [.customShort("b"), .customLong("batch-size")], help: "Tokens per forward pass during prefill.")
+    var batchSize: Int = 256
+
+    var modelPath: String {
+        model ?? ProcessInfo.processInfo.environment["STRETCH_MODEL"] ?? Self.defaultModel
+    }
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("-t/--threads must be at least 1 (got \(threads))") }
+        if batchSize < 1 { throw ValidationError("-b/--batch-size must be at least 1 (got \(batchSize))") }
+    }
+
+    /// Opens the GGUF, with a hint when the default model is missing.
+    func openFile() throws -> GGUFFile {
+        let path = modelPath
+        if !FileManager.default.fileExists(atPath: path) {
+            let hint = model == nil ? " (fetch the default model with: python3 scripts/get_models.py)" : ""
+            throw ValidationError("model file not found: \(path)\(hint)")
+        }
+        return try GGUFFile(path: path)
+    }
+
+    func loadModel(_ file: GGUFFile) throws -> LlamaModel {
+        let m = try LlamaModel(file: file, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        m.batchSize = batchSize
+        return m
+    }
+}
+
+/// Numeric precision of a run.
+enum Precision: String, ExpressibleByArgument, CaseIterable {
+    case auto
+    case f32
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// `stretch`: run RoPE language models past their trained context, on CPU.
+@main
+struct StretchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stretch",
+        abstract: "Run GGUF language models on CPU, past their trained context with Self-Extend.",
+        subcommands: [GenerateCommand.self, InspectCommand.self, TokenizeCommand.self],
+        defaultSubcommand: nil
+    )
+}

@@ -1,2 +1,0 @@
-import Stretch
-print("stretch")

@@ -28,7 +28,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "StretchTests", dependencies: ["Stretch"]),
+        .testTarget(name: "StretchTests", dependencies: ["Stretch", "StretchCLI"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -42,7 +42,10 @@ public final class TextGenerator {
         stats.promptSeconds = Date().timeIntervalSince(t0)
 
         var history = promptTokens
-        var decoder = StreamingDecoder(tokenizer: tokenizer)
+        // A prompt with no text (only BOS/control tokens) means the output starts the text, so the space a
+        // SentencePiece `add_space_prefix` vocabulary puts before the first word is dropped, as llama.cpp does.
+        let startsText = tokenizer.decode(promptTokens).isEmpty
+        var decoder = StreamingDecoder(tokenizer: tokenizer, stripLeadingSpace: startsText)
         var matcher = StopStringMatcher(stops: stop)
         let t1 = Date()
         var produced = 0

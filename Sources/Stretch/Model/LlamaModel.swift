@@ -16,6 +16,9 @@ public final class LlamaModel: @unchecked Sendable {
     public var threads: Int
     /// Tokens per forward chunk during prefill; bounds activation memory.
     public var batchSize = 256
+    /// Numeric path: `.f32` keeps activations, accumulation and the KV cache in float32 end to end;
+    /// `.auto` may use faster reduced-precision paths (quantized activations, F16 KV cache).
+    public var precision: ComputePrecision = .auto
 
     let tokenEmbedding: WeightMatrix
     let output: WeightMatrix

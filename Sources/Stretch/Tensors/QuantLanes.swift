@@ -32,20 +32,6 @@ enum QuantLanes {
                               UInt32(p[12]), UInt32(p[13]), UInt32(p[14]), UInt32(p[15]))
     }
 
-    /// 16 unaligned bytes at `base + offset` as a byte vector.
-    @inline(__always) @usableFromInline
-    static func bytes(_ base: UnsafeRawPointer, _ offset: Int) -> SIMD16<UInt8> {
-        base.loadUnaligned(fromByteOffset: offset, as: SIMD16<UInt8>.self)
-    }
-
-    /// Zero-extends byte lanes to 32-bit lanes.
-    @inline(__always) @usableFromInline
-    static func widen(_ v: SIMD16<UInt8>) -> SIMD16<UInt32> {
-        var r = SIMD16<UInt32>()
-        for i in 0..<16 { r[i] = UInt32(v[i]) }
-        return r
-    }
-
     /// 16 unaligned little-endian UInt16 at `base + offset`, each zero-extended to a 32-bit lane.
     @inline(__always) @usableFromInline
     static func wideHalves(_ base: UnsafeRawPointer, _ offset: Int) -> SIMD16<UInt32> {

@@ -15,7 +15,7 @@ struct ModelOptions: ParsableArguments {
 
     @Option(name: .customLong("precision"),
             help: "auto: fastest supported path; f32: float32 activations, accumulation and KV cache end to end.")
-    var precision: Precision = .auto
+    var precision: ComputePrecision = .auto
 
     @Option(name: [.customShort("b"), .customLong("batch-size")], help: "Tokens per forward pass during prefill.")
     var batchSize: Int = 256
@@ -42,12 +42,9 @@ struct ModelOptions: ParsableArguments {
     func loadModel(_ file: GGUFFile) throws -> LlamaModel {
         let m = try LlamaModel(file: file, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         m.batchSize = batchSize
+        m.precision = precision
         return m
     }
 }
 
-/// Numeric precision of a run.
-enum Precision: String, ExpressibleByArgument, CaseIterable {
-    case auto
-    case f32
-}
+extension ComputePrecision: ExpressibleByArgument {}

@@ -1,0 +1,68 @@
+import Foundation
+import XCTest
+
+/// The `stretch` binary, run as a user runs it.
+final class CLITests: XCTestCase {
+    func testGenerateGreedyStories260KStreamsTextAndTimings() throws {
+        let model = try TestFiles.stories260K
+        let r = try CLIRunner.run(["generate", "-m", model, "-p", "Once upon a time", "-n", "24", "--temp", "0"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix(", there was a little girl named Lily."), r.stdout)
+        XCTAssertTrue(r.stderr.contains("prompt: 5 tokens"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("tokens/s"), r.stderr)
+        XCTAssertFalse(r.stdout.contains("tokens/s"), "timings belong on stderr")
+    }
+
+    func testGenerateQwenIsFluent() throws {
+        let model = try TestFiles.qwen
+        let r = try CLIRunner.run(["generate", "-m", model, "-p", "def fibonacci(n):", "-n", "16", "--temp", "0", "--precision", "f32"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("\n    if n <= 0:\n        return"), r.stdout)
+    }
+
+    func testTokenizePrintsLlamaCppIDs() throws {
+        let model = try TestFiles.stories260K
+        let r = try CLIRunner.run(["tokenize", "-m", model, "-p", "Once upon a time"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "[1, 403, 407, 261, 378]\n")
+        let p = try CLIRunner.run(["tokenize", "-m", model, "-p", "Once upon", "--pieces"])
+        XCTAssertEqual(p.stdout, "[[1, \"<s>\"], [403, \" Once\"], [407, \" upon\"]]\n")
+    }
+
+    func testInspectDescribesTheModel() throws {
+        let model = try TestFiles.stories260K
+        let r = try CLIRunner.run(["inspect", model])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for needle in ["architecture: llama", "context_length (trained L): 512", "heads: 8 query / 4 kv, head_dim: 8",
+                       "tokenizer: llama", "512 tokens", "tensors: 47 (F32 47)"] {
+            XCTAssertTrue(r.stdout.contains(needle), "missing '\(needle)' in:\n\(r.stdout)")
+        }
+    }
+
+    func testBadInputsGiveClearErrorsNotCrashes() throws {
+        let stories = try TestFiles.stories260K
+        let missing = try CLIRunner.run(["generate", "-m", "/nonexistent/model.gguf", "-p", "x"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("model file not found: /nonexistent/model.gguf"), missing.stderr)
+
+        let notGGUF = NSTemporaryDirectory() + "stretch-not-gguf-\(UUID().uuidString).gguf"
+        try Data("hello world, not a model".utf8).write(to: URL(fileURLWithPath: notGGUF))
+        defer { try? FileManager.default.removeItem(atPath: notGGUF) }
+        let bad = try CLIRunner.run(["inspect", notGGUF])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("not a GGUF file"), bad.stderr)
+
+        let long = String(repeating: "Once upon a time there was a dog. ", count: 100)
+        let tooLong = try CLIRunner.run(["generate", "-m", stories, "-p", long, "-n", "8"])
+        XCTAssertNotEqual(tooLong.status, 0)
+        XCTAssertTrue(tooLong.stderr.contains("exceeds the context of 512 tokens"), tooLong.stderr)
+
+        let badSE = try CLIRunner.run(["generate", "-m", stories, "-p", "x", "-gan", "4", "-gaw", "600"])
+        XCTAssertNotEqual(badSE.status, 0)
+        XCTAssertTrue(badSE.stderr.contains("must be smaller than the trained context L=512"), badSE.stderr)
+
+        let badTemp = try CLIRunner.run(["generate", "-m", stories, "-p", "x", "--top-p", "1.5"])
+        XCTAssertNotEqual(badTemp.status, 0)
+        XCTAssertTrue(badTemp.stderr.contains("--top-p"), badTemp.stderr)
+    }
+}

@@ -1,63 +1,130 @@
 import Foundation
 
-/// Causal attention with positions as an input: near keys for `d < W`, far keys otherwise.
+/// Tiled, online-softmax (flash-style) causal attention with positions as an input.
 ///
-/// Each (query, head) row computes its logits into a per-thread buffer of length `i + 1` (never an
-/// N×N matrix), takes one ordinary softmax and the weighted sum of values. That is the naive
-/// definition of SELF_EXTEND.md §2 evaluated row by row, so it is exact for prefill, chunked prefill
-/// and decode alike.
+/// A pair (query `i`, key `j`) uses the near copies (rotated at true positions) when `i − j < window` and
+/// the far copies otherwise (SELF_EXTEND.md §2). One work item is one KV head and a tile of queries:
+/// every query head sharing that KV head (GQA) and several query tokens stream the same key/value
+/// tiles from L1, each row keeping a running max, sum and output accumulator. Memory per thread is
+/// `rows × (headDim + keyTile)` floats — independent of N, never an N×N matrix.
 public enum ExactAttention {
-    /// Attention for `tokens` new queries at positions `start ..< start + tokens`.
+    /// Query tokens per work item.
+    static let queryTile = 8
+    /// Keys per tile.
+    static let keyTile = 64
+
+    /// Attention for `tokens` new queries at positions `start ..< start + tokens`, whose keys and values
+    /// are already in `cache` (layer `layer`).
     ///
     /// - Parameters:
-    ///   - qNear: `[tokens][heads][headDim]` queries rotated at true positions.
-    ///   - qFar: same, rotated at far query positions (unused when `window == Int.max`).
+    ///   - qNear: `[tokens][heads][headDim]` queries rotated at true positions (already scaled).
+    ///   - qFar: the same rotated at far query positions; nil when `window == Int.max`.
     ///   - out: `[tokens][heads][headDim]`.
-    /// - Complexity: O(tokens · (start + tokens) · heads · headDim) time, O(start + tokens) memory per thread.
+    /// - Complexity: O(tokens · (start + tokens) · heads · headDim) time, O(queryTile · group · headDim)
+    ///   memory per thread.
     static func run(
         cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, window: Int,
         qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
         threads: Int
     ) {
         let hd = cache.headDim
-        let group = heads / cache.kvHeads
+        let kvHeads = cache.kvHeads
+        let group = heads / kvHeads
         let scale = 1 / Float(hd).squareRoot()
-        let items = tokens * heads
-        let total = start + tokens
+        let tq = queryTile
+        let tk = keyTile
+        let tilesPerHead = (tokens + tq - 1) / tq
+        let items = kvHeads * tilesPerHead
         let parts = max(1, min(threads, items))
-        // Interleaved assignment balances the causal triangle (later rows are longer).
+        let useFar = qFar != nil && window != Int.max
+
         let work: (Int) -> Void = { p in
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: total)
-            defer { scores.deallocate() }
+            let maxRows = group * tq
+            let acc = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * hd)
+            let rowMax = UnsafeMutablePointer<Float>.allocate(capacity: maxRows)
+            let rowSum = UnsafeMutablePointer<Float>.allocate(capacity: maxRows)
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: tk)
+            defer {
+                acc.deallocate()
+                rowMax.deallocate()
+                rowSum.deallocate()
+                scores.deallocate()
+            }
+            // Interleave items so both threads get early (short) and late (long) query tiles.
             var item = p
             while item < items {
-                let t = item / heads
-                let h = item % heads
-                let kvh = h / group
-                let i = start + t
-                let qn = qNear + (t * heads + h) * hd
-                let kn = UnsafePointer(cache.nearKey(layer, kvh))
-                let vv = UnsafePointer(cache.value(layer, kvh))
-                // Keys j ≤ farEnd are far (d ≥ W); the rest are near.
-                let farEnd = window == Int.max ? -1 : i - window
-                if farEnd >= 0, let qFar {
-                    let qf = qFar + (t * heads + h) * hd
-                    let kf = UnsafePointer(cache.farKey(layer, kvh))
-                    for j in 0...farEnd { scores[j] = VectorOps.dot(qf, kf + j * hd, hd) * scale }
+                // Later tiles are longer (causal): walk them from the end so the costliest start first.
+                let tile = tilesPerHead - 1 - item / kvHeads
+                let kvh = item % kvHeads
+                let t0 = tile * tq
+                let t1 = min(tokens, t0 + tq)
+                let nt = t1 - t0
+                let rows = nt * group
+                acc.initialize(repeating: 0, count: rows * hd)
+                rowMax.initialize(repeating: -Float.infinity, count: rows)
+                rowSum.initialize(repeating: 0, count: rows)
+                let kNear = UnsafePointer(cache.nearKey(layer, kvh))
+                let kFar = useFar ? UnsafePointer(cache.farKey(layer, kvh)) : kNear
+                let vals = UnsafePointer(cache.value(layer, kvh))
+                let lastKey = start + t1 - 1
+                var j0 = 0
+                while j0 <= lastKey {
+                    let j1 = min(j0 + tk, lastKey + 1)
+                    for r in 0..<rows {
+                        let t = t0 + r / group
+                        let h = kvh * group + r % group
+                        let i = start + t
+                        if j0 > i { continue }
+                        let jEnd = min(j1, i + 1)
+                        let qOffset = (t * heads + h) * hd
+                        let qn = qNear + qOffset
+                        // Keys j ≤ farEnd are at distance ≥ window: far copies.
+                        let farEnd = useFar ? i - window : -1
+                        var tileMax = -Float.infinity
+                        var j = j0
+                        if farEnd >= j0 {
+                            let qf = qFar! + qOffset
+                            let farStop = min(jEnd, farEnd + 1)
+                            while j < farStop {
+                                let s = VectorOps.dot(qf, kFar + j * hd, hd) * scale
+                                scores[j - j0] = s
+                                tileMax = max(tileMax, s)
+                                j += 1
+                            }
+                        }
+                        while j < jEnd {
+                            let s = VectorOps.dot(qn, kNear + j * hd, hd) * scale
+                            scores[j - j0] = s
+                            tileMax = max(tileMax, s)
+                            j += 1
+                        }
+                        let a = acc + r * hd
+                        let oldMax = rowMax[r]
+                        let newMax = max(oldMax, tileMax)
+                        if newMax > oldMax && oldMax != -Float.infinity {
+                            let correction = expf(oldMax - newMax)
+                            VectorOps.scale(a, correction, hd)
+                            rowSum[r] *= correction
+                        }
+                        rowMax[r] = newMax
+                        var sum: Float = 0
+                        for jj in j0..<jEnd {
+                            let e = expf(scores[jj - j0] - newMax)
+                            sum += e
+                            VectorOps.axpy(e, vals + jj * hd, a, hd)
+                        }
+                        rowSum[r] += sum
+                    }
+                    j0 = j1
                 }
-                var maxScore = -Float.infinity
-                for j in max(0, farEnd + 1)...i { scores[j] = VectorOps.dot(qn, kn + j * hd, hd) * scale }
-                for j in 0...i { maxScore = max(maxScore, scores[j]) }
-                var sum: Float = 0
-                for j in 0...i {
-                    let e = expf(scores[j] - maxScore)
-                    scores[j] = e
-                    sum += e
+                for r in 0..<rows {
+                    let t = t0 + r / group
+                    let h = kvh * group + r % group
+                    let o = out + (t * heads + h) * hd
+                    let inv = 1 / rowSum[r]
+                    let a = acc + r * hd
+                    for d in 0..<hd { o[d] = a[d] * inv }
                 }
-                let o = out + (t * heads + h) * hd
-                o.initialize(repeating: 0, count: hd)
-                let inv = 1 / sum
-                for j in 0...i { VectorOps.axpy(scores[j] * inv, vv + j * hd, o, hd) }
                 item += parts
             }
         }

@@ -19,6 +19,9 @@ public final class KVCache: @unchecked Sendable {
     /// Allocated tokens per head.
     public private(set) var capacity = 0
 
+    /// The rotary embedding the cached keys were rotated with (nil while empty).
+    public internal(set) var rope: RotaryEmbedding?
+
     var keysNear: [UnsafeMutablePointer<Float>] = []
     var keysFar: [UnsafeMutablePointer<Float>] = []
     var values: [UnsafeMutablePointer<Float>] = []
@@ -102,5 +105,34 @@ public final class KVCache: @unchecked Sendable {
     }
 
     /// Forgets every token.
-    public func clear() { count = 0 }
+    public func clear() {
+        count = 0
+        rope = nil
+    }
+
+    /// Re-rotates every cached key from the angles of `old` to those of `new` (dynamic NTK changes the
+    /// angles as the sequence grows). Rotations compose, so each key turns by `pos · (θ_new − θ_old)`.
+    func rerotate(from old: RotaryEmbedding, to new: RotaryEmbedding, positions: PositionMap) {
+        let half = new.dimensions / 2
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: half)
+        let s = UnsafeMutablePointer<Float>.allocate(capacity: half)
+        defer {
+            c.deallocate()
+            s.deallocate()
+        }
+        var delta = old
+        delta.inverseFrequencies = zip(new.inverseFrequencies, old.inverseFrequencies).map { $0 - $1 }
+        for j in 0..<count {
+            delta.table(position: Double(j), cos: c, sin: s)
+            for l in 0..<layers {
+                for h in 0..<kvHeads { delta.apply(nearKey(l, h) + j * headDim, heads: 1, headDim: headDim, cos: c, sin: s) }
+            }
+            if storesFarKeys {
+                delta.table(position: positions.farKeyPosition(j), cos: c, sin: s)
+                for l in 0..<layers {
+                    for h in 0..<kvHeads { delta.apply(farKey(l, h) + j * headDim, heads: 1, headDim: headDim, cos: c, sin: s) }
+                }
+            }
+        }
+    }
 }

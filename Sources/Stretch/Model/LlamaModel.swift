@@ -172,12 +172,20 @@ public final class LlamaModel: @unchecked Sendable {
                 p.deallocate()
             }
         }
+        // The scheme may change RoPE's angles (PI, NTK, YaRN); dynamic ones depend on the length reached.
+        let L = c.contextLength
+        let rope = positions.rotaryEmbedding(c.rope, trainedContext: L, sequenceLength: start + n)
+        if let previous = cache.rope, previous != rope, cache.count > 0 {
+            cache.rerotate(from: previous, to: rope, positions: positions)
+        }
+        cache.rope = rope
+        let logitScale = Float(rope.logitScale)
         for t in 0..<n {
             let i = start + t
-            c.rope.table(position: Double(i), cos: cosNear + t * half, sin: sinNear + t * half)
+            rope.table(position: Double(i), cos: cosNear + t * half, sin: sinNear + t * half)
             if far {
-                c.rope.table(position: positions.farQueryPosition(i), cos: cosFarQ + t * half, sin: sinFarQ + t * half)
-                c.rope.table(position: positions.farKeyPosition(i), cos: cosFarK + t * half, sin: sinFarK + t * half)
+                rope.table(position: positions.farQueryPosition(i), cos: cosFarQ + t * half, sin: sinFarQ + t * half)
+                rope.table(position: positions.farKeyPosition(i), cos: cosFarK + t * half, sin: sinFarK + t * half)
             }
         }
         for t in 0..<n { tokenEmbedding.dequantizeRow(tokens[t], into: x + t * d) }
@@ -198,15 +206,21 @@ public final class LlamaModel: @unchecked Sendable {
                 let pos = start + t
                 if far {
                     (qFar + t * qDim).update(from: q + t * qDim, count: qDim)
-                    c.rope.apply(qFar + t * qDim, heads: nh, headDim: hd, cos: cosFarQ + t * half, sin: sinFarQ + t * half)
+                    rope.apply(qFar + t * qDim, heads: nh, headDim: hd, cos: cosFarQ + t * half, sin: sinFarQ + t * half)
                     for h in 0..<nkv {
                         let dst = cache.farKey(l, h) + pos * hd
                         dst.update(from: k + t * kvDim + h * hd, count: hd)
-                        c.rope.apply(dst, heads: 1, headDim: hd, cos: cosFarK + t * half, sin: sinFarK + t * half)
+                        rope.apply(dst, heads: 1, headDim: hd, cos: cosFarK + t * half, sin: sinFarK + t * half)
                     }
                 }
-                c.rope.apply(q + t * qDim, heads: nh, headDim: hd, cos: cosNear + t * half, sin: sinNear + t * half)
-                c.rope.apply(k + t * kvDim, heads: nkv, headDim: hd, cos: cosNear + t * half, sin: sinNear + t * half)
+                rope.apply(q + t * qDim, heads: nh, headDim: hd, cos: cosNear + t * half, sin: sinNear + t * half)
+                rope.apply(k + t * kvDim, heads: nkv, headDim: hd, cos: cosNear + t * half, sin: sinNear + t * half)
+                // Log-n and YaRN scale attention logits; scaling the query does it once per row.
+                let qs = positions.queryScale(position: pos, trainedContext: L) * logitScale
+                if qs != 1 {
+                    VectorOps.scale(q + t * qDim, qs, qDim)
+                    if far { VectorOps.scale(qFar + t * qDim, qs, qDim) }
+                }
                 for h in 0..<nkv {
                     (cache.nearKey(l, h) + pos * hd).update(from: k + t * kvDim + h * hd, count: hd)
                     (cache.value(l, h) + pos * hd).update(from: v + t * kvDim + h * hd, count: hd)

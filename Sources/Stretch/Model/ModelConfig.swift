@@ -20,8 +20,10 @@ public struct ModelConfig: Sendable, Equatable {
     public var vocabularySize: Int
     /// RMSNorm epsilon.
     public var rmsEpsilon: Float
-    /// The model's own rotary embedding.
+    /// The model's own rotary embedding (with the GGUF's rope scaling applied).
     public var rope: RotaryEmbedding
+    /// The GGUF's own rope scaling, described (`none` when absent).
+    public var ropeScaling: String
 
     /// Reads the hyperparameters of `file`.
     public init(file: GGUFFile) throws {
@@ -42,14 +44,33 @@ public struct ModelConfig: Sendable, Equatable {
         let base = try file.optionalDouble("\(p).rope.freq_base") ?? 10000
         // llama.cpp's NORM mode (adjacent pairs) for llama-family GGUFs; NEOX (halves) for the others.
         let pairing: RotaryEmbedding.Pairing = ["llama", "mistral"].contains(arch) ? .adjacent : .halves
-        var scale = 1.0
-        if let type = try file.optionalString("\(p).rope.scaling.type"), type == "linear",
-           let factor = try file.optionalDouble("\(p).rope.scaling.factor"), factor > 0 {
-            scale = factor
-        } else if let linear = try file.optionalDouble("\(p).rope.scale_linear"), linear > 0 {
-            scale = linear
+        // The GGUF's own `{arch}.rope.scaling.*` keys are part of the model: apply them to its RoPE.
+        var rope = RotaryEmbedding(dimensions: ropeDims, base: base, pairing: pairing)
+        ropeScaling = "none"
+        let scalingType = try file.optionalString("\(p).rope.scaling.type")
+        let factor = try file.optionalDouble("\(p).rope.scaling.factor") ?? (try file.optionalDouble("\(p).rope.scale_linear"))
+        if let factor, factor > 0, factor != 1 {
+            switch scalingType ?? "linear" {
+            case "linear":
+                rope = try LinearScaling(factor: factor).scaled(rope, trainedContext: 0, sequenceLength: 0)
+                ropeScaling = "linear(s=\(factor))"
+            case "yarn":
+                let original = try file.optionalInt("\(p).rope.scaling.original_context_length")
+                let yarn = try YaRNScaling(
+                    factor: factor,
+                    betaFast: try file.optionalDouble("\(p).rope.scaling.yarn_beta_fast") ?? 32,
+                    betaSlow: try file.optionalDouble("\(p).rope.scaling.yarn_beta_slow") ?? 1,
+                    originalContext: original)
+                rope = yarn.scaled(rope, trainedContext: original ?? contextLength, sequenceLength: 0)
+                ropeScaling = yarn.description
+            case "none":
+                break
+            case let other:
+                throw GGUFError.invalidValue(
+                    file: file.path, key: "\(p).rope.scaling.type", reason: "'\(other)' is not supported (linear, yarn, none)")
+            }
         }
-        rope = RotaryEmbedding(dimensions: ropeDims, base: base, pairing: pairing, linearScale: scale)
+        self.rope = rope
 
         func check(_ ok: Bool, _ key: String, _ reason: String) throws {
             if !ok { throw GGUFError.invalidValue(file: file.path, key: key, reason: reason) }

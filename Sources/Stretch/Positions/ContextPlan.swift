@@ -2,6 +2,8 @@
 public struct ContextPlan: Sendable {
     /// Tokens the run may hold.
     public let contextSize: Int
+    /// The scheme's own limit (N_max for Self-Extend), if it has one.
+    public let maximum: Int?
     /// A warning to show the user (plain attention past the trained context), if any.
     public let warning: String?
     /// One line describing the effective context, printed at start-up.
@@ -9,34 +11,42 @@ public struct ContextPlan: Sendable {
 
     /// Resolves the context size.
     ///
-    /// - `requested == nil` (or 0): the trained context `L` for plain attention, `N_max` with an extension.
-    /// - Plain attention above `L` runs only when asked for, with a warning (how baseline curves are made).
-    /// - With an extension, asking for more than `N_max` is an error naming L, W, G, N and N_max.
+    /// - `requested == nil` (or 0): the scheme's limit — the trained context `L` for plain attention,
+    ///   `N_max` with Self-Extend — or `L` when the scheme has none.
+    /// - Plain attention (and frequency scalings) above their limit run only when asked for, with a
+    ///   warning (that is how baseline curves are made).
+    /// - Self-Extend and leaky ReRoPE refuse more than `N_max`, naming L, W, G, N and N_max.
     public init(trainedContext: Int, requested: Int?, positions: PositionMap) throws {
         let L = trainedContext
-        if let se = positions as? SelfExtendPositions {
-            try se.validate(trainedContext: L)
-            let nMax = se.maxSequenceLength(trainedContext: L)!
-            let n = (requested ?? 0) > 0 ? requested! : nMax
-            guard n <= nMax else {
-                throw PositionError.sequenceTooLong(
-                    tokens: n, maximum: nMax,
-                    detail: "Self-Extend with G=\(se.groupSize), W=\(se.window) on a model trained at L=\(L) reaches "
-                        + "N_max = G·(L − W + ⌊W/G⌋) = \(nMax) tokens; use a larger G (-gan) or a smaller -c")
-            }
-            contextSize = n
-            warning = nil
-            summary = "context: \(n) tokens (trained L=\(L); self-extend G=\(se.groupSize) W=\(se.window) reaches N_max=\(nMax))"
-            return
-        }
-        let n = (requested ?? 0) > 0 ? requested! : L
+        try positions.validate(trainedContext: L)
+        let limit = positions.maxSequenceLength(trainedContext: L)
+        maximum = limit
+        let n = (requested ?? 0) > 0 ? requested! : (limit ?? L)
         contextSize = n
-        if n > L {
-            warning = "warning: -c \(n) is above the trained context \(L) with plain attention; "
-                + "quality will collapse past \(L) tokens (use --grp-attn-n/--grp-attn-w for Self-Extend)"
+        if let limit, n > limit {
+            if positions.refusesPastMaximum {
+                throw PositionError.sequenceTooLong(
+                    tokens: n, maximum: limit,
+                    detail: positions.limitExplanation(trainedContext: L) + "; use a larger G (-gan) or a smaller -c")
+            }
+            warning = "warning: -c \(n) is above \(limit) tokens: \(positions.limitExplanation(trainedContext: L)); "
+                + "expect quality to collapse past \(limit) tokens"
+                + (positions is PlainPositions ? " (use --grp-attn-n/--grp-attn-w for Self-Extend)" : "")
         } else {
             warning = nil
         }
-        summary = "context: \(n) tokens (trained L=\(L); \(positions))"
+        var text = "context: \(n) tokens (trained L=\(L); \(positions)"
+        if let limit, !(positions is PlainPositions) { text += "; N_max=\(limit)" }
+        summary = text + ")"
+    }
+
+    /// Checks that `tokens` fit, with a message naming the numbers.
+    public func check(tokens: Int, what: String, positions: PositionMap, trainedContext: Int) throws {
+        guard tokens <= contextSize else {
+            throw PositionError.sequenceTooLong(
+                tokens: tokens, maximum: contextSize,
+                detail: "\(what) needs \(tokens) tokens but the context is \(contextSize) (-c); "
+                    + positions.limitExplanation(trainedContext: trainedContext))
+        }
     }
 }

@@ -1,21 +1,28 @@
-/// Parses context-extension specs such as `none`, `self-extend:G=16:W=256` or `rerope:W=256`.
+/// Parses context-extension specs such as `none`, `self-extend:G=16:W=256`, `rerope:W=256`,
+/// `leaky-rerope:W=256:K=16`, `linear:S=4`, `ntk:S=4`, `dynamic-ntk`, `yarn:S=4:BF=32:BS=1`.
 ///
-/// The same text works on the command line (`--compare none,self-extend:G=16:W=256`) and in JSON
-/// outputs, so a run can be reproduced from its report.
+/// Any spec takes `:logn=1` for log-n query scaling. The same text works on the command line
+/// (`--compare none,self-extend:G=16:W=256`) and in JSON reports, so a run can be reproduced from them;
+/// every map's `description` prints its spec back.
 public enum PositionSpec {
-    /// Scheme names accepted by ``parse(_:trainedContext:)``.
-    public static let schemes = ["none", "self-extend"]
+    /// Scheme names accepted by ``parse(_:trainedContext:)`` (and `--context-extension`).
+    public static let schemes = ["none", "self-extend", "rerope", "leaky-rerope", "linear", "ntk", "dynamic-ntk", "yarn"]
 
     /// Builds the position map a spec describes, for a model trained at `trainedContext`.
     ///
-    /// Parameters are `NAME=VALUE` pairs separated by `:`; missing ones take defaults (Self-Extend:
-    /// G=4, W=L/2). Unknown schemes or parameters are errors that list what is accepted.
+    /// Parameters are `NAME=VALUE` pairs separated by `:`; missing ones take defaults (Self-Extend G=4,
+    /// W=L/2; ReRoPE W=L/2; leaky ReRoPE k=16; YaRN β_fast=32, β_slow=1). Unknown schemes or
+    /// parameters, and invalid values, are errors that say what is accepted.
     public static func parse(_ spec: String, trainedContext: Int) throws -> PositionMap {
         let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         let name = parts[0].lowercased()
         var params: [String: String] = [:]
         for p in parts.dropFirst() {
             let kv = p.split(separator: "=", maxSplits: 1).map(String.init)
+            if kv.count == 1, kv[0].lowercased() == "logn" {
+                params["LOGN"] = "1"
+                continue
+            }
             guard kv.count == 2, !kv[0].isEmpty else {
                 throw PositionError.invalidParameter(scheme: name, parameter: p, value: "", requirement: "expected NAME=VALUE")
             }
@@ -28,16 +35,48 @@ public enum PositionSpec {
             }
             return v
         }
-        let map: PositionMap
+        func double(_ key: String, default value: Double?) throws -> Double {
+            guard let text = params.removeValue(forKey: key) else {
+                guard let value else {
+                    throw PositionError.invalidParameter(scheme: name, parameter: key, value: "(missing)", requirement: "is required")
+                }
+                return value
+            }
+            guard let v = Double(text) else {
+                throw PositionError.invalidParameter(scheme: name, parameter: key, value: text, requirement: "must be a number")
+            }
+            return v
+        }
+        let logN: Bool
+        switch params.removeValue(forKey: "LOGN")?.lowercased() {
+        case nil, "0", "false", "off": logN = false
+        case "1", "true", "on": logN = true
+        case let other?:
+            throw PositionError.invalidParameter(scheme: name, parameter: "logn", value: other, requirement: "must be 0 or 1")
+        }
+        let L = trainedContext
+        var positions: PositionMap = PlainPositions()
+        var scaling: FrequencyScaling?
         switch name {
         case "none", "":
-            map = PlainPositions()
+            break
         case "self-extend", "selfextend", "se":
-            let g = try int("G", default: 4)
-            let w = try int("W", default: trainedContext / 2)
-            let se = try SelfExtendPositions(groupSize: g, window: w)
-            try se.validate(trainedContext: trainedContext)
-            map = se
+            positions = try SelfExtendPositions(groupSize: try int("G", default: 4), window: try int("W", default: L / 2))
+        case "rerope":
+            positions = try ReRoPEPositions(window: try int("W", default: L / 2))
+        case "leaky-rerope":
+            positions = try LeakyReRoPEPositions(window: try int("W", default: L / 2), slope: try double("K", default: 16))
+        case "linear", "pi":
+            scaling = try LinearScaling(factor: try double("S", default: nil))
+        case "ntk":
+            scaling = try NTKScaling(factor: try double("S", default: nil))
+        case "dynamic-ntk":
+            scaling = try DynamicNTKScaling(factor: try double("S", default: 1))
+        case "yarn":
+            scaling = try YaRNScaling(
+                factor: try double("S", default: nil), betaFast: try double("BF", default: 32),
+                betaSlow: try double("BS", default: 1),
+                originalContext: params["ORIG"] == nil ? nil : try int("ORIG", default: L))
         default:
             throw PositionError.invalidParameter(
                 scheme: name, parameter: "scheme", value: name, requirement: "known schemes: \(schemes.joined(separator: ", "))")
@@ -46,6 +85,8 @@ public enum PositionSpec {
             throw PositionError.invalidParameter(
                 scheme: name, parameter: extra, value: params[extra]!, requirement: "not a parameter of \(name)")
         }
-        return map
+        try positions.validate(trainedContext: L)
+        if scaling == nil && !logN { return positions }
+        return ContextExtension(positions: positions, scaling: scaling, logNScaling: logN)
     }
 }

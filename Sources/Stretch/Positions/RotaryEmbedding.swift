@@ -3,6 +3,7 @@ import Foundation
 /// Rotary position embedding (RoPE) as a model applies it: which pairs rotate and at what frequencies.
 ///
 /// Positions are `Double` because some extension schemes (leaky ReRoPE, PI) use fractional positions.
+/// Frequency-scaling schemes (PI, NTK, YaRN) produce a new value with other ``inverseFrequencies``.
 public struct RotaryEmbedding: Sendable, Equatable {
     /// Which two elements of a head form a rotating pair.
     public enum Pairing: String, Sendable {
@@ -13,32 +14,36 @@ public struct RotaryEmbedding: Sendable, Equatable {
     }
 
     /// Number of leading head dimensions that rotate.
-    public var dimensions: Int
-    /// Frequency base θ.
-    public var base: Double
+    public let dimensions: Int
+    /// Frequency base θ of the unscaled model.
+    public let base: Double
     /// Pair layout.
-    public var pairing: Pairing
-    /// Linear position interpolation factor (positions are divided by it); 1 means none.
-    public var linearScale: Double
+    public let pairing: Pairing
+    /// Angle per position of each pair, `dimensions / 2` values (after any frequency scaling).
+    public var inverseFrequencies: [Double]
+    /// Factor on attention logits that comes with a scaling (YaRN's `(0.1·ln s + 1)²`); 1 otherwise.
+    public var logitScale: Double = 1
 
-    /// Creates a rotary embedding.
+    /// Creates a rotary embedding with `θ_k = base^(−2k/dimensions)`, optionally divided by a linear
+    /// interpolation factor (GGUF `rope.scaling.type = linear`).
     public init(dimensions: Int, base: Double, pairing: Pairing, linearScale: Double = 1) {
         self.dimensions = dimensions
         self.base = base
         self.pairing = pairing
-        self.linearScale = linearScale
+        self.inverseFrequencies = (0..<(dimensions / 2)).map {
+            pow(base, -2.0 * Double($0) / Double(dimensions)) / linearScale
+        }
     }
 
-    /// Inverse frequency of pair `k`: `base^(-2k/dimensions)`.
-    public func inverseFrequency(_ k: Int) -> Double {
+    /// Unscaled inverse frequency of pair `k`: `base^(−2k/dimensions)`.
+    public func baseInverseFrequency(_ k: Int) -> Double {
         pow(base, -2.0 * Double(k) / Double(dimensions))
     }
 
     /// Fills `cos`/`sin` (each `dimensions/2` floats) with the rotation for `position`.
     public func table(position: Double, cos c: UnsafeMutablePointer<Float>, sin s: UnsafeMutablePointer<Float>) {
-        let p = position / linearScale
-        for k in 0..<(dimensions / 2) {
-            let angle = p * inverseFrequency(k)
+        for k in 0..<inverseFrequencies.count {
+            let angle = position * inverseFrequencies[k]
             c[k] = Float(Foundation.cos(angle))
             s[k] = Float(Foundation.sin(angle))
         }

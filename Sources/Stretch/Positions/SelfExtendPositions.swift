@@ -48,5 +48,22 @@ public struct SelfExtendPositions: PositionMap, Equatable {
         return d < window ? d : (i / groupSize + shift) - j / groupSize
     }
 
-    public var description: String { "self-extend(G=\(groupSize), W=\(window))" }
+    public var refusesPastMaximum: Bool { true }
+
+    public func limitExplanation(trainedContext: Int) -> String {
+        "Self-Extend with G=\(groupSize), W=\(window) on a model trained at L=\(trainedContext) reaches "
+            + "N_max = G·(L − W + ⌊W/G⌋) = \(maxSequenceLength(trainedContext: trainedContext)!) tokens"
+    }
+
+    /// Smallest G that lets `window` reach `target` tokens on a model trained at `trainedContext`
+    /// (`⌈(N − W)/(L − W)⌉`, raised until `N_max ≥ N` because of the floor in `⌊W/G⌋`).
+    public static func smallestGroupSize(target: Int, window: Int, trainedContext: Int) -> Int {
+        let L = trainedContext
+        guard window < L else { return 1 }
+        var g = max(1, (target - window + (L - window) - 1) / (L - window))
+        while g * (L - window + window / g) < target { g += 1 }
+        return g
+    }
+
+    public var description: String { "self-extend:G=\(groupSize):W=\(window)" }
 }

@@ -1,8 +1,3 @@
-/// An element of a ``BinaryHeap``: `precedes` is true when `a` must be popped before `b`.
-protocol HeapElement {
-    static func precedes(_ a: Self, _ b: Self) -> Bool
-}
-
 /// A minimal array-backed binary heap (the top is the element that precedes all others).
 struct BinaryHeap<Element: HeapElement> {
     private(set) var items: [Element] = []

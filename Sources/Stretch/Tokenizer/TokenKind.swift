@@ -20,7 +20,6 @@ public enum TokenKind: UInt8, Sendable, CaseIterable {
 
     /// Maps a raw `tokenizer.ggml.token_type` value to a kind (unknown codes become ``undefined``).
     public init(typeCode: Int) {
-        self = TokenKind(rawValue: UInt8(clamping: max(0, typeCode))) ?? .undefined
-        if typeCode > 6 { self = .undefined }
+        self = (0...6).contains(typeCode) ? TokenKind(rawValue: UInt8(typeCode))! : .undefined
     }
 }

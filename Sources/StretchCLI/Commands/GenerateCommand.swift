@@ -30,14 +30,10 @@ struct GenerateCommand: ParsableCommand {
         let gguf = try modelOptions.openFile()
         let model = try modelOptions.loadModel(gguf)
         let tokenizer = try Tokenizer(gguf: gguf)
-        let positions = try contextOptions.positions(trainedContext: model.config.contextLength)
-        let plan = try ContextPlan(
-            trainedContext: model.config.contextLength, requested: contextOptions.contextSize, positions: positions)
+        let (positions, plan) = try contextOptions.plan(trainedContext: model.config.contextLength)
         var text = prompt ?? ""
         if let file { text = try String(contentsOfFile: file, encoding: .utf8) }
         let ids = tokenizer.encode(text, addSpecial: true, parseSpecial: special)
-        Console.error(plan.summary)
-        if let w = plan.warning { Console.error(w) }
         if verbose {
             Console.error("model: \(gguf.path) (\(model.config.architecture), \(model.config.blockCount) layers, "
                 + "d=\(model.config.embeddingLength), heads \(model.config.headCount)/\(model.config.headCountKV)), "
@@ -46,7 +42,8 @@ struct GenerateCommand: ParsableCommand {
         if ids.count + max(0, maxTokens) > plan.contextSize {
             throw ValidationError(
                 "the prompt (\(ids.count) tokens) plus -n \(maxTokens) exceeds the context of \(plan.contextSize) tokens "
-                    + "(trained L=\(model.config.contextLength)); raise -c, lower -n, or use Self-Extend (-gan/-gaw)")
+                    + "(trained L=\(model.config.contextLength); \(positions.limitExplanation(trainedContext: model.config.contextLength))); "
+                    + "raise -c, lower -n, or use Self-Extend (-gan/-gaw)")
         }
         let generator = TextGenerator(model: model, tokenizer: tokenizer, positions: positions, contextSize: plan.contextSize)
         let stats = try generator.generate(

@@ -23,7 +23,7 @@ struct InspectCommand: ParsableCommand {
             lines.append("layers: \(c.blockCount), embedding: \(c.embeddingLength), feed_forward: \(c.feedForwardLength)")
             lines.append("heads: \(c.headCount) query / \(c.headCountKV) kv, head_dim: \(c.headDim)")
             lines.append("rope: \(c.rope.dimensions) dims, base \(c.rope.base), pairing \(c.rope.pairing.rawValue)"
-                + (c.rope.linearScale != 1 ? ", linear scale \(c.rope.linearScale)" : ""))
+                + ", scaling \(c.ropeScaling)")
             lines.append("rms_eps: \(c.rmsEpsilon), vocabulary: \(c.vocabularySize)")
         }
         let model = (try? f.optionalString("tokenizer.ggml.model")) ?? nil

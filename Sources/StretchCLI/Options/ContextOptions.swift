@@ -1,13 +1,19 @@
 import ArgumentParser
 import Stretch
 
-/// Context size and context-extension settings (llama.cpp's `-c`, `-gan`, `-gaw`).
+/// Context size and context-extension settings, shared by every command that runs a model.
+///
+/// llama.cpp's `-c`, `-gan/--grp-attn-n` and `-gaw/--grp-attn-w` keep their meaning; `--context-extension`
+/// takes any scheme of ``PositionSpec`` (a name, or a full spec such as `yarn:S=4`).
 struct ContextOptions: ParsableArguments {
     @Option(name: [.customShort("c"), .customLong("ctx-size")],
-            help: "Context size in tokens (default: the trained context, or N_max with Self-Extend; 0 = default).")
+            help: "Context size in tokens (default: the trained context L, or N_max with Self-Extend; 0 = default).")
     var contextSize: Int?
 
-    @Option(name: .customLong("context-extension"), help: "none or self-extend (more schemes are planned).")
+    @Option(name: .customLong("context-extension"),
+            help: ArgumentHelp("Context extension: none, self-extend, rerope, leaky-rerope, linear, ntk, dynamic-ntk, yarn, "
+                + "optionally with parameters (rerope:W=256, leaky-rerope:W=256:K=16, yarn:S=4:BF=32:BS=1).",
+                valueName: "spec"))
     var contextExtension: String?
 
     @Option(name: [.customLong("grp-attn-n"), .customLong("gan", withSingleDash: true)],
@@ -15,30 +21,76 @@ struct ContextOptions: ParsableArguments {
     var groupSize: Int?
 
     @Option(name: [.customLong("grp-attn-w"), .customLong("gaw", withSingleDash: true)],
-            help: "Self-Extend neighbor window W (default: half the trained context).")
+            help: "Self-Extend (or ReRoPE) neighbor window W (default: L/2).")
     var window: Int?
+
+    @Flag(name: .customLong("log-n-scaling"), help: "Multiply queries by max(1, ln(i+1)/ln L) (helps long passkeys).")
+    var logNScaling = false
+
+    @Option(name: .customLong("target-context"),
+            help: "Pick the smallest Self-Extend G that reaches this many tokens for the window W (default W = L/2).")
+    var targetContext: Int?
 
     func validate() throws {
         if let contextSize, contextSize < 0 { throw ValidationError("-c must be ≥ 0 (got \(contextSize))") }
+        if let targetContext, targetContext < 1 { throw ValidationError("--target-context must be ≥ 1 (got \(targetContext))") }
+        if let g = groupSize, g < 1 { throw ValidationError("--grp-attn-n must be ≥ 1 (got \(g))") }
+        if let w = window, w < 1 { throw ValidationError("--grp-attn-w must be ≥ 1 (got \(w))") }
+    }
+
+    /// The spec string these options describe, and a note about choices made for the user.
+    func spec(trainedContext L: Int) throws -> (spec: String, note: String?) {
+        var spec = contextExtension ?? ""
+        var note: String?
+        let name = spec.split(separator: ":").first.map(String.init)?.lowercased() ?? ""
+        if spec.isEmpty {
+            if let target = targetContext, target > L {
+                spec = "self-extend"
+            } else if (groupSize ?? 1) > 1 {
+                spec = "self-extend"
+            } else {
+                spec = "none"
+            }
+        } else if name == "none", let g = groupSize, g > 1 {
+            throw ValidationError("--context-extension none contradicts --grp-attn-n \(g)")
+        }
+        let scheme = spec.split(separator: ":").first.map(String.init)?.lowercased() ?? ""
+        if ["self-extend", "se", "selfextend"].contains(scheme) {
+            let has = { (key: String) in spec.uppercased().contains(":\(key)=") }
+            let w = window ?? L / 2
+            if !has("W") { spec += ":W=\(w)" }
+            if !has("G") {
+                if let target = targetContext, groupSize == nil {
+                    let g = SelfExtendPositions.smallestGroupSize(target: target, window: w, trainedContext: L)
+                    spec += ":G=\(g)"
+                    note = "--target-context \(target): chose G=\(g) for W=\(w) (N_max = \(g * (L - w + w / g)))"
+                } else {
+                    spec += ":G=\(groupSize ?? 4)"
+                }
+            }
+        } else if ["rerope", "leaky-rerope"].contains(scheme), let w = window, !spec.uppercased().contains(":W=") {
+            spec += ":W=\(w)"
+        }
+        if logNScaling && !spec.lowercased().contains("logn") { spec += ":logn=1" }
+        return (spec, note)
     }
 
     /// The position map these options describe, for a model trained at `trainedContext`.
     func positions(trainedContext: Int) throws -> PositionMap {
-        let scheme = contextExtension ?? ((groupSize ?? 1) > 1 ? "self-extend" : "none")
-        switch scheme {
-        case "none":
-            if let g = groupSize, g > 1 {
-                throw ValidationError("--context-extension none contradicts --grp-attn-n \(g)")
-            }
-            return PlainPositions()
-        case "self-extend":
-            let g = groupSize ?? 4
-            let w = window ?? trainedContext / 2
-            let se = try SelfExtendPositions(groupSize: g, window: w)
-            try se.validate(trainedContext: trainedContext)
-            return se
-        default:
-            throw ValidationError("unknown --context-extension '\(scheme)' (supported now: none, self-extend)")
+        try PositionSpec.parse(spec(trainedContext: trainedContext).spec, trainedContext: trainedContext)
+    }
+
+    /// Resolves the map and the context plan, printing the effective context (and any choice) on stderr.
+    func plan(trainedContext: Int, quiet: Bool = false) throws -> (PositionMap, ContextPlan) {
+        let (spec, note) = try spec(trainedContext: trainedContext)
+        let positions = try PositionSpec.parse(spec, trainedContext: trainedContext)
+        let requested = contextSize ?? targetContext
+        let plan = try ContextPlan(trainedContext: trainedContext, requested: requested, positions: positions)
+        if !quiet {
+            if let note { Console.error(note) }
+            Console.error(plan.summary)
         }
+        if let w = plan.warning { Console.error(w) }
+        return (positions, plan)
     }
 }

@@ -1,0 +1,65 @@
+import Foundation
+
+/// A position map combined with a frequency scaling and/or log-n query scaling.
+///
+/// The near/far maps come from ``positions``; the angles from ``scaling`` (if any); queries at
+/// position `i` are multiplied by `max(1, ln(i+1)/ln L)` when ``logNScaling`` is on.
+public struct ContextExtension: PositionMap {
+    /// Near/far position maps (``PlainPositions`` for pure frequency scalings).
+    public let positions: PositionMap
+    /// Optional frequency scaling.
+    public let scaling: FrequencyScaling?
+    /// Whether queries get log-n scaling.
+    public let logNScaling: Bool
+
+    /// Combines the parts.
+    public init(positions: PositionMap = PlainPositions(), scaling: FrequencyScaling? = nil, logNScaling: Bool = false) {
+        self.positions = positions
+        self.scaling = scaling
+        self.logNScaling = logNScaling
+    }
+
+    public var window: Int { positions.window }
+    public func farQueryPosition(_ i: Int) -> Double { positions.farQueryPosition(i) }
+    public func farKeyPosition(_ j: Int) -> Double { positions.farKeyPosition(j) }
+
+    public func maxSequenceLength(trainedContext: Int) -> Int? {
+        guard let scaling else { return positions.maxSequenceLength(trainedContext: trainedContext) }
+        if positions is PlainPositions { return scaling.maxSequenceLength(trainedContext: trainedContext) }
+        let a = positions.maxSequenceLength(trainedContext: trainedContext)
+        let b = scaling.maxSequenceLength(trainedContext: trainedContext)
+        switch (a, b) {
+        case let (x?, y?): return max(x, y)
+        default: return nil
+        }
+    }
+
+    public var refusesPastMaximum: Bool { scaling == nil && positions.refusesPastMaximum }
+    public func validate(trainedContext: Int) throws { try positions.validate(trainedContext: trainedContext) }
+
+    public func rotaryEmbedding(_ rope: RotaryEmbedding, trainedContext: Int, sequenceLength: Int) -> RotaryEmbedding {
+        scaling?.scaled(rope, trainedContext: trainedContext, sequenceLength: sequenceLength) ?? rope
+    }
+
+    public var anglesDependOnSequenceLength: Bool { scaling?.dependsOnSequenceLength ?? false }
+
+    public func queryScale(position i: Int, trainedContext: Int) -> Float {
+        guard logNScaling, trainedContext > 1 else { return 1 }
+        return Float(max(1, log(Double(i + 1)) / log(Double(trainedContext))))
+    }
+
+    public func limitExplanation(trainedContext: Int) -> String {
+        scaling == nil ? positions.limitExplanation(trainedContext: trainedContext)
+            : "\(description) on a model trained at L=\(trainedContext) is meant for at most "
+                + "\(maxSequenceLength(trainedContext: trainedContext).map(String.init) ?? "any number of") tokens"
+    }
+
+    public var description: String {
+        var parts: [String] = []
+        if !(positions is PlainPositions) || scaling == nil { parts.append(positions.description) }
+        if let scaling { parts.append(scaling.description) }
+        var text = parts.joined(separator: "+")
+        if logNScaling { text += ":logn=1" }
+        return text
+    }
+}

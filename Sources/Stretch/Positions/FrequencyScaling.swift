@@ -1,0 +1,13 @@
+/// A training-free extension that changes RoPE's angles instead of its positions (PI, NTK, YaRN).
+public protocol FrequencyScaling: Sendable, CustomStringConvertible {
+    /// The rotary embedding to use when the sequence will hold `sequenceLength` tokens.
+    func scaled(_ rope: RotaryEmbedding, trainedContext: Int, sequenceLength: Int) -> RotaryEmbedding
+    /// Longest sequence the scaling is meant for (nil: no fixed limit).
+    func maxSequenceLength(trainedContext: Int) -> Int?
+    /// Whether the angles depend on the sequence length (cached keys must then be re-rotated).
+    var dependsOnSequenceLength: Bool { get }
+}
+
+extension FrequencyScaling {
+    public var dependsOnSequenceLength: Bool { false }
+}

@@ -51,8 +51,8 @@ public final class KVCache: @unchecked Sendable {
         layers * kvHeads * capacity * headDim * 4 * (storesFarKeys ? 3 : 2)
     }
 
-    /// Makes room for `newTokens` more tokens (amortized doubling).
-    func reserve(_ newTokens: Int) {
+    /// Makes room for `newTokens` more tokens (amortized doubling). Call before ``AttentionStep/attend``.
+    public func reserve(_ newTokens: Int) {
         let needed = count + newTokens
         precondition(needed <= maxTokens, "KV cache overflow: caller must check the context limit first")
         if needed <= capacity { return }
@@ -96,7 +96,7 @@ public final class KVCache: @unchecked Sendable {
     }
 
     /// Marks `n` reserved tokens as stored (after every layer wrote them).
-    func commit(_ n: Int) { count += n }
+    public func commit(_ n: Int) { count += n }
 
     /// Forgets tokens from `position` on (e.g. to reuse a shared prompt prefix).
     public func truncate(to position: Int) {

@@ -144,50 +144,19 @@ public final class LlamaModel: @unchecked Sendable {
         let qDim = nh * hd
         let kvDim = nkv * hd
         let ffn = c.feedForwardLength
-        let start = cache.count
         let threads = self.threads
-        let far = positions.usesFarPositions
-        let window = positions.window
-        let half = c.rope.dimensions / 2
-
         let x = UnsafeMutablePointer<Float>.allocate(capacity: n * d)
         let xn = UnsafeMutablePointer<Float>.allocate(capacity: n * d)
         let q = UnsafeMutablePointer<Float>.allocate(capacity: n * qDim)
-        let qFar = UnsafeMutablePointer<Float>.allocate(capacity: far ? n * qDim : 1)
         let k = UnsafeMutablePointer<Float>.allocate(capacity: n * kvDim)
         let v = UnsafeMutablePointer<Float>.allocate(capacity: n * kvDim)
         let att = UnsafeMutablePointer<Float>.allocate(capacity: n * qDim)
         let tmp = UnsafeMutablePointer<Float>.allocate(capacity: n * d)
         let gate = UnsafeMutablePointer<Float>.allocate(capacity: n * ffn)
         let up = UnsafeMutablePointer<Float>.allocate(capacity: n * ffn)
-        // RoPE tables: near (true positions), far query, far key; each [n][half] cos and sin.
-        let cosNear = UnsafeMutablePointer<Float>.allocate(capacity: n * half)
-        let sinNear = UnsafeMutablePointer<Float>.allocate(capacity: n * half)
-        let cosFarQ = UnsafeMutablePointer<Float>.allocate(capacity: n * half)
-        let sinFarQ = UnsafeMutablePointer<Float>.allocate(capacity: n * half)
-        let cosFarK = UnsafeMutablePointer<Float>.allocate(capacity: n * half)
-        let sinFarK = UnsafeMutablePointer<Float>.allocate(capacity: n * half)
-        defer {
-            for p in [x, xn, q, qFar, k, v, att, tmp, gate, up, cosNear, sinNear, cosFarQ, sinFarQ, cosFarK, sinFarK] {
-                p.deallocate()
-            }
-        }
-        // The scheme may change RoPE's angles (PI, NTK, YaRN); dynamic ones depend on the length reached.
-        let L = c.contextLength
-        let rope = positions.rotaryEmbedding(c.rope, trainedContext: L, sequenceLength: start + n)
-        if let previous = cache.rope, previous != rope, cache.count > 0 {
-            cache.rerotate(from: previous, to: rope, positions: positions)
-        }
-        cache.rope = rope
-        let logitScale = Float(rope.logitScale)
-        for t in 0..<n {
-            let i = start + t
-            rope.table(position: Double(i), cos: cosNear + t * half, sin: sinNear + t * half)
-            if far {
-                rope.table(position: positions.farQueryPosition(i), cos: cosFarQ + t * half, sin: sinFarQ + t * half)
-                rope.table(position: positions.farKeyPosition(i), cos: cosFarK + t * half, sin: sinFarK + t * half)
-            }
-        }
+        defer { for p in [x, xn, q, k, v, att, tmp, gate, up] { p.deallocate() } }
+        let step = AttentionStep(
+            cache: cache, tokens: n, rope: c.rope, positions: positions, trainedContext: c.contextLength)
         for t in 0..<n { tokenEmbedding.dequantizeRow(tokens[t], into: x + t * d) }
 
         cache.reserve(n)
@@ -201,34 +170,7 @@ public final class LlamaModel: @unchecked Sendable {
                 if let b = w.bk { VectorOps.add(b, into: k + t * kvDim, kvDim) }
                 if let b = w.bv { VectorOps.add(b, into: v + t * kvDim, kvDim) }
             }
-            // Store V, far keys (from the unrotated k) and near keys in the cache; rotate queries.
-            for t in 0..<n {
-                let pos = start + t
-                if far {
-                    (qFar + t * qDim).update(from: q + t * qDim, count: qDim)
-                    rope.apply(qFar + t * qDim, heads: nh, headDim: hd, cos: cosFarQ + t * half, sin: sinFarQ + t * half)
-                    for h in 0..<nkv {
-                        let dst = cache.farKey(l, h) + pos * hd
-                        dst.update(from: k + t * kvDim + h * hd, count: hd)
-                        rope.apply(dst, heads: 1, headDim: hd, cos: cosFarK + t * half, sin: sinFarK + t * half)
-                    }
-                }
-                rope.apply(q + t * qDim, heads: nh, headDim: hd, cos: cosNear + t * half, sin: sinNear + t * half)
-                rope.apply(k + t * kvDim, heads: nkv, headDim: hd, cos: cosNear + t * half, sin: sinNear + t * half)
-                // Log-n and YaRN scale attention logits; scaling the query does it once per row.
-                let qs = positions.queryScale(position: pos, trainedContext: L) * logitScale
-                if qs != 1 {
-                    VectorOps.scale(q + t * qDim, qs, qDim)
-                    if far { VectorOps.scale(qFar + t * qDim, qs, qDim) }
-                }
-                for h in 0..<nkv {
-                    (cache.nearKey(l, h) + pos * hd).update(from: k + t * kvDim + h * hd, count: hd)
-                    (cache.value(l, h) + pos * hd).update(from: v + t * kvDim + h * hd, count: hd)
-                }
-            }
-            ExactAttention.run(
-                cache: cache, layer: l, start: start, tokens: n, heads: nh, window: window,
-                qNear: q, qFar: far ? UnsafePointer(qFar) : nil, out: att, threads: threads)
+            step.attend(cache: cache, layer: l, queries: q, keys: k, values: v, heads: nh, out: att, threads: threads)
             MatMul.multiply(w.wo, att, tokens: n, tmp, threads: threads)
             VectorOps.add(tmp, into: x, n * d)
 

@@ -1,0 +1,106 @@
+/// Positions and rotations for one forward chunk of `tokens` new tokens, shared by every layer.
+///
+/// Built once per chunk: it fixes the RoPE angles (re-rotating cached keys when a dynamic scheme moved
+/// them), precomputes the cos/sin tables for near and far positions, and then, per layer, rotates the
+/// new keys into the cache (near and far copies), rotates and scales the queries, and runs
+/// ``ExactAttention``. The caller reserves room in the cache before and commits the tokens after all layers.
+public final class AttentionStep {
+    /// First new position (tokens already in the cache).
+    public let start: Int
+    /// Number of new tokens.
+    public let tokens: Int
+    /// The scheme.
+    public let positions: PositionMap
+    /// The angles used for this chunk.
+    public let rope: RotaryEmbedding
+    private let half: Int
+    private let far: Bool
+    private let cosNear, sinNear, cosFarQ, sinFarQ, cosFarK, sinFarK: UnsafeMutablePointer<Float>
+    private let queryScales: [Float]
+
+    /// Prepares a chunk of `tokens` tokens after those already in `cache`.
+    public init(cache: KVCache, tokens: Int, rope base: RotaryEmbedding, positions: PositionMap, trainedContext: Int) {
+        start = cache.count
+        self.tokens = tokens
+        self.positions = positions
+        // The scheme may change RoPE's angles (PI, NTK, YaRN); dynamic ones depend on the length reached.
+        let rope = positions.rotaryEmbedding(base, trainedContext: trainedContext, sequenceLength: start + tokens)
+        if let previous = cache.rope, previous != rope, cache.count > 0 {
+            cache.rerotate(from: previous, to: rope, positions: positions)
+        }
+        cache.rope = rope
+        self.rope = rope
+        half = rope.dimensions / 2
+        far = positions.usesFarPositions
+        let n = max(1, tokens) * half
+        cosNear = .allocate(capacity: n)
+        sinNear = .allocate(capacity: n)
+        cosFarQ = .allocate(capacity: far ? n : 1)
+        sinFarQ = .allocate(capacity: far ? n : 1)
+        cosFarK = .allocate(capacity: far ? n : 1)
+        sinFarK = .allocate(capacity: far ? n : 1)
+        for t in 0..<tokens {
+            let i = start + t
+            rope.table(position: Double(i), cos: cosNear + t * half, sin: sinNear + t * half)
+            if far {
+                rope.table(position: positions.farQueryPosition(i), cos: cosFarQ + t * half, sin: sinFarQ + t * half)
+                rope.table(position: positions.farKeyPosition(i), cos: cosFarK + t * half, sin: sinFarK + t * half)
+            }
+        }
+        // Log-n and YaRN scale attention logits; scaling the query does it once per row.
+        let logitScale = Float(rope.logitScale)
+        let first = start
+        queryScales = (0..<tokens).map {
+            positions.queryScale(position: first + $0, trainedContext: trainedContext) * logitScale
+        }
+    }
+
+    deinit {
+        for p in [cosNear, sinNear, cosFarQ, sinFarQ, cosFarK, sinFarK] { p.deallocate() }
+    }
+
+    /// Attention of one layer: stores the new keys (rotated) and values in `cache`, rotates the queries,
+    /// and writes `[tokens][heads][headDim]` to `out`.
+    ///
+    /// - Parameters:
+    ///   - queries: `[tokens][heads][headDim]`, unrotated; rotated in place.
+    ///   - keys: `[tokens][kvHeads][headDim]`, unrotated; rotated in place.
+    ///   - values: `[tokens][kvHeads][headDim]`.
+    public func attend(
+        cache: KVCache, layer: Int, queries q: UnsafeMutablePointer<Float>, keys k: UnsafeMutablePointer<Float>,
+        values v: UnsafePointer<Float>, heads: Int, out: UnsafeMutablePointer<Float>, threads: Int
+    ) {
+        let hd = cache.headDim
+        let nkv = cache.kvHeads
+        let qDim = heads * hd
+        let kvDim = nkv * hd
+        let qFar = UnsafeMutablePointer<Float>.allocate(capacity: far ? tokens * qDim : 1)
+        defer { qFar.deallocate() }
+        for t in 0..<tokens {
+            let pos = start + t
+            if far {
+                (qFar + t * qDim).update(from: q + t * qDim, count: qDim)
+                rope.apply(qFar + t * qDim, heads: heads, headDim: hd, cos: cosFarQ + t * half, sin: sinFarQ + t * half)
+                for h in 0..<nkv {
+                    let dst = cache.farKey(layer, h) + pos * hd
+                    dst.update(from: k + t * kvDim + h * hd, count: hd)
+                    rope.apply(dst, heads: 1, headDim: hd, cos: cosFarK + t * half, sin: sinFarK + t * half)
+                }
+            }
+            rope.apply(q + t * qDim, heads: heads, headDim: hd, cos: cosNear + t * half, sin: sinNear + t * half)
+            rope.apply(k + t * kvDim, heads: nkv, headDim: hd, cos: cosNear + t * half, sin: sinNear + t * half)
+            let qs = queryScales[t]
+            if qs != 1 {
+                VectorOps.scale(q + t * qDim, qs, qDim)
+                if far { VectorOps.scale(qFar + t * qDim, qs, qDim) }
+            }
+            for h in 0..<nkv {
+                (cache.nearKey(layer, h) + pos * hd).update(from: k + t * kvDim + h * hd, count: hd)
+                (cache.value(layer, h) + pos * hd).update(from: v + t * kvDim + h * hd, count: hd)
+            }
+        }
+        ExactAttention.run(
+            cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, window: positions.window,
+            qNear: q, qFar: far ? UnsafePointer(qFar) : nil, out: out, threads: threads)
+    }
+}

@@ -22,5 +22,5 @@ public struct DynamicNTKScaling: FrequencyScaling, Equatable {
     }
 
     public func maxSequenceLength(trainedContext: Int) -> Int? { nil }
-    public var description: String { "dynamic-ntk(s=\(factor))" }
+    public var description: String { "dynamic-ntk:S=\(SpecNumber.format(factor))" }
 }

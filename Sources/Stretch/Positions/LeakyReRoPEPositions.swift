@@ -42,6 +42,6 @@ public struct LeakyReRoPEPositions: PositionMap, Equatable {
     }
 
     public var description: String {
-        "leaky-rerope:W=\(window):K=\(slope == slope.rounded() ? String(Int(slope)) : String(slope))"
+        "leaky-rerope:W=\(window):K=\(SpecNumber.format(slope))"
     }
 }

@@ -18,5 +18,5 @@ public struct LinearScaling: FrequencyScaling, Equatable {
     }
 
     public func maxSequenceLength(trainedContext: Int) -> Int? { Int(Double(trainedContext) * factor) }
-    public var description: String { "linear(s=\(factor))" }
+    public var description: String { "linear:S=\(SpecNumber.format(factor))" }
 }

@@ -31,5 +31,5 @@ public struct NTKScaling: FrequencyScaling, Equatable {
     }
 
     public func maxSequenceLength(trainedContext: Int) -> Int? { Int(Double(trainedContext) * factor) }
-    public var description: String { "ntk(s=\(factor))" }
+    public var description: String { "ntk:S=\(SpecNumber.format(factor))" }
 }

@@ -53,5 +53,5 @@ public struct YaRNScaling: FrequencyScaling, Equatable {
         Int(Double(originalContext ?? trainedContext) * factor)
     }
 
-    public var description: String { "yarn(s=\(factor), βfast=\(betaFast), βslow=\(betaSlow))" }
+    public var description: String { "yarn:S=\(SpecNumber.format(factor)):BF=\(SpecNumber.format(betaFast)):BS=\(SpecNumber.format(betaSlow))" }
 }

@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 scripts/get_models.py
+# The independent numpy reference (../shared/tools/ref_llama.py) that some tests run needs these.
+python3 -c "import numpy, gguf" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check numpy gguf
 # shellcheck disable=SC2046
 exec swift test -c release $(scripts/swift-flags.sh) "$@"

@@ -70,21 +70,36 @@ public final class AttentionStep {
         cache: KVCache, layer: Int, queries q: UnsafeMutablePointer<Float>, keys k: UnsafeMutablePointer<Float>,
         values v: UnsafePointer<Float>, heads: Int, out: UnsafeMutablePointer<Float>, threads: Int
     ) {
+        switch cache.elementType {
+        case .f32: attend(F32Element.self, cache, layer, q, k, v, heads, out, threads)
+        case .f16: attend(F16Element.self, cache, layer, q, k, v, heads, out, threads)
+        }
+    }
+
+    private func attend<E: KVElement>(
+        _: E.Type, _ cache: KVCache, _ layer: Int, _ q: UnsafeMutablePointer<Float>, _ k: UnsafeMutablePointer<Float>,
+        _ v: UnsafePointer<Float>, _ heads: Int, _ out: UnsafeMutablePointer<Float>, _ threads: Int
+    ) {
         let hd = cache.headDim
         let nkv = cache.kvHeads
         let qDim = heads * hd
         let kvDim = nkv * hd
+        let rowBytes = hd * cache.elementType.size
         let qFar = UnsafeMutablePointer<Float>.allocate(capacity: far ? tokens * qDim : 1)
-        defer { qFar.deallocate() }
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: hd)
+        defer {
+            qFar.deallocate()
+            scratch.deallocate()
+        }
         for t in 0..<tokens {
             let pos = start + t
             if far {
                 (qFar + t * qDim).update(from: q + t * qDim, count: qDim)
                 rope.apply(qFar + t * qDim, heads: heads, headDim: hd, cos: cosFarQ + t * half, sin: sinFarQ + t * half)
                 for h in 0..<nkv {
-                    let dst = cache.farKey(layer, h) + pos * hd
-                    dst.update(from: k + t * kvDim + h * hd, count: hd)
-                    rope.apply(dst, heads: 1, headDim: hd, cos: cosFarK + t * half, sin: sinFarK + t * half)
+                    scratch.update(from: k + t * kvDim + h * hd, count: hd)
+                    rope.apply(scratch, heads: 1, headDim: hd, cos: cosFarK + t * half, sin: sinFarK + t * half)
+                    E.store(scratch, cache.farKey(layer, h) + pos * rowBytes, hd)
                 }
             }
             rope.apply(q + t * qDim, heads: heads, headDim: hd, cos: cosNear + t * half, sin: sinNear + t * half)
@@ -95,12 +110,12 @@ public final class AttentionStep {
                 if far { VectorOps.scale(qFar + t * qDim, qs, qDim) }
             }
             for h in 0..<nkv {
-                (cache.nearKey(layer, h) + pos * hd).update(from: k + t * kvDim + h * hd, count: hd)
-                (cache.value(layer, h) + pos * hd).update(from: v + t * kvDim + h * hd, count: hd)
+                E.store(k + t * kvDim + h * hd, cache.nearKey(layer, h) + pos * rowBytes, hd)
+                E.store(v + t * kvDim + h * hd, cache.value(layer, h) + pos * rowBytes, hd)
             }
         }
         ExactAttention.run(
-            cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, window: positions.window,
+            E.self, cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, window: positions.window,
             qNear: q, qFar: far ? UnsafePointer(qFar) : nil, out: out, threads: threads)
     }
 }

@@ -22,12 +22,13 @@ public enum ExactAttention {
     ///   - out: `[tokens][heads][headDim]`.
     /// - Complexity: O(tokens · (start + tokens) · heads · headDim) time, O(queryTile · group · headDim)
     ///   memory per thread.
-    static func run(
-        cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, window: Int,
+    static func run<E: KVElement>(
+        _: E.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, window: Int,
         qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
         threads: Int
     ) {
         let hd = cache.headDim
+        let rowBytes = hd * cache.elementType.size
         let kvHeads = cache.kvHeads
         let group = heads / kvHeads
         let scale = 1 / Float(hd).squareRoot()
@@ -63,9 +64,9 @@ public enum ExactAttention {
                 acc.initialize(repeating: 0, count: rows * hd)
                 rowMax.initialize(repeating: -Float.infinity, count: rows)
                 rowSum.initialize(repeating: 0, count: rows)
-                let kNear = UnsafePointer(cache.nearKey(layer, kvh))
-                let kFar = useFar ? UnsafePointer(cache.farKey(layer, kvh)) : kNear
-                let vals = UnsafePointer(cache.value(layer, kvh))
+                let kNear = UnsafeRawPointer(cache.nearKey(layer, kvh))
+                let kFar = useFar ? UnsafeRawPointer(cache.farKey(layer, kvh)) : kNear
+                let vals = UnsafeRawPointer(cache.value(layer, kvh))
                 let lastKey = start + t1 - 1
                 var j0 = 0
                 while j0 <= lastKey {
@@ -86,14 +87,14 @@ public enum ExactAttention {
                             let qf = qFar! + qOffset
                             let farStop = min(jEnd, farEnd + 1)
                             while j < farStop {
-                                let s = VectorOps.dot(qf, kFar + j * hd, hd) * scale
+                                let s = E.dot(qf, kFar + j * rowBytes, hd) * scale
                                 scores[j - j0] = s
                                 tileMax = max(tileMax, s)
                                 j += 1
                             }
                         }
                         while j < jEnd {
-                            let s = VectorOps.dot(qn, kNear + j * hd, hd) * scale
+                            let s = E.dot(qn, kNear + j * rowBytes, hd) * scale
                             scores[j - j0] = s
                             tileMax = max(tileMax, s)
                             j += 1
@@ -111,7 +112,7 @@ public enum ExactAttention {
                         for jj in j0..<jEnd {
                             let e = expf(scores[jj - j0] - newMax)
                             sum += e
-                            VectorOps.axpy(e, vals + jj * hd, a, hd)
+                            E.axpy(e, vals + jj * rowBytes, a, hd)
                         }
                         rowSum[r] += sum
                     }

@@ -2,7 +2,8 @@
 ///
 /// Layout per layer and KV head: `[position][headDim]`, contiguous, so one head's keys stream through
 /// the cache. Keys are stored twice when the position map has a far map (near and far rotations,
-/// SELF_EXTEND.md §2). Capacity grows by doubling up to ``maxTokens``, so memory follows use.
+/// SELF_EXTEND.md §2). Elements are float32 or binary16 (``KVElementType``). Capacity grows by
+/// doubling up to ``maxTokens``, so memory follows use and never exceeds the requested context.
 public final class KVCache: @unchecked Sendable {
     /// Number of layers.
     public let layers: Int
@@ -14,33 +15,35 @@ public final class KVCache: @unchecked Sendable {
     public let storesFarKeys: Bool
     /// Hard limit on the number of tokens.
     public let maxTokens: Int
+    /// Storage format of keys and values.
+    public let elementType: KVElementType
     /// Tokens stored so far.
     public private(set) var count = 0
     /// Allocated tokens per head.
     public private(set) var capacity = 0
-
     /// The rotary embedding the cached keys were rotated with (nil while empty).
     public internal(set) var rope: RotaryEmbedding?
 
-    var keysNear: [UnsafeMutablePointer<Float>] = []
-    var keysFar: [UnsafeMutablePointer<Float>] = []
-    var values: [UnsafeMutablePointer<Float>] = []
+    var keysNear: [UnsafeMutableRawPointer] = []
+    var keysFar: [UnsafeMutableRawPointer] = []
+    var values: [UnsafeMutableRawPointer] = []
 
     /// Creates an empty cache.
-    public init(layers: Int, kvHeads: Int, headDim: Int, storesFarKeys: Bool, maxTokens: Int) {
+    public init(
+        layers: Int, kvHeads: Int, headDim: Int, storesFarKeys: Bool, maxTokens: Int, elementType: KVElementType = .f32
+    ) {
         self.layers = layers
         self.kvHeads = kvHeads
         self.headDim = headDim
         self.storesFarKeys = storesFarKeys
         self.maxTokens = maxTokens
+        self.elementType = elementType
     }
 
     deinit { release() }
 
     private func release() {
-        for p in keysNear { p.deallocate() }
-        for p in keysFar { p.deallocate() }
-        for p in values { p.deallocate() }
+        for p in keysNear + keysFar + values { p.deallocate() }
         keysNear = []
         keysFar = []
         values = []
@@ -48,7 +51,7 @@ public final class KVCache: @unchecked Sendable {
 
     /// Bytes currently allocated.
     public var allocatedBytes: Int {
-        layers * kvHeads * capacity * headDim * 4 * (storesFarKeys ? 3 : 2)
+        layers * kvHeads * capacity * headDim * elementType.size * (storesFarKeys ? 3 : 2)
     }
 
     /// Makes room for `newTokens` more tokens (amortized doubling). Call before ``AttentionStep/attend``.
@@ -59,12 +62,14 @@ public final class KVCache: @unchecked Sendable {
         var newCap = max(256, capacity)
         while newCap < needed { newCap *= 2 }
         newCap = min(newCap, maxTokens)
-        func grow(_ old: [UnsafeMutablePointer<Float>]) -> [UnsafeMutablePointer<Float>] {
+        let es = elementType.size
+        let rowBytes = headDim * es
+        func grow(_ old: [UnsafeMutableRawPointer]) -> [UnsafeMutableRawPointer] {
             (0..<layers).map { l in
-                let p = UnsafeMutablePointer<Float>.allocate(capacity: kvHeads * newCap * headDim)
+                let p = UnsafeMutableRawPointer.allocate(byteCount: kvHeads * newCap * rowBytes, alignment: 64)
                 if !old.isEmpty {
                     for h in 0..<kvHeads {
-                        (p + h * newCap * headDim).update(from: old[l] + h * capacity * headDim, count: count * headDim)
+                        (p + h * newCap * rowBytes).copyMemory(from: old[l] + h * capacity * rowBytes, byteCount: count * rowBytes)
                     }
                 }
                 return p
@@ -79,20 +84,20 @@ public final class KVCache: @unchecked Sendable {
         capacity = newCap
     }
 
-    /// Pointer to key `position` of `head` in `layer` (near copy).
+    /// Start of the near keys of `head` in `layer`; key `j` is at `+ j · headDim` elements.
     @inline(__always)
-    func nearKey(_ layer: Int, _ head: Int) -> UnsafeMutablePointer<Float> {
-        keysNear[layer] + head * capacity * headDim
+    func nearKey(_ layer: Int, _ head: Int) -> UnsafeMutableRawPointer {
+        keysNear[layer] + head * capacity * headDim * elementType.size
     }
 
     @inline(__always)
-    func farKey(_ layer: Int, _ head: Int) -> UnsafeMutablePointer<Float> {
-        keysFar[layer] + head * capacity * headDim
+    func farKey(_ layer: Int, _ head: Int) -> UnsafeMutableRawPointer {
+        keysFar[layer] + head * capacity * headDim * elementType.size
     }
 
     @inline(__always)
-    func value(_ layer: Int, _ head: Int) -> UnsafeMutablePointer<Float> {
-        values[layer] + head * capacity * headDim
+    func value(_ layer: Int, _ head: Int) -> UnsafeMutableRawPointer {
+        values[layer] + head * capacity * headDim * elementType.size
     }
 
     /// Marks `n` reserved tokens as stored (after every layer wrote them).
@@ -113,24 +118,39 @@ public final class KVCache: @unchecked Sendable {
     /// Re-rotates every cached key from the angles of `old` to those of `new` (dynamic NTK changes the
     /// angles as the sequence grows). Rotations compose, so each key turns by `pos · (θ_new − θ_old)`.
     func rerotate(from old: RotaryEmbedding, to new: RotaryEmbedding, positions: PositionMap) {
+        switch elementType {
+        case .f32: rerotate(F32Element.self, from: old, to: new, positions: positions)
+        case .f16: rerotate(F16Element.self, from: old, to: new, positions: positions)
+        }
+    }
+
+    private func rerotate<E: KVElement>(_: E.Type, from old: RotaryEmbedding, to new: RotaryEmbedding, positions: PositionMap) {
         let half = new.dimensions / 2
         let c = UnsafeMutablePointer<Float>.allocate(capacity: half)
         let s = UnsafeMutablePointer<Float>.allocate(capacity: half)
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: headDim)
         defer {
             c.deallocate()
             s.deallocate()
+            x.deallocate()
         }
         var delta = old
         delta.inverseFrequencies = zip(new.inverseFrequencies, old.inverseFrequencies).map { $0 - $1 }
+        let rowBytes = headDim * elementType.size
+        func turn(_ p: UnsafeMutableRawPointer) {
+            E.load(p, x, headDim)
+            delta.apply(x, heads: 1, headDim: headDim, cos: c, sin: s)
+            E.store(x, p, headDim)
+        }
         for j in 0..<count {
             delta.table(position: Double(j), cos: c, sin: s)
             for l in 0..<layers {
-                for h in 0..<kvHeads { delta.apply(nearKey(l, h) + j * headDim, heads: 1, headDim: headDim, cos: c, sin: s) }
+                for h in 0..<kvHeads { turn(nearKey(l, h) + j * rowBytes) }
             }
             if storesFarKeys {
                 delta.table(position: positions.farKeyPosition(j), cos: c, sin: s)
                 for l in 0..<layers {
-                    for h in 0..<kvHeads { delta.apply(farKey(l, h) + j * headDim, heads: 1, headDim: headDim, cos: c, sin: s) }
+                    for h in 0..<kvHeads { turn(farKey(l, h) + j * rowBytes) }
                 }
             }
         }

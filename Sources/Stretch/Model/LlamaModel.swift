@@ -19,6 +19,8 @@ public final class LlamaModel: @unchecked Sendable {
     /// Numeric path: `.f32` keeps activations, accumulation and the KV cache in float32 end to end;
     /// `.auto` may use faster reduced-precision paths (quantized activations, F16 KV cache).
     public var precision: ComputePrecision = .auto
+    /// KV cache storage; nil picks F16 for `.auto` and F32 for `.f32`.
+    public var kvElementType: KVElementType?
 
     let tokenEmbedding: WeightMatrix
     let output: WeightMatrix
@@ -91,9 +93,12 @@ public final class LlamaModel: @unchecked Sendable {
     deinit { for p in ownedBuffers { p.deallocate() } }
 
     /// A new, empty cache for one sequence of at most `maxTokens` tokens.
-    public func makeCache(maxTokens: Int, positions: PositionMap) -> KVCache {
+    ///
+    /// Elements are F16 by default with `.auto` precision and F32 with `.f32` (or as `elementType` says).
+    public func makeCache(maxTokens: Int, positions: PositionMap, elementType: KVElementType? = nil) -> KVCache {
         KVCache(layers: config.blockCount, kvHeads: config.headCountKV, headDim: config.headDim,
-                storesFarKeys: positions.usesFarPositions, maxTokens: maxTokens)
+                storesFarKeys: positions.usesFarPositions, maxTokens: maxTokens,
+                elementType: elementType ?? kvElementType ?? (precision == .f32 ? .f32 : .f16))
     }
 
     /// Runs `tokens` through the model after the tokens already in `cache`, appending them to it.

@@ -17,6 +17,14 @@ struct ModelOptions: ParsableArguments {
             help: "auto: fastest supported path; f32: float32 activations, accumulation and KV cache end to end.")
     var precision: ComputePrecision = .auto
 
+    @Option(name: [.customLong("cache-type-k"), .customLong("ctk", withSingleDash: true)],
+            help: "KV cache key type: f16 or f32 (default: f16, or f32 with --precision f32).")
+    var cacheTypeK: KVElementType?
+
+    @Option(name: [.customLong("cache-type-v"), .customLong("ctv", withSingleDash: true)],
+            help: "KV cache value type: f16 or f32 (must equal the key type for now).")
+    var cacheTypeV: KVElementType?
+
     @Option(name: [.customShort("b"), .customLong("batch-size")], help: "Tokens per forward pass during prefill.")
     var batchSize: Int = 256
 
@@ -26,6 +34,12 @@ struct ModelOptions: ParsableArguments {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("-t/--threads must be at least 1 (got \(threads))") }
+        if let k = cacheTypeK, let v = cacheTypeV, k != v {
+            throw ValidationError("--cache-type-k \(k.rawValue) and --cache-type-v \(v.rawValue) differ; mixed KV types are not supported yet")
+        }
+        if precision == .f32, let t = cacheTypeK ?? cacheTypeV, t != .f32 {
+            throw ValidationError("--precision f32 keeps the KV cache in f32; drop --cache-type \(t.rawValue) or use --precision auto")
+        }
         if batchSize < 1 { throw ValidationError("-b/--batch-size must be at least 1 (got \(batchSize))") }
     }
 
@@ -43,8 +57,10 @@ struct ModelOptions: ParsableArguments {
         let m = try LlamaModel(file: file, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         m.batchSize = batchSize
         m.precision = precision
+        m.kvElementType = cacheTypeK ?? cacheTypeV
         return m
     }
 }
 
 extension ComputePrecision: ExpressibleByArgument {}
+extension KVElementType: ExpressibleByArgument {}

@@ -75,9 +75,12 @@ final class ExactAttentionTests: XCTestCase {
     }
 
     /// Runs the engine over `chunks` (sizes summing to n) and returns `[n][heads][headDim]`.
-    static func engine(_ p: Problem, map: PositionMap, chunks: [Int], threads: Int = 2) -> [Float] {
+    static func engine(
+        _ p: Problem, map: PositionMap, chunks: [Int], threads: Int = 2, elementType: KVElementType = .f32
+    ) -> [Float] {
         let rope = RotaryEmbedding(dimensions: p.headDim, base: base, pairing: .halves)
-        let cache = KVCache(layers: 1, kvHeads: p.kvHeads, headDim: p.headDim, storesFarKeys: map.usesFarPositions, maxTokens: p.n)
+        let cache = KVCache(layers: 1, kvHeads: p.kvHeads, headDim: p.headDim, storesFarKeys: map.usesFarPositions,
+                            maxTokens: p.n, elementType: elementType)
         var out = [Float]()
         var t0 = 0
         for c in chunks {
@@ -160,5 +163,14 @@ final class ExactAttentionTests: XCTestCase {
         let wide = Self.engine(p, map: try SelfExtendPositions(groupSize: 4, window: 90), chunks: [90])
         XCTAssertLessThan(zip(g1, plain).map { abs($0 - $1) }.max()!, 1e-5)
         XCTAssertEqual(wide, plain, "every d < W: the far map is never used")
+    }
+
+    func testF16CacheStaysCloseToTheReference() throws {
+        let p = Problem(n: 120, heads: 7, kvHeads: 1, headDim: 64, seed: 21)
+        let map = try SelfExtendPositions(groupSize: 4, window: 24)
+        let ref = Self.reference(p, map: map)
+        let f16 = Self.engine(p, map: map, chunks: [50, 1, 69], elementType: .f16)
+        XCTAssertLessThan(Self.maxDiff(f16, ref), 3e-3)
+        XCTAssertGreaterThan(Self.maxDiff(f16, ref), 0, "F16 storage should round something")
     }
 }

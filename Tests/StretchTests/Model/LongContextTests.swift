@@ -43,9 +43,11 @@ final class LongContextTests: XCTestCase {
         XCTAssertEqual(plainPPL, 32.9, accuracy: 0.01 * 32.9)
     }
 
-    /// Chunked prefill and token-by-token decode give the one-shot logits on the real model.
+    /// Chunked prefill and token-by-token decode give the one-shot logits on the real model (float32 KV;
+    /// with F16 storage, rounding of slightly different float32 sums can flip a half-precision ulp).
     func testChunkedAndDecodeEqualOneShotOnTheModel() throws {
         let (model, all) = try stories()
+        model.precision = .f32
         let tokens = Array(all.prefix(700))
         let map = try SelfExtendPositions(groupSize: 4, window: 100)
         let vocab = model.config.vocabularySize

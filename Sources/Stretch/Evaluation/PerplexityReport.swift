@@ -157,6 +157,8 @@ public struct PerplexityReport: Sendable {
             xLabel: "token position (buckets of \(bucketSize))",
             yLabel: metric == .nll ? "mean NLL (nats)" : "perplexity (log scale)", series: series)
         if metric == .nll { plot.yFloor = 0 } else { plot.yScale = .log }
+        plot.xTickBase = Double(trainedContext)
+        plot.xFloor = 0
         if trainedContext < run.windowSize {
             plot.markers = [LinePlot.Marker(x: Double(trainedContext), label: "trained L=\(trainedContext)")]
         }

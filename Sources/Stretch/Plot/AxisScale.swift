@@ -28,9 +28,11 @@ public struct AxisScale: Sendable, Equatable {
     /// Chooses a domain and ticks that cover `minimum...maximum` with about `tickCount` ticks.
     ///
     /// A log axis ignores non-positive values; an empty or degenerate range is widened around its value.
+    /// With `stepBase` (linear only), steps are `stepBase × 2ᵏ` instead of 1-2-5 steps, so token positions
+    /// get ticks at multiples of, say, the trained context.
     public init(
         kind: Kind = .linear, minimum: Double, maximum: Double, tickCount: Int = 6, pixels: ClosedRange<Double>,
-        flipped: Bool = false
+        flipped: Bool = false, stepBase: Double? = nil
     ) {
         self.kind = kind
         pixelLower = flipped ? pixels.upperBound : pixels.lowerBound
@@ -45,7 +47,13 @@ public struct AxisScale: Sendable, Equatable {
                 lo -= pad
                 hi += pad
             }
-            let step = Self.niceStep((hi - lo) / Double(max(1, tickCount - 1)))
+            let raw = (hi - lo) / Double(max(1, tickCount - 1))
+            var step = Self.niceStep(raw)
+            if let stepBase, stepBase > 0 {
+                step = stepBase
+                while step < raw { step *= 2 }
+                while step / 2 >= raw, step / 2 >= stepBase / 1024 { step /= 2 }
+            }
             let first = (lo / step).rounded(.down) * step
             let last = (hi / step).rounded(.up) * step
             let n = Int(((last - first) / step).rounded())

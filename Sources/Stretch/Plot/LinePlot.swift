@@ -42,6 +42,10 @@ public struct LinePlot: Sendable {
     public var markers: [Marker] = []
     /// Y-axis spacing (log for perplexity spanning decades).
     public var yScale: AxisScale.Kind = .linear
+    /// Smallest x the axis must show (e.g. 0 for positions), if any.
+    public var xFloor: Double?
+    /// When set, x ticks are this value times a power of two (e.g. the trained context for positions).
+    public var xTickBase: Double?
     /// Smallest y the axis must show (e.g. 0 for NLL), if any.
     public var yFloor: Double?
     /// Drawing width in pixels.
@@ -69,12 +73,13 @@ public struct LinePlot: Sendable {
 
     /// The axes this chart will draw, covering every finite point and marker.
     public func axes() -> (x: AxisScale, y: AxisScale) {
-        let xs = series.flatMap { $0.points.map(\.x) }.filter(\.isFinite) + markers.map(\.x)
+        let xs = series.flatMap { $0.points.map(\.x) }.filter(\.isFinite) + markers.map(\.x) + (xFloor.map { [$0] } ?? [])
         var ys = series.flatMap { $0.points.compactMap(\.y) }.filter(\.isFinite)
         if yScale == .log { ys = ys.filter { $0 > 0 } }
         if let yFloor { ys.append(yFloor) }
         let a = plotArea
-        let x = AxisScale(minimum: xs.min() ?? 0, maximum: xs.max() ?? 1, tickCount: 8, pixels: a.left...a.right)
+        let x = AxisScale(minimum: xs.min() ?? 0, maximum: xs.max() ?? 1, tickCount: 9, pixels: a.left...a.right,
+                          stepBase: xTickBase)
         let y = AxisScale(kind: yScale, minimum: ys.min() ?? 0, maximum: ys.max() ?? 1, tickCount: 6,
                           pixels: a.top...a.bottom, flipped: true)
         return (x, y)

@@ -6,7 +6,10 @@ struct StretchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stretch",
         abstract: "Run GGUF language models on CPU, past their trained context with Self-Extend.",
-        subcommands: [GenerateCommand.self, InspectCommand.self, TokenizeCommand.self],
+        subcommands: [
+            GenerateCommand.self, InspectCommand.self, TokenizeCommand.self, PerplexityCommand.self, PasskeyCommand.self,
+            BenchCommand.self,
+        ],
         defaultSubcommand: nil
     )
 }

@@ -1,0 +1,75 @@
+import Foundation
+
+/// Runs llama-bench-style throughput tests: random tokens (no tokenizer), no sampling inside the timings.
+///
+/// For each test and scheme the `depth` tokens are processed once, untimed; every repetition then
+/// truncates the cache back to `depth` and times either one batched pass over `promptTokens` tokens
+/// (pp) or `generatedTokens` single-token passes fed with pre-drawn random tokens (tg).
+public struct BenchmarkRun: Sendable {
+    /// Tests to run.
+    public let tests: [BenchmarkTest]
+    /// Timed repetitions per test.
+    public let repetitions: Int
+    /// Seed for the random token ids.
+    public let seed: UInt64
+
+    /// Creates a run; `repetitions` must be ≥ 1.
+    public init(tests: [BenchmarkTest], repetitions: Int, seed: UInt64 = 1) throws {
+        guard repetitions >= 1 else {
+            throw EvaluationError.invalidSetting(name: "-r", value: "\(repetitions)", requirement: "must be ≥ 1")
+        }
+        guard !tests.isEmpty else {
+            throw EvaluationError.invalidSetting(name: "-p/-n", value: "0", requirement: "give at least one non-zero -p or -n")
+        }
+        self.tests = tests
+        self.repetitions = repetitions
+        self.seed = seed
+    }
+
+    /// Tokens processed per scheme, depth prefills included (for progress).
+    public var tokensPerScheme: Int { tests.reduce(0) { $0 + $1.depth + repetitions * $1.timedTokens } }
+
+    /// The largest cache any test needs.
+    public var maxSequence: Int { tests.map { $0.depth + $0.timedTokens }.max() ?? 0 }
+
+    /// Runs every test under `scheme`; `progress` gets tokens processed so far.
+    public func run(model: LlamaModel, scheme: ContextScheme, progress: ((Int) -> Void)? = nil) throws -> [BenchmarkRecord] {
+        var rng = SeededGenerator(seed: seed)
+        let vocab = model.config.vocabularySize
+        func randomTokens(_ n: Int) -> [Int] { (0..<n).map { _ in Int(rng.next() % UInt64(vocab)) } }
+        let positions = scheme.positions
+        // Warm-up: touch the weights once so the first timed run does not pay for page faults.
+        let warm = model.makeCache(maxTokens: 8, positions: positions)
+        _ = try model.forward(randomTokens(8), cache: warm, positions: positions, logits: .last)
+
+        var done = 0
+        var records: [BenchmarkRecord] = []
+        for test in tests {
+            let cache = model.makeCache(maxTokens: test.depth + test.timedTokens, positions: positions)
+            if test.depth > 0 {
+                _ = try model.forward(randomTokens(test.depth), cache: cache, positions: positions, logits: .last)
+                done += test.depth
+                progress?(done)
+            }
+            var samples: [Double] = []
+            for _ in 0..<repetitions {
+                cache.truncate(to: test.depth)
+                let input = randomTokens(test.timedTokens)
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                if test.promptTokens > 0 {
+                    _ = try model.forward(input, cache: cache, positions: positions, logits: .last)
+                } else {
+                    for t in input {
+                        _ = try model.forward([t], cache: cache, positions: positions, logits: .last)
+                    }
+                }
+                samples.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                done += test.timedTokens
+                progress?(done)
+            }
+            records.append(BenchmarkRecord(
+                test: test, scheme: scheme, threads: model.threads, batchSize: model.batchSize, samples: samples))
+        }
+        return records
+    }
+}

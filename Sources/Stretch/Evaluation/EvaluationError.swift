@@ -1,0 +1,24 @@
+/// Invalid evaluation settings or inputs, with a message that says what to change.
+public enum EvaluationError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// The input has fewer tokens than one window needs.
+    case inputTooShort(tokens: Int, needed: Int, detail: String)
+    /// A setting is out of range or malformed.
+    case invalidSetting(name: String, value: String, requirement: String)
+    /// An input file could not be read or parsed.
+    case unreadableInput(path: String, reason: String)
+    /// An output file could not be written.
+    case unwritableOutput(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .inputTooShort(tokens, needed, detail):
+            return "the input has \(tokens) tokens but \(needed) are needed: \(detail)"
+        case let .invalidSetting(name, value, requirement):
+            return "invalid \(name) '\(value)': \(requirement)"
+        case let .unreadableInput(path, reason):
+            return "cannot read \(path): \(reason)"
+        case let .unwritableOutput(path, reason):
+            return "cannot write \(path): \(reason); check the folder exists and is writable"
+        }
+    }
+}

@@ -18,17 +18,29 @@ public final class AttentionStep {
     private let cosNear, sinNear, cosFarQ, sinFarQ, cosFarK, sinFarK: UnsafeMutablePointer<Float>
     private let queryScales: [Float]
 
+    /// Keys farther than this are masked (sliding-window layers); `Int.max` for full attention.
+    public let slidingWindow: Int
+
     /// Prepares a chunk of `tokens` tokens after those already in `cache`.
-    public init(cache: KVCache, tokens: Int, rope base: RotaryEmbedding, positions: PositionMap, trainedContext: Int) {
+    ///
+    /// - Parameter updatesCacheRope: whether this step's angles are the cache's (re-rotating cached keys
+    ///   if a dynamic scheme moved them). Sliding-window layers with their own fixed RoPE pass false.
+    public init(
+        cache: KVCache, tokens: Int, rope base: RotaryEmbedding, positions: PositionMap, trainedContext: Int,
+        slidingWindow: Int = Int.max, updatesCacheRope: Bool = true
+    ) {
         start = cache.count
         self.tokens = tokens
         self.positions = positions
+        self.slidingWindow = slidingWindow
         // The scheme may change RoPE's angles (PI, NTK, YaRN); dynamic ones depend on the length reached.
         let rope = positions.rotaryEmbedding(base, trainedContext: trainedContext, sequenceLength: start + tokens)
-        if let previous = cache.rope, previous != rope, cache.count > 0 {
-            cache.rerotate(from: previous, to: rope, positions: positions)
+        if updatesCacheRope {
+            if let previous = cache.rope, previous != rope, cache.count > 0 {
+                cache.rerotate(from: previous, to: rope, positions: positions)
+            }
+            cache.rope = rope
         }
-        cache.rope = rope
         self.rope = rope
         half = rope.dimensions / 2
         far = positions.usesFarPositions
@@ -116,6 +128,7 @@ public final class AttentionStep {
         }
         ExactAttention.run(
             E.self, cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, window: positions.window,
+            slidingWindow: slidingWindow,
             qNear: q, qFar: far ? UnsafePointer(qFar) : nil, out: out, threads: threads)
     }
 }

@@ -23,7 +23,7 @@ public enum ExactAttention {
     /// - Complexity: O(tokens · (start + tokens) · heads · headDim) time, O(queryTile · group · headDim)
     ///   memory per thread.
     static func run<E: KVElement>(
-        _: E.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, window: Int,
+        _: E.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, window: Int, slidingWindow: Int = Int.max,
         qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
         threads: Int
     ) {
@@ -68,7 +68,9 @@ public enum ExactAttention {
                 let kFar = useFar ? UnsafeRawPointer(cache.farKey(layer, kvh)) : kNear
                 let vals = UnsafeRawPointer(cache.value(layer, kvh))
                 let lastKey = start + t1 - 1
-                var j0 = 0
+                // With a sliding window, keys before the earliest row's window are never read.
+                let firstKey = slidingWindow == Int.max ? 0 : max(0, start + t0 - slidingWindow + 1)
+                var j0 = firstKey / tk * tk
                 while j0 <= lastKey {
                     let j1 = min(j0 + tk, lastKey + 1)
                     for r in 0..<rows {
@@ -77,13 +79,15 @@ public enum ExactAttention {
                         let i = start + t
                         if j0 > i { continue }
                         let jEnd = min(j1, i + 1)
+                        let jStart = slidingWindow == Int.max ? j0 : max(j0, i - slidingWindow + 1)
+                        if jStart >= jEnd { continue }
                         let qOffset = (t * heads + h) * hd
                         let qn = qNear + qOffset
                         // Keys j ≤ farEnd are at distance ≥ window: far copies.
                         let farEnd = useFar ? i - window : -1
                         var tileMax = -Float.infinity
-                        var j = j0
-                        if farEnd >= j0 {
+                        var j = jStart
+                        if farEnd >= jStart {
                             let qf = qFar! + qOffset
                             let farStop = min(jEnd, farEnd + 1)
                             while j < farStop {
@@ -109,7 +113,7 @@ public enum ExactAttention {
                         }
                         rowMax[r] = newMax
                         var sum: Float = 0
-                        for jj in j0..<jEnd {
+                        for jj in jStart..<jEnd {
                             let e = expf(scores[jj - j0] - newMax)
                             sum += e
                             E.axpy(e, vals + jj * rowBytes, a, hd)

@@ -93,6 +93,15 @@ public enum VectorOps {
         }
     }
 
+    /// GeGLU in place with the tanh approximation of GELU: `gate[i] = gelu(gate[i]) * up[i]`.
+    public static func geGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
+        let c: Float = 0.797_884_56  // sqrt(2/π)
+        for i in 0..<n {
+            let g = gate[i]
+            gate[i] = 0.5 * g * (1 + tanhf(c * (g + 0.044_715 * g * g * g))) * up[i]
+        }
+    }
+
     /// `y += x` elementwise.
     public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ n: Int) {
         for i in 0..<n { y[i] += x[i] }

@@ -1,12 +1,17 @@
 import Foundation
 
-/// Llama-family decoder (`llama`, `mistral`, `qwen2`): RMSNorm, GQA attention with RoPE, SwiGLU.
+/// Decoder-only transformer of the Llama family: `llama`, `mistral`, `qwen2` and `gemma3`.
 ///
-/// Qwen2 differs only by Q/K/V biases and rotate-half RoPE pairing, both read from the file.
-/// The model holds no per-sequence state: the caller owns a ``KVCache`` per sequence.
+/// RMSNorm, GQA attention with RoPE, gated feed-forward. Qwen2 adds Q/K/V biases (read from the file)
+/// and rotate-half RoPE; Gemma 3 adds an embedding scale, per-head Q/K norms, post-norms, GELU, and
+/// sliding-window layers with their own RoPE base (``ArchitectureTraits``). The model holds no
+/// per-sequence state: the caller owns a ``KVCache`` per sequence.
 public final class LlamaModel: @unchecked Sendable {
     /// Architectures this type implements.
-    public static let architectures = ["llama", "mistral", "qwen2"]
+    public static let architectures = ArchitectureTraits.supported
+
+    /// The architecture's switches.
+    public let traits: ArchitectureTraits
 
     /// Hyperparameters.
     public let config: ModelConfig
@@ -33,10 +38,11 @@ public final class LlamaModel: @unchecked Sendable {
         self.file = file
         self.threads = max(1, threads)
         let config = try ModelConfig(file: file)
-        guard Self.architectures.contains(config.architecture) else {
+        guard let traits = ArchitectureTraits.of(config.architecture) else {
             throw ModelError.unsupportedArchitecture(
                 file: file.path, architecture: config.architecture, supported: Self.architectures)
         }
+        self.traits = traits
         self.config = config
         let d = config.embeddingLength
         let qDim = config.headCount * config.headDim
@@ -81,10 +87,15 @@ public final class LlamaModel: @unchecked Sendable {
                 bq: try optionalVector(p + "attn_q.bias", length: qDim),
                 bk: try optionalVector(p + "attn_k.bias", length: kvDim),
                 bv: try optionalVector(p + "attn_v.bias", length: kvDim),
+                qNorm: traits.normalizesQueriesAndKeys ? try vector(p + "attn_q_norm.weight", length: config.headDim) : nil,
+                kNorm: traits.normalizesQueriesAndKeys ? try vector(p + "attn_k_norm.weight", length: config.headDim) : nil,
+                postAttentionNorm: traits.hasPostNorms ? try vector(p + "post_attention_norm.weight", length: d) : nil,
+                postFeedForwardNorm: traits.hasPostNorms ? try vector(p + "post_ffw_norm.weight", length: d) : nil,
                 ffnNorm: try vector(p + "ffn_norm.weight", length: d),
                 gate: try matrix(p + "ffn_gate.weight", rows: config.feedForwardLength, columns: d),
                 up: try matrix(p + "ffn_up.weight", rows: config.feedForwardLength, columns: d),
-                down: try matrix(p + "ffn_down.weight", rows: d, columns: config.feedForwardLength)))
+                down: try matrix(p + "ffn_down.weight", rows: d, columns: config.feedForwardLength),
+                isLocal: traits.isLocal(layer: l) && config.slidingWindow != nil))
         }
         self.layers = layers
         self.ownedBuffers = owned
@@ -162,7 +173,20 @@ public final class LlamaModel: @unchecked Sendable {
         defer { for p in [x, xn, q, k, v, att, tmp, gate, up] { p.deallocate() } }
         let step = AttentionStep(
             cache: cache, tokens: n, rope: c.rope, positions: positions, trainedContext: c.contextLength)
+        // Sliding-window layers (Gemma 3) never see distances beyond their window, so they keep plain
+        // positions (no extension is needed below L) and their own RoPE base.
+        var localStep: AttentionStep?
+        if let window = c.slidingWindow, layers.contains(where: \.isLocal) {
+            var localRope = c.rope
+            if let base = traits.localRopeBase {
+                localRope = RotaryEmbedding(dimensions: c.rope.dimensions, base: base, pairing: c.rope.pairing)
+            }
+            localStep = AttentionStep(
+                cache: cache, tokens: n, rope: localRope, positions: PlainPositions(), trainedContext: c.contextLength,
+                slidingWindow: window, updatesCacheRope: false)
+        }
         for t in 0..<n { tokenEmbedding.dequantizeRow(tokens[t], into: x + t * d) }
+        if traits.scalesEmbedding { VectorOps.scale(x, Float(d).squareRoot(), n * d) }
 
         cache.reserve(n)
         for (l, w) in layers.enumerated() {
@@ -175,15 +199,29 @@ public final class LlamaModel: @unchecked Sendable {
                 if let b = w.bk { VectorOps.add(b, into: k + t * kvDim, kvDim) }
                 if let b = w.bv { VectorOps.add(b, into: v + t * kvDim, kvDim) }
             }
-            step.attend(cache: cache, layer: l, queries: q, keys: k, values: v, heads: nh, out: att, threads: threads)
+            if let qNorm = w.qNorm, let kNorm = w.kNorm {
+                for r in 0..<(n * nh) { VectorOps.rmsNorm(q + r * hd, qNorm, q + r * hd, hd, eps: c.rmsEpsilon) }
+                for r in 0..<(n * nkv) { VectorOps.rmsNorm(k + r * hd, kNorm, k + r * hd, hd, eps: c.rmsEpsilon) }
+            }
+            let layerStep = w.isLocal ? localStep! : step
+            layerStep.attend(cache: cache, layer: l, queries: q, keys: k, values: v, heads: nh, out: att, threads: threads)
             MatMul.multiply(w.wo, att, tokens: n, tmp, threads: threads)
+            if let post = w.postAttentionNorm {
+                for t in 0..<n { VectorOps.rmsNorm(tmp + t * d, post, tmp + t * d, d, eps: c.rmsEpsilon) }
+            }
             VectorOps.add(tmp, into: x, n * d)
 
             for t in 0..<n { VectorOps.rmsNorm(x + t * d, w.ffnNorm, xn + t * d, d, eps: c.rmsEpsilon) }
             MatMul.multiply(w.gate, xn, tokens: n, gate, threads: threads)
             MatMul.multiply(w.up, xn, tokens: n, up, threads: threads)
-            VectorOps.swiGLU(gate, up, n * ffn)
+            switch traits.activation {
+            case .silu: VectorOps.swiGLU(gate, up, n * ffn)
+            case .geluTanh: VectorOps.geGLU(gate, up, n * ffn)
+            }
             MatMul.multiply(w.down, gate, tokens: n, tmp, threads: threads)
+            if let post = w.postFeedForwardNorm {
+                for t in 0..<n { VectorOps.rmsNorm(tmp + t * d, post, tmp + t * d, d, eps: c.rmsEpsilon) }
+            }
             VectorOps.add(tmp, into: x, n * d)
         }
         cache.commit(n)

@@ -22,6 +22,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var rmsEpsilon: Float
     /// The model's own rotary embedding (with the GGUF's rope scaling applied).
     public var rope: RotaryEmbedding
+    /// Sliding-window size of local-attention layers (`{arch}.attention.sliding_window`), if any.
+    public var slidingWindow: Int?
     /// The GGUF's own rope scaling, described (`none` when absent).
     public var ropeScaling: String
 
@@ -43,7 +45,8 @@ public struct ModelConfig: Sendable, Equatable {
         let ropeDims = try file.optionalInt("\(p).rope.dimension_count") ?? headDim
         let base = try file.optionalDouble("\(p).rope.freq_base") ?? 10000
         // llama.cpp's NORM mode (adjacent pairs) for llama-family GGUFs; NEOX (halves) for the others.
-        let pairing: RotaryEmbedding.Pairing = ["llama", "mistral"].contains(arch) ? .adjacent : .halves
+        let pairing = ArchitectureTraits.of(arch)?.pairing ?? (["llama", "mistral"].contains(arch) ? .adjacent : .halves)
+        slidingWindow = try file.optionalInt("\(p).attention.sliding_window")
         // The GGUF's own `{arch}.rope.scaling.*` keys are part of the model: apply them to its RoPE.
         var rope = RotaryEmbedding(dimensions: ropeDims, base: base, pairing: pairing)
         ropeScaling = "none"

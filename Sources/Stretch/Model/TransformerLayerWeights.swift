@@ -1,4 +1,4 @@
-/// The weights of one transformer block of a Llama-family model.
+/// The weights of one transformer block.
 struct TransformerLayerWeights: @unchecked Sendable {
     let attentionNorm: UnsafePointer<Float>
     let wq: WeightMatrix
@@ -8,8 +8,16 @@ struct TransformerLayerWeights: @unchecked Sendable {
     let bq: UnsafePointer<Float>?
     let bk: UnsafePointer<Float>?
     let bv: UnsafePointer<Float>?
+    /// Per-head RMSNorm weights of queries and keys (Gemma 3), `headDim` each.
+    let qNorm: UnsafePointer<Float>?
+    let kNorm: UnsafePointer<Float>?
+    /// RMSNorm weights applied to the attention / feed-forward outputs before the residual add (Gemma).
+    let postAttentionNorm: UnsafePointer<Float>?
+    let postFeedForwardNorm: UnsafePointer<Float>?
     let ffnNorm: UnsafePointer<Float>
     let gate: WeightMatrix
     let up: WeightMatrix
     let down: WeightMatrix
+    /// Whether this layer attends only within the sliding window.
+    let isLocal: Bool
 }

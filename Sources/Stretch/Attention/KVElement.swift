@@ -17,11 +17,22 @@ protocol KVElement {
 enum F32Element: KVElement {
     @inline(__always)
     static func dot(_ q: UnsafePointer<Float>, _ k: UnsafeRawPointer, _ n: Int) -> Float {
-        VectorOps.dot(q, k.assumingMemoryBound(to: Float.self), n)
+        // Small heads (stories260K: 8) would otherwise fall entirely into the scalar tail.
+        if n == 8 {
+            let a = UnsafeRawPointer(q).loadUnaligned(as: SIMD8<Float>.self)
+            return (a * k.loadUnaligned(as: SIMD8<Float>.self)).sum()
+        }
+        return VectorOps.dot(q, k.assumingMemoryBound(to: Float.self), n)
     }
 
     @inline(__always)
     static func axpy(_ a: Float, _ v: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        if n == 8 {
+            let ry = UnsafeMutableRawPointer(y)
+            let r = ry.loadUnaligned(as: SIMD8<Float>.self).addingProduct(SIMD8(repeating: a), v.loadUnaligned(as: SIMD8<Float>.self))
+            ry.storeBytes(of: r, as: SIMD8<Float>.self)
+            return
+        }
         VectorOps.axpy(a, v.assumingMemoryBound(to: Float.self), y, n)
     }
 
@@ -46,6 +57,9 @@ enum F16Element: KVElement {
         return s
         #else
         let rq = UnsafeRawPointer(q)
+        if n == 8 {
+            return (rq.loadUnaligned(as: SIMD8<Float>.self) * SIMD8<Float>(k.loadUnaligned(as: SIMD8<Float16>.self))).sum()
+        }
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>()
         var i = 0
         while i + 32 <= n {
@@ -75,6 +89,12 @@ enum F16Element: KVElement {
         for i in 0..<n { y[i] += a * HalfFloat.f16ToF32(v.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
         #else
         let ry = UnsafeMutableRawPointer(y)
+        if n == 8 {
+            let r = ry.loadUnaligned(as: SIMD8<Float>.self)
+                .addingProduct(SIMD8(repeating: a), SIMD8<Float>(v.loadUnaligned(as: SIMD8<Float16>.self)))
+            ry.storeBytes(of: r, as: SIMD8<Float>.self)
+            return
+        }
         let va = SIMD16<Float>(repeating: a)
         var i = 0
         while i + 16 <= n {

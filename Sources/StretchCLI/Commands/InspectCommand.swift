@@ -25,6 +25,11 @@ struct InspectCommand: ParsableCommand {
             lines.append("rope: \(c.rope.dimensions) dims, base \(c.rope.base), pairing \(c.rope.pairing.rawValue)"
                 + ", scaling \(c.ropeScaling)")
             lines.append("rms_eps: \(c.rmsEpsilon), vocabulary: \(c.vocabularySize)")
+            if let w = c.slidingWindow { lines.append("sliding window: \(w) (local layers)") }
+            // What Self-Extend reaches with the default window W = L/2 (N_max = G·(L − W + ⌊W/G⌋)).
+            let L = c.contextLength, w = L / 2
+            let reach = [2, 4, 8, 16].map { g in "G=\(g) → \(g * (L - w + w / g))" }.joined(separator: ", ")
+            lines.append("self-extend reach with W=\(w): \(reach) tokens")
         }
         let model = (try? f.optionalString("tokenizer.ggml.model")) ?? nil
         let pre = (try? f.optionalString("tokenizer.ggml.pre")) ?? nil

@@ -19,7 +19,8 @@ public struct BenchmarkRun: Sendable {
             throw EvaluationError.invalidSetting(name: "-r", value: "\(repetitions)", requirement: "must be ≥ 1")
         }
         guard !tests.isEmpty else {
-            throw EvaluationError.invalidSetting(name: "-p/-n", value: "0", requirement: "give at least one non-zero -p or -n")
+            throw EvaluationError.invalidSetting(
+                name: "-p/-n", value: "0", requirement: "give at least one non-zero -p or -n")
         }
         self.tests = tests
         self.repetitions = repetitions
@@ -33,7 +34,9 @@ public struct BenchmarkRun: Sendable {
     public var maxSequence: Int { tests.map { $0.depth + $0.timedTokens }.max() ?? 0 }
 
     /// Runs every test under `scheme`; `progress` gets tokens processed so far.
-    public func run(model: LlamaModel, scheme: ContextScheme, progress: ((Int) -> Void)? = nil) throws -> [BenchmarkRecord] {
+    public func run(model: LlamaModel, scheme: ContextScheme, progress: ((Int) -> Void)? = nil) throws
+        -> [BenchmarkRecord]
+    {
         var rng = SeededGenerator(seed: seed)
         let vocab = model.config.vocabularySize
         func randomTokens(_ n: Int) -> [Int] { (0..<n).map { _ in Int(rng.next() % UInt64(vocab)) } }
@@ -67,8 +70,9 @@ public struct BenchmarkRun: Sendable {
                 done += test.timedTokens
                 progress?(done)
             }
-            records.append(BenchmarkRecord(
-                test: test, scheme: scheme, threads: model.threads, batchSize: model.batchSize, samples: samples))
+            records.append(
+                BenchmarkRecord(
+                    test: test, scheme: scheme, threads: model.threads, batchSize: model.batchSize, samples: samples))
         }
         return records
     }

@@ -11,13 +11,13 @@ public enum EvaluationError: Error, Equatable, CustomStringConvertible, Sendable
 
     public var description: String {
         switch self {
-        case let .inputTooShort(tokens, needed, detail):
+        case .inputTooShort(let tokens, let needed, let detail):
             return "the input has \(tokens) tokens but \(needed) are needed: \(detail)"
-        case let .invalidSetting(name, value, requirement):
+        case .invalidSetting(let name, let value, let requirement):
             return "invalid \(name) '\(value)': \(requirement)"
-        case let .unreadableInput(path, reason):
+        case .unreadableInput(let path, let reason):
             return "cannot read \(path): \(reason)"
-        case let .unwritableOutput(path, reason):
+        case .unwritableOutput(let path, let reason):
             return "cannot write \(path): \(reason); check the folder exists and is writable"
         }
     }

@@ -43,12 +43,13 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 
     private func write(into out: inout String, indent: Int) {
-        let pad = String(repeating: "  ", count: indent + 1), close = String(repeating: "  ", count: indent)
+        let pad = String(repeating: "  ", count: indent + 1)
+        let close = String(repeating: "  ", count: indent)
         switch self {
         case .null: out += "null"
-        case let .bool(b): out += b ? "true" : "false"
-        case let .int(i): out += String(i)
-        case let .double(d):
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .double(let d):
             if !d.isFinite {
                 out += "null"
             } else if d == d.rounded(), abs(d) < 1e15 {
@@ -56,8 +57,8 @@ public indirect enum JSONValue: Sendable, Equatable {
             } else {
                 out += String(format: "%.\(Self.significantDigits)g", d)
             }
-        case let .string(s): out += Self.quote(s)
-        case let .array(items):
+        case .string(let s): out += Self.quote(s)
+        case .array(let items):
             if items.isEmpty {
                 out += "[]"
             } else if items.allSatisfy(\.isScalar) {
@@ -76,7 +77,7 @@ public indirect enum JSONValue: Sendable, Equatable {
                 }
                 out += close + "]"
             }
-        case let .object(members):
+        case .object(let members):
             if members.isEmpty {
                 out += "{}"
                 return

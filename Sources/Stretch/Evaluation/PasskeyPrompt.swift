@@ -5,10 +5,12 @@
 /// the model writes are the key.
 public struct PasskeyPrompt: Sendable, Equatable {
     /// The task description line.
-    public static let prefix = "There is an important info hidden inside a lot of irrelevant text. "
+    public static let prefix =
+        "There is an important info hidden inside a lot of irrelevant text. "
         + "Find it and memorize it. I will quiz you about the important information there."
     /// One filler line.
-    public static let filler = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
+    public static let filler =
+        "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
     /// The closing question; greedy decoding continues right after it.
     public static let question = "What is the pass key? The pass key is "
 
@@ -25,11 +27,13 @@ public struct PasskeyPrompt: Sendable, Equatable {
     /// Creates a prompt; `depth` must be in 0…1.
     public init(fillerCount: Int, depth: Double, key: Int) throws {
         guard fillerCount >= 0 else {
-            throw EvaluationError.invalidSetting(name: "filler count", value: "\(fillerCount)", requirement: "must be ≥ 0")
+            throw EvaluationError.invalidSetting(
+                name: "filler count", value: "\(fillerCount)", requirement: "must be ≥ 0")
         }
         guard depth >= 0, depth <= 1 else {
             throw EvaluationError.invalidSetting(
-                name: "depth", value: "\(depth)", requirement: "must be between 0 (start) and 1 (end), e.g. 0,0.25,0.5,0.75,1")
+                name: "depth", value: "\(depth)",
+                requirement: "must be between 0 (start) and 1 (end), e.g. 0,0.25,0.5,0.75,1")
         }
         self.fillerCount = fillerCount
         self.depth = depth
@@ -62,14 +66,19 @@ public struct PasskeyPrompt: Sendable, Equatable {
                 requirement: "the prompt without filler already has \(bareTokens) tokens; use lengths ≥ \(bareTokens)")
         }
         // Token counts grow with the filler count: find the largest that fits by doubling, then bisection.
-        var lo = 0, hi = 1
+        var lo = 0
+        var hi = 1
         while count(try PasskeyPrompt(fillerCount: hi, depth: depth, key: key).text) <= length {
             lo = hi
             hi *= 2
         }
         while hi - lo > 1 {
             let mid = (lo + hi) / 2
-            if count(try PasskeyPrompt(fillerCount: mid, depth: depth, key: key).text) <= length { lo = mid } else { hi = mid }
+            if count(try PasskeyPrompt(fillerCount: mid, depth: depth, key: key).text) <= length {
+                lo = mid
+            } else {
+                hi = mid
+            }
         }
         return try PasskeyPrompt(fillerCount: lo, depth: depth, key: key)
     }

@@ -25,8 +25,10 @@ public struct PasskeyReport: Sendable {
 
     /// One accuracy grid per scheme (rows: depth, columns: length), then overall accuracy lines.
     public func table() -> String {
-        var lines = ["passkey retrieval: \(run.trials) trial\(run.trials == 1 ? "" : "s") per cell, seed \(run.seed), "
-            + "5-digit keys, greedy decoding, trained context L=\(trainedContext)"]
+        var lines = [
+            "passkey retrieval: \(run.trials) trial\(run.trials == 1 ? "" : "s") per cell, seed \(run.seed), "
+                + "5-digit keys, greedy decoding, trained context L=\(trainedContext)"
+        ]
         let w = max(8, run.lengths.map { TokenCountList.format($0).count + 2 }.max() ?? 0)
         func pad(_ s: String, _ n: Int) -> String { String(repeating: " ", count: max(0, n - s.count)) + s }
         for r in results {
@@ -34,19 +36,24 @@ public struct PasskeyReport: Sendable {
             lines.append("\(r.scheme.spec):")
             lines.append("depth\\length" + r.lengths.map { pad(TokenCountList.format($0), w) }.joined())
             for d in r.depths {
-                lines.append(Self.depthLabel(d).padding(toLength: 12, withPad: " ", startingAt: 0)
-                    + r.lengths.map { pad(Self.percent(r.accuracy(length: $0, depth: d)), w) }.joined())
+                lines.append(
+                    Self.depthLabel(d).padding(toLength: 12, withPad: " ", startingAt: 0)
+                        + r.lengths.map { pad(Self.percent(r.accuracy(length: $0, depth: d)), w) }.joined())
             }
             let mean = r.lengths.map { l in
                 let c = r.trials.filter { $0.length == l }
                 return c.isEmpty ? nil : Double(c.filter(\.correct).count) / Double(c.count)
             }
-            lines.append("all".padding(toLength: 12, withPad: " ", startingAt: 0) + mean.map { pad(Self.percent($0), w) }.joined())
+            lines.append(
+                "all".padding(toLength: 12, withPad: " ", startingAt: 0)
+                    + mean.map { pad(Self.percent($0), w) }.joined())
         }
         lines.append("")
         for r in results {
-            lines.append(String(format: "%@: accuracy %.1f%% (%d/%d) in %.1f s", r.scheme.spec, r.accuracy * 100,
-                                r.correctCount, r.trials.count, r.seconds))
+            lines.append(
+                String(
+                    format: "%@: accuracy %.1f%% (%d/%d) in %.1f s", r.scheme.spec, r.accuracy * 100,
+                    r.correctCount, r.trials.count, r.seconds))
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -60,28 +67,48 @@ public struct PasskeyReport: Sendable {
             ("depths", .array(run.depths.map(JSONValue.double))),
             ("trials", .int(run.trials)),
             ("seed", .int(Int(truncatingIfNeeded: run.seed))),
-            ("schemes", .array(results.map { r in
-                .object(r.scheme.jsonMembers + [
-                    ("accuracy", .double(r.accuracy)),
-                    ("correct", .int(r.correctCount)),
-                    ("total", .int(r.trials.count)),
-                    ("seconds", .number(r.seconds)),
-                    ("cells", .array(r.lengths.flatMap { l in r.depths.map { d in
-                        let c = r.cell(length: l, depth: d)
-                        return JSONValue.object([
-                            ("length", .int(l)), ("depth", .double(d)),
-                            ("accuracy", .number(r.accuracy(length: l, depth: d))),
-                            ("trials", .array(c.map { t in
-                                .object([
-                                    ("key", .int(t.key)), ("prompt_tokens", .int(t.promptTokens)),
-                                    ("output", .string(t.output)), ("extracted", t.extracted.map(JSONValue.int) ?? .null),
-                                    ("correct", .bool(t.correct)),
-                                ])
-                            })),
-                        ])
-                    } })),
-                ])
-            })),
+            (
+                "schemes",
+                .array(
+                    results.map { r in
+                        .object(
+                            r.scheme.jsonMembers + [
+                                ("accuracy", .double(r.accuracy)),
+                                ("correct", .int(r.correctCount)),
+                                ("total", .int(r.trials.count)),
+                                ("seconds", .number(r.seconds)),
+                                (
+                                    "cells",
+                                    .array(
+                                        r.lengths.flatMap { l in
+                                            r.depths.map { d in
+                                                let c = r.cell(length: l, depth: d)
+                                                return JSONValue.object([
+                                                    ("length", .int(l)), ("depth", .double(d)),
+                                                    ("accuracy", .number(r.accuracy(length: l, depth: d))),
+                                                    (
+                                                        "trials",
+                                                        .array(
+                                                            c.map { t in
+                                                                .object([
+                                                                    ("key", .int(t.key)),
+                                                                    ("prompt_tokens", .int(t.promptTokens)),
+                                                                    ("output", .string(t.output)),
+                                                                    (
+                                                                        "extracted",
+                                                                        t.extracted.map(JSONValue.int) ?? .null
+                                                                    ),
+                                                                    ("correct", .bool(t.correct)),
+                                                                ])
+                                                            })
+                                                    ),
+                                                ])
+                                            }
+                                        })
+                                ),
+                            ])
+                    })
+            ),
         ])
     }
 

@@ -41,7 +41,8 @@ public struct PasskeyRun: Sendable {
         lengths: [Int], depths: [Double], trials: Int, seed: UInt64, tokenizer: Tokenizer, maxNewTokens: Int = 10
     ) throws {
         guard !lengths.isEmpty, !depths.isEmpty else {
-            throw EvaluationError.invalidSetting(name: "--lengths/--depths", value: "", requirement: "give at least one of each")
+            throw EvaluationError.invalidSetting(
+                name: "--lengths/--depths", value: "", requirement: "give at least one of each")
         }
         guard trials >= 1 else {
             throw EvaluationError.invalidSetting(name: "--trials", value: "\(trials)", requirement: "must be ≥ 1")
@@ -60,8 +61,10 @@ public struct PasskeyRun: Sendable {
                     let prompt = try PasskeyPrompt.fitting(length: length, depth: depth, key: keys[k]) {
                         tokenizer.encode($0, addSpecial: true).count
                     }
-                    cases.append(Case(length: length, depth: depth, trial: t, prompt: prompt,
-                                      tokens: tokenizer.encode(prompt.text, addSpecial: true)))
+                    cases.append(
+                        Case(
+                            length: length, depth: depth, trial: t, prompt: prompt,
+                            tokens: tokenizer.encode(prompt.text, addSpecial: true)))
                     k += 1
                 }
             }
@@ -83,13 +86,15 @@ public struct PasskeyRun: Sendable {
         var trialsOut: [PasskeyTrial] = []
         var done = 0
         for c in cases {
-            trialsOut.append(try PasskeyTrial.run(
-                model: model, tokenizer: tokenizer, positions: scheme.positions, promptTokens: c.tokens,
-                length: c.length, depth: c.depth, key: c.prompt.key, maxNewTokens: maxNewTokens))
+            trialsOut.append(
+                try PasskeyTrial.run(
+                    model: model, tokenizer: tokenizer, positions: scheme.positions, promptTokens: c.tokens,
+                    length: c.length, depth: c.depth, key: c.prompt.key, maxNewTokens: maxNewTokens))
             done += c.tokens.count
             progress?(done)
         }
-        return PasskeyResult(scheme: scheme, lengths: lengths, depths: depths, trials: trialsOut,
-                             seconds: Date().timeIntervalSince(start))
+        return PasskeyResult(
+            scheme: scheme, lengths: lengths, depths: depths, trials: trialsOut,
+            seconds: Date().timeIntervalSince(start))
     }
 }

@@ -44,7 +44,8 @@ public struct PasskeyTrial: Sendable {
     /// Whether decoding can stop: a digit run has started and ended, or the output already holds
     /// more than `keyDigits` digits in a row.
     public static func isComplete(_ output: String, keyDigits: Int = 5) -> Bool {
-        var run = 0, seen = false
+        var run = 0
+        var seen = false
         for c in output.unicodeScalars {
             if c.value >= 48 && c.value <= 57 {
                 run += 1
@@ -74,7 +75,8 @@ public struct PasskeyTrial: Sendable {
             if isComplete(tokenizer.decode(generated)) || generated.count == maxNewTokens { break }
             logits = try model.forward([next], cache: cache, positions: positions, logits: .last)
         }
-        return PasskeyTrial(length: length, depth: depth, key: key, promptTokens: promptTokens.count,
-                            output: tokenizer.decode(generated))
+        return PasskeyTrial(
+            length: length, depth: depth, key: key, promptTokens: promptTokens.count,
+            output: tokenizer.decode(generated))
     }
 }

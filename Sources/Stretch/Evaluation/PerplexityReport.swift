@@ -41,14 +41,21 @@ public struct PerplexityReport: Sendable {
         let starts = Set(bucketed.flatMap { $0.buckets.map(\.start) }).sorted()
         let widths = results.map { max(20, $0.scheme.spec.count + 2) }
         func pad(_ s: String, _ w: Int, right: Bool = true) -> String {
-            s.count >= w ? s : (right ? String(repeating: " ", count: w - s.count) + s : s + String(repeating: " ", count: w - s.count))
+            s.count >= w
+                ? s
+                : (right
+                    ? String(repeating: " ", count: w - s.count) + s : s + String(repeating: " ", count: w - s.count))
         }
         var lines: [String] = []
         let windows = run.windowCount == 1 ? "1 window" : "\(run.windowCount) windows"
-        lines.append("perplexity of \(source): \(windows) of \(run.windowSize) tokens, --score \(run.scoreMode.rawValue) "
-            + "(\(run.scoredPerWindow) predictions per window), buckets of \(bucketSize) tokens, trained context L=\(trainedContext)")
+        lines.append(
+            "perplexity of \(source): \(windows) of \(run.windowSize) tokens, --score \(run.scoreMode.rawValue) "
+                + "(\(run.scoredPerWindow) predictions per window), buckets of \(bucketSize) tokens, "
+                + "trained context L=\(trainedContext)"
+        )
         let posW = max(13, (starts.last.map { "\($0)-\($0 + bucketSize - 1)".count } ?? 0) + 2)
-        lines.append(pad("positions", posW, right: false) + zip(results, widths).map { pad($0.scheme.spec, $1) }.joined())
+        lines.append(
+            pad("positions", posW, right: false) + zip(results, widths).map { pad($0.scheme.spec, $1) }.joined())
         lines.append(pad("", posW) + widths.map { pad("NLL", $0 - 10) + pad("PPL", 10) }.joined())
         var markedL = false
         for s in starts {
@@ -61,7 +68,8 @@ public struct PerplexityReport: Sendable {
             for (k, b) in bucketed.enumerated() {
                 if let bucket = b.buckets.first(where: { $0.start == s }) {
                     label = positionLabel(bucket)
-                    row += pad(String(format: "%.4f", bucket.meanNLL), widths[k] - 10)
+                    row +=
+                        pad(String(format: "%.4f", bucket.meanNLL), widths[k] - 10)
                         + pad(Self.formatPPL(bucket.perplexity), 10)
                 } else {
                     row += pad("-", widths[k] - 10) + pad("-", 10)
@@ -71,8 +79,10 @@ public struct PerplexityReport: Sendable {
         }
         lines.append("")
         for r in results {
-            lines.append(String(format: "%@: %d scored tokens, mean NLL %.4f, PPL %@, %.1f s", r.scheme.spec, r.count,
-                                r.meanNLL, Self.formatPPL(r.perplexity), r.seconds))
+            lines.append(
+                String(
+                    format: "%@: %d scored tokens, mean NLL %.4f, PPL %@, %.1f s", r.scheme.spec, r.count,
+                    r.meanNLL, Self.formatPPL(r.perplexity), r.seconds))
         }
         for r in results {
             lines.append(r.finalEstimate + (results.count > 1 ? " [\(r.scheme.spec)]" : ""))
@@ -90,7 +100,8 @@ public struct PerplexityReport: Sendable {
         for r in results {
             let spec = r.scheme.spec.contains(",") ? "\"\(r.scheme.spec)\"" : r.scheme.spec
             for b in r.buckets(size: bucketSize).buckets {
-                out += "\(spec),\(b.start),\(min(b.end, run.windowSize)),\(b.count),"
+                out +=
+                    "\(spec),\(b.start),\(min(b.end, run.windowSize)),\(b.count),"
                     + String(format: "%.6f,%.6f\n", b.meanNLL, b.perplexity)
             }
         }
@@ -112,27 +123,36 @@ public struct PerplexityReport: Sendable {
             ("score", .string(run.scoreMode.rawValue)),
             ("bos_per_window", .bool(run.bosID != nil)),
             ("bucket_size", .int(bucketSize)),
-            ("schemes", .array(results.map { r in
-                var members = r.scheme.jsonMembers
-                members += [
-                    ("scored_tokens", .int(r.count)),
-                    ("mean_nll", .number(r.meanNLL)),
-                    ("ppl", .number(r.perplexity)),
-                    ("ppl_error", .number(r.perplexityError)),
-                    ("seconds", .number(r.seconds)),
-                    ("buckets", .array(r.buckets(size: bucketSize).buckets.map { b in
-                        .object([
-                            ("start", .int(b.start)), ("end", .int(min(b.end, run.windowSize))), ("tokens", .int(b.count)),
-                            ("mean_nll", .number(b.meanNLL)), ("ppl", .number(b.perplexity)),
-                        ])
-                    })),
-                    ("nll", .array(r.positionNLL.map(JSONValue.number))),
-                ]
-                if r.windows.count > 1 {
-                    members.append(("window_nll", .array(r.windows.map { .array($0.map(JSONValue.number)) })))
-                }
-                return .object(members)
-            })),
+            (
+                "schemes",
+                .array(
+                    results.map { r in
+                        var members = r.scheme.jsonMembers
+                        members += [
+                            ("scored_tokens", .int(r.count)),
+                            ("mean_nll", .number(r.meanNLL)),
+                            ("ppl", .number(r.perplexity)),
+                            ("ppl_error", .number(r.perplexityError)),
+                            ("seconds", .number(r.seconds)),
+                            (
+                                "buckets",
+                                .array(
+                                    r.buckets(size: bucketSize).buckets.map { b in
+                                        .object([
+                                            ("start", .int(b.start)), ("end", .int(min(b.end, run.windowSize))),
+                                            ("tokens", .int(b.count)),
+                                            ("mean_nll", .number(b.meanNLL)), ("ppl", .number(b.perplexity)),
+                                        ])
+                                    })
+                            ),
+                            ("nll", .array(r.positionNLL.map(JSONValue.number))),
+                        ]
+                        if r.windows.count > 1 {
+                            members.append(("window_nll", .array(r.windows.map { .array($0.map(JSONValue.number)) })))
+                        }
+                        return .object(members)
+                    })
+            ),
         ])
     }
 
@@ -147,13 +167,16 @@ public struct PerplexityReport: Sendable {
     /// The line plot: bucket mean against bucket centre, one line per scheme, a marker at L.
     public func plot(metric: PlotMetric = .nll, title: String? = nil) -> LinePlot {
         let series = results.map { r in
-            LinePlot.Series(name: r.scheme.spec, points: r.buckets(size: bucketSize).buckets.map { b in
-                let centre = Double(b.start + min(b.end, run.windowSize)) / 2
-                return (x: centre, y: metric == .nll ? b.meanNLL : b.perplexity)
-            })
+            LinePlot.Series(
+                name: r.scheme.spec,
+                points: r.buckets(size: bucketSize).buckets.map { b in
+                    let centre = Double(b.start + min(b.end, run.windowSize)) / 2
+                    return (x: centre, y: metric == .nll ? b.meanNLL : b.perplexity)
+                })
         }
+        let modelName = URL(fileURLWithPath: model).lastPathComponent
         var plot = LinePlot(
-            title: title ?? "\(metric == .nll ? "NLL" : "Perplexity") by position (\(URL(fileURLWithPath: model).lastPathComponent))",
+            title: title ?? "\(metric == .nll ? "NLL" : "Perplexity") by position (\(modelName))",
             xLabel: "token position (buckets of \(bucketSize))",
             yLabel: metric == .nll ? "mean NLL (nats)" : "perplexity (log scale)", series: series)
         if metric == .nll { plot.yFloor = 0 } else { plot.yScale = .log }

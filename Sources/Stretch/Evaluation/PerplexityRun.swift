@@ -23,7 +23,8 @@ public struct PerplexityRun: Sendable {
     public init(tokenCount: Int, windowSize: Int, chunks: Int?, scoreMode: PerplexityScoreMode, bosID: Int?) throws {
         let n = windowSize == 0 ? tokenCount : windowSize
         guard windowSize >= 0 else {
-            throw EvaluationError.invalidSetting(name: "-c", value: "\(windowSize)", requirement: "must be ≥ 0 (0 = whole input)")
+            throw EvaluationError.invalidSetting(
+                name: "-c", value: "\(windowSize)", requirement: "must be ≥ 0 (0 = whole input)")
         }
         if let chunks, chunks < 1 {
             throw EvaluationError.invalidSetting(name: "--chunks", value: "\(chunks)", requirement: "must be ≥ 1")
@@ -32,7 +33,8 @@ public struct PerplexityRun: Sendable {
         guard n >= minimum else {
             throw EvaluationError.inputTooShort(
                 tokens: tokenCount, needed: minimum,
-                detail: "a window needs at least \(minimum) tokens to score anything in --score \(scoreMode.rawValue) mode")
+                detail:
+                    "a window needs at least \(minimum) tokens to score anything in --score \(scoreMode.rawValue) mode")
         }
         let fit = tokenCount / n
         guard fit >= 1 else {

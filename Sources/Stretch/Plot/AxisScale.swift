@@ -63,14 +63,16 @@ public struct AxisScale: Sendable, Equatable {
         case .log:
             if lo <= 0 { lo = hi > 0 ? hi / 10 : 1 }
             if hi <= 0 { hi = 10 }
-            let a = Int(log10(lo).rounded(.down)), b = max(Int(log10(hi).rounded(.up)), a + 1)
+            let a = Int(log10(lo).rounded(.down))
+            let b = max(Int(log10(hi).rounded(.up)), a + 1)
             let top = pow(10.0, Double(b))
             if b - a <= 2 {
                 // Few decades: also tick 2× and 5× so the axis is readable.
-                ticks = (a..<b).flatMap { e -> [Double] in
-                    let d = pow(10.0, Double(e))
-                    return [d, 2 * d, 5 * d]
-                } + [top]
+                ticks =
+                    (a..<b).flatMap { e -> [Double] in
+                        let d = pow(10.0, Double(e))
+                        return [d, 2 * d, 5 * d]
+                    } + [top]
             } else {
                 ticks = (a...b).map { pow(10.0, Double($0)) }
             }

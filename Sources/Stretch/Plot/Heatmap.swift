@@ -30,8 +30,9 @@ public struct Heatmap: Sendable {
 
     /// Creates a heatmap; `values` must have `rows.count` rows of `columns.count` entries.
     public init(title: String, xLabel: String, yLabel: String, columns: [String], rows: [String], values: [[Double?]]) {
-        precondition(values.count == rows.count && values.allSatisfy { $0.count == columns.count },
-                     "heatmap values must be rows × columns")
+        precondition(
+            values.count == rows.count && values.allSatisfy { $0.count == columns.count },
+            "heatmap values must be rows × columns")
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
@@ -59,20 +60,25 @@ public struct Heatmap: Sendable {
     /// Renders the chart as a standalone SVG document.
     public func svg() -> String {
         let (cw, ch) = cellSize
-        let left = 90.0, top = columnGroups.isEmpty ? 46.0 : 70.0
-        let gridW = cw * Double(columns.count), gridH = ch * Double(rows.count)
+        let left = 90.0
+        let top = columnGroups.isEmpty ? 46.0 : 70.0
+        let gridW = cw * Double(columns.count)
+        let gridH = ch * Double(rows.count)
         let barH = max(120, gridH)
-        let width = left + gridW + 120, height = top + max(gridH, barH) + 62
+        let width = left + gridW + 120
+        let height = top + max(gridH, barH) + 62
         var doc = SVGDocument(width: width, height: height)
         doc.text(title, x: left + gridW / 2, y: 26, size: 15, anchor: .middle, bold: true)
 
         doc.beginGroup(id: "cells")
         for (r, row) in values.enumerated() {
             for (c, v) in row.enumerated() {
-                let x = left + Double(c) * cw, y = top + Double(r) * ch
+                let x = left + Double(c) * cw
+                let y = top + Double(r) * ch
                 let text = v.map(cellLabel) ?? "n/a"
-                doc.rect(x: x, y: y, width: cw, height: ch, fill: colour(v), stroke: "white", strokeWidth: 1.5,
-                         title: "\(rows[r]), \(columns[c]): \(text)")
+                doc.rect(
+                    x: x, y: y, width: cw, height: ch, fill: colour(v), stroke: "white", strokeWidth: 1.5,
+                    title: "\(rows[r]), \(columns[c]): \(text)")
                 doc.text(text, x: x + cw / 2, y: y + ch / 2 + 4, size: 11, anchor: .middle, fill: "#111")
             }
         }
@@ -82,7 +88,8 @@ public struct Heatmap: Sendable {
             doc.beginGroup(id: "column-groups")
             var c = 0
             for g in columnGroups {
-                let x0 = left + Double(c) * cw, x1 = left + Double(c + g.count) * cw
+                let x0 = left + Double(c) * cw
+                let x1 = left + Double(c + g.count) * cw
                 doc.text(g.label, x: (x0 + x1) / 2, y: top - 10, size: 12, anchor: .middle, bold: true)
                 doc.line(x1: x0 + 4, y1: top - 4, x2: x1 - 4, y2: top - 4, stroke: "#666")
                 c += g.count
@@ -105,11 +112,13 @@ public struct Heatmap: Sendable {
         doc.endGroup()
 
         doc.beginGroup(id: "colour-bar")
-        let bx = left + gridW + 30, steps = 20
+        let bx = left + gridW + 30
+        let steps = 20
         for k in 0..<steps {
             let v = maximum - (maximum - minimum) * (Double(k) + 0.5) / Double(steps)
-            doc.rect(x: bx, y: top + Double(k) * barH / Double(steps), width: 16, height: barH / Double(steps) + 0.5,
-                     fill: colour(v))
+            doc.rect(
+                x: bx, y: top + Double(k) * barH / Double(steps), width: 16, height: barH / Double(steps) + 0.5,
+                fill: colour(v))
         }
         doc.rect(x: bx, y: top, width: 16, height: barH, stroke: "#333", strokeWidth: 0.8)
         doc.text(cellLabel(maximum), x: bx + 22, y: top + 10, size: 11)

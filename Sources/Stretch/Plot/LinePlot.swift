@@ -73,15 +73,18 @@ public struct LinePlot: Sendable {
 
     /// The axes this chart will draw, covering every finite point and marker.
     public func axes() -> (x: AxisScale, y: AxisScale) {
-        let xs = series.flatMap { $0.points.map(\.x) }.filter(\.isFinite) + markers.map(\.x) + (xFloor.map { [$0] } ?? [])
+        let xs =
+            series.flatMap { $0.points.map(\.x) }.filter(\.isFinite) + markers.map(\.x) + (xFloor.map { [$0] } ?? [])
         var ys = series.flatMap { $0.points.compactMap(\.y) }.filter(\.isFinite)
         if yScale == .log { ys = ys.filter { $0 > 0 } }
         if let yFloor { ys.append(yFloor) }
         let a = plotArea
-        let x = AxisScale(minimum: xs.min() ?? 0, maximum: xs.max() ?? 1, tickCount: 9, pixels: a.left...a.right,
-                          stepBase: xTickBase)
-        let y = AxisScale(kind: yScale, minimum: ys.min() ?? 0, maximum: ys.max() ?? 1, tickCount: 6,
-                          pixels: a.top...a.bottom, flipped: true)
+        let x = AxisScale(
+            minimum: xs.min() ?? 0, maximum: xs.max() ?? 1, tickCount: 9, pixels: a.left...a.right,
+            stepBase: xTickBase)
+        let y = AxisScale(
+            kind: yScale, minimum: ys.min() ?? 0, maximum: ys.max() ?? 1, tickCount: 6,
+            pixels: a.top...a.bottom, flipped: true)
         return (x, y)
     }
 

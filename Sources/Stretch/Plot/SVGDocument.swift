@@ -78,10 +78,12 @@ public struct SVGDocument: Sendable {
         x1: Double, y1: Double, x2: Double, y2: Double, stroke: String, strokeWidth: Double = 1,
         dash: String? = nil
     ) {
-        append("<line" + Self.attributes([
-            "x1": Self.number(x1), "y1": Self.number(y1), "x2": Self.number(x2), "y2": Self.number(y2),
-            "stroke": stroke, "stroke-width": Self.number(strokeWidth), "stroke-dasharray": dash,
-        ]) + "/>")
+        append(
+            "<line"
+                + Self.attributes([
+                    "x1": Self.number(x1), "y1": Self.number(y1), "x2": Self.number(x2), "y2": Self.number(y2),
+                    "stroke": stroke, "stroke-width": Self.number(strokeWidth), "stroke-dasharray": dash,
+                ]) + "/>")
     }
 
     /// An open polyline through `points`.
@@ -90,17 +92,21 @@ public struct SVGDocument: Sendable {
     ) {
         guard !points.isEmpty else { return }
         let p = points.map { "\(Self.number($0.x)),\(Self.number($0.y))" }.joined(separator: " ")
-        append("<polyline" + Self.attributes([
-            "points": p, "fill": "none", "stroke": stroke, "stroke-width": Self.number(strokeWidth),
-            "stroke-linejoin": "round", "stroke-dasharray": dash,
-        ]) + "/>")
+        append(
+            "<polyline"
+                + Self.attributes([
+                    "points": p, "fill": "none", "stroke": stroke, "stroke-width": Self.number(strokeWidth),
+                    "stroke-linejoin": "round", "stroke-dasharray": dash,
+                ]) + "/>")
     }
 
     /// A filled circle.
     public mutating func circle(cx: Double, cy: Double, r: Double, fill: String) {
-        append("<circle" + Self.attributes([
-            "cx": Self.number(cx), "cy": Self.number(cy), "r": Self.number(r), "fill": fill,
-        ]) + "/>")
+        append(
+            "<circle"
+                + Self.attributes([
+                    "cx": Self.number(cx), "cy": Self.number(cy), "r": Self.number(r), "fill": fill,
+                ]) + "/>")
     }
 
     /// Horizontal text alignment relative to the anchor point.
@@ -143,7 +149,8 @@ public struct SVGDocument: Sendable {
     public func render() -> String {
         var doc = self
         while doc.depth > 0 { doc.endGroup() }
-        let w = Self.number(width), h = Self.number(height)
+        let w = Self.number(width)
+        let h = Self.number(height)
         var s = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         s += "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"\(w)\" height=\"\(h)\" "
         s += "viewBox=\"0 0 \(w) \(h)\" font-family=\"\(Self.escape(fontFamily))\">\n"

@@ -18,9 +18,12 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var contextOptions: ContextOptions
     @OptionGroup var sampling: SamplingOptions
 
-    @Option(name: [.customShort("p"), .customLong("n-prompt")], help: "Prompt sizes to time, comma-separated (0 = none).")
+    @Option(
+        name: [.customShort("p"), .customLong("n-prompt")], help: "Prompt sizes to time, comma-separated (0 = none).")
     var prompts = "512"
-    @Option(name: [.customShort("n"), .customLong("n-gen")], help: "Generation lengths to time, comma-separated (0 = none).")
+    @Option(
+        name: [.customShort("n"), .customLong("n-gen")], help: "Generation lengths to time, comma-separated (0 = none)."
+    )
     var generations = "128"
     @Option(name: .customLong("depths"), help: "Tokens already in the cache before timing, comma-separated.")
     var depths = "0"
@@ -44,14 +47,17 @@ struct BenchCommand: ParsableCommand {
         let tests = BenchmarkTest.grid(
             prompts: try TokenCountList.parse(prompts), generations: try TokenCountList.parse(generations),
             depths: try TokenCountList.parse(depths))
-        let bench = try BenchmarkRun(tests: tests, repetitions: repetitions, seed: sampling.seed >= 0 ? UInt64(sampling.seed) : 1)
+        let bench = try BenchmarkRun(
+            tests: tests, repetitions: repetitions, seed: sampling.seed >= 0 ? UInt64(sampling.seed) : 1)
         var schemes: [ContextScheme]
         if let compare {
             schemes = try compare.split(separator: ",").map { try ContextScheme(spec: String($0), trainedContext: L) }
         } else {
             let map = try contextOptions.positions(trainedContext: L)
             schemes = [ContextScheme(spec: "none", positions: PlainPositions())]
-            if map.usesFarPositions { schemes.append(ContextScheme(spec: ContextScheme.canonicalSpec(of: map), positions: map)) }
+            if map.usesFarPositions {
+                schemes.append(ContextScheme(spec: ContextScheme.canonicalSpec(of: map), positions: map))
+            }
         }
         let notes = ProgressReporter(total: 0, quiet: quiet)
         for s in schemes {
@@ -64,8 +70,10 @@ struct BenchCommand: ParsableCommand {
             let offset = k * bench.tokensPerScheme
             records += try bench.run(model: model, scheme: s) { done in progress.update(offset + done, label: s.spec) }
         }
-        progress.finish(String(format: "bench: %d tests × %d schemes × %d repetitions in %.1f s", tests.count,
-                               schemes.count, repetitions, progress.elapsed))
+        progress.finish(
+            String(
+                format: "bench: %d tests × %d schemes × %d repetitions in %.1f s", tests.count,
+                schemes.count, repetitions, progress.elapsed))
         let report = BenchmarkReport(
             records: records, model: modelOptions.modelPath,
             modelType: "\(c.architecture) \(c.blockCount)L d\(c.embeddingLength)", modelSize: gguf.mapping.size,

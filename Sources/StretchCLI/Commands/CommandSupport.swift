@@ -9,7 +9,8 @@ enum CommandSupport {
         do {
             return try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw EvaluationError.unreadableInput(path: path, reason: "not a readable UTF-8 text file (\(error.localizedDescription))")
+            throw EvaluationError.unreadableInput(
+                path: path, reason: "not a readable UTF-8 text file (\(error.localizedDescription))")
         }
     }
 
@@ -19,7 +20,8 @@ enum CommandSupport {
             throw EvaluationError.unreadableInput(path: path, reason: "file not found or unreadable")
         }
         guard let array = try? JSONSerialization.jsonObject(with: data) as? [Any] else {
-            throw EvaluationError.unreadableInput(path: path, reason: "expected a JSON array of token ids such as [1, 403, 407]")
+            throw EvaluationError.unreadableInput(
+                path: path, reason: "expected a JSON array of token ids such as [1, 403, 407]")
         }
         return try array.enumerated().map { k, v in
             guard let n = v as? NSNumber, let id = Int(exactly: n.doubleValue), id >= 0, id < vocabularySize else {
@@ -34,7 +36,8 @@ enum CommandSupport {
     static func write(_ text: String, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(text.utf8).write(to: url)
         } catch {
             throw EvaluationError.unwritableOutput(path: path, reason: error.localizedDescription)

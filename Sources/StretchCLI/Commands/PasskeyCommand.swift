@@ -54,7 +54,8 @@ struct PasskeyCommand: ParsableCommand {
             schemes = [ContextScheme(spec: ContextScheme.canonicalSpec(of: map), positions: map)]
         }
         let seed = sampling.seed >= 0 ? UInt64(sampling.seed) : 1
-        let grid = try PasskeyRun(lengths: lengthList, depths: depthList, trials: trials, seed: seed, tokenizer: tokenizer)
+        let grid = try PasskeyRun(
+            lengths: lengthList, depths: depthList, trials: trials, seed: seed, tokenizer: tokenizer)
         let notes = ProgressReporter(total: 0, quiet: quiet)
         for s in schemes {
             let plan = try ContextPlan(trainedContext: L, requested: grid.maxSequence, positions: s.positions)
@@ -64,12 +65,15 @@ struct PasskeyCommand: ParsableCommand {
         var results: [PasskeyResult] = []
         for (k, s) in schemes.enumerated() {
             let offset = k * grid.tokensPerScheme
-            results.append(try grid.run(model: model, tokenizer: tokenizer, scheme: s) { done in
-                progress.update(offset + done, label: s.spec)
-            })
+            results.append(
+                try grid.run(model: model, tokenizer: tokenizer, scheme: s) { done in
+                    progress.update(offset + done, label: s.spec)
+                })
         }
-        progress.finish(String(format: "passkey: %d schemes × %d prompts in %.1f s", schemes.count, grid.cases.count,
-                               progress.elapsed))
+        progress.finish(
+            String(
+                format: "passkey: %d schemes × %d prompts in %.1f s", schemes.count, grid.cases.count,
+                progress.elapsed))
         let report = PasskeyReport(results: results, run: grid, trainedContext: L, model: modelOptions.modelPath)
         Console.out(report.table())
         if let jsonPath { try CommandSupport.write(report.json().rendered() + "\n", to: jsonPath) }

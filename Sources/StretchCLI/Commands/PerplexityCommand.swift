@@ -19,7 +19,8 @@ struct PerplexityCommand: ParsableCommand {
     @OptionGroup var contextOptions: ContextOptions
     @OptionGroup var sampling: SamplingOptions
 
-    @Option(name: [.customShort("f"), .customLong("file")], help: "Text file to score (tokenized with the model's BOS).")
+    @Option(
+        name: [.customShort("f"), .customLong("file")], help: "Text file to score (tokenized with the model's BOS).")
     var file: String?
     @Option(name: .customLong("tokens"), help: "JSON array of token ids to score instead of text (no BOS added).")
     var tokensFile: String?
@@ -27,7 +28,9 @@ struct PerplexityCommand: ParsableCommand {
     var chunks: Int?
     @Option(name: .customLong("score"), help: "half: second half of each window (llama.cpp); all: every prediction.")
     var score: PerplexityScoreMode = .half
-    @Option(name: .customLong("compare"), help: "Comma-separated schemes to run on the same tokens, e.g. none,self-extend:G=16:W=256.")
+    @Option(
+        name: .customLong("compare"),
+        help: "Comma-separated schemes to run on the same tokens, e.g. none,self-extend:G=16:W=256.")
     var compare: String?
     @Option(name: .customLong("bucket"), help: "Bucket width in tokens (default: min(512, L/4)).")
     var bucket: Int?
@@ -41,7 +44,9 @@ struct PerplexityCommand: ParsableCommand {
     @Flag(name: .customLong("quiet"), help: "No progress or notes on stderr.") var quiet = false
 
     func validate() throws {
-        if (file == nil) == (tokensFile == nil) { throw ValidationError("give the input with exactly one of -f TEXT or --tokens IDS.json") }
+        if (file == nil) == (tokensFile == nil) {
+            throw ValidationError("give the input with exactly one of -f TEXT or --tokens IDS.json")
+        }
         if let bucket, bucket < 1 { throw ValidationError("--bucket must be ≥ 1 (got \(bucket))") }
         if let chunks, chunks < 1 { throw ValidationError("--chunks must be ≥ 1 (got \(chunks))") }
     }
@@ -81,14 +86,18 @@ struct PerplexityCommand: ParsableCommand {
         var results: [PerplexityResult] = []
         for (k, s) in schemes.enumerated() {
             let offset = k * run.tokensPerScheme
-            results.append(try run.run(model: model, tokens: tokens, scheme: s) { done in
-                progress.update(offset + done, label: s.spec)
-            })
+            results.append(
+                try run.run(model: model, tokens: tokens, scheme: s) { done in
+                    progress.update(offset + done, label: s.spec)
+                })
         }
-        progress.finish(String(format: "perplexity: %d schemes × %d windows × %d tokens in %.1f s", schemes.count,
-                               run.windowCount, run.windowSize, progress.elapsed))
+        progress.finish(
+            String(
+                format: "perplexity: %d schemes × %d windows × %d tokens in %.1f s", schemes.count,
+                run.windowCount, run.windowSize, progress.elapsed))
         let report = PerplexityReport(
-            results: results, run: run, bucketSize: bucket ?? PositionBuckets.defaultSize(trainedContext: L), trainedContext: L,
+            results: results, run: run, bucketSize: bucket ?? PositionBuckets.defaultSize(trainedContext: L),
+            trainedContext: L,
             source: file ?? tokensFile!, model: modelOptions.modelPath, inputTokens: tokens.count)
         Console.out(report.table())
         if let csvPath { try CommandSupport.write(report.csv(), to: csvPath) }

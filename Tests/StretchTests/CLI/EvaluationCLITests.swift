@@ -19,18 +19,24 @@ final class EvaluationCLITests: XCTestCase {
     func testStories260KPerplexityBaselineVersusSelfExtendMatchesReference() throws {
         let model = try TestFiles.stories260K
         let text = try TestFiles.shared("data/text/tinystories_validation_head.txt")
-        let json = temporary("ppl.json"), svg = temporary("ppl.svg"), csv = temporary("ppl.csv")
+        let json = temporary("ppl.json")
+        let svg = temporary("ppl.svg")
+        let csv = temporary("ppl.csv")
         defer { for f in [json, svg, csv] { try? FileManager.default.removeItem(atPath: f) } }
-        let r = try CLIRunner.run(["perplexity", "-m", model, "-f", text, "-c", "4096", "--score", "all", "--chunks", "1",
-                                   "--compare", "none,self-extend:G=16:W=256", "--json", json, "--plot", svg, "--csv", csv])
+        let r = try CLIRunner.run([
+            "perplexity", "-m", model, "-f", text, "-c", "4096", "--score", "all", "--chunks", "1",
+            "--compare", "none,self-extend:G=16:W=256", "--json", json, "--plot", svg, "--csv", csv,
+        ])
         XCTAssertEqual(r.status, 0, r.stderr)
         let estimates = finalEstimates(r.stdout)
         XCTAssertEqual(estimates.count, 2, r.stdout)
         XCTAssertEqual(estimates[0], 32.9, accuracy: 0.329, "plain attention")
         XCTAssertEqual(estimates[1], 3.71, accuracy: 0.0371, "Self-Extend G=16 W=256")
         XCTAssertTrue(r.stdout.contains("---- past the trained context L=512 ----"), r.stdout)
-        XCTAssertTrue(r.stdout.hasPrefix("perplexity of \(text): 1 window of 4096 tokens, --score all (4095 predictions "
-            + "per window), buckets of 128 tokens, trained context L=512\n"), r.stdout)
+        XCTAssertTrue(
+            r.stdout.hasPrefix(
+                "perplexity of \(text): 1 window of 4096 tokens, --score all (4095 predictions "
+                    + "per window), buckets of 128 tokens, trained context L=512\n"), r.stdout)
         // Not a terminal: no live progress, only the warning for plain attention past L and a final summary.
         let errLines = r.stderr.split(separator: "\n")
         XCTAssertEqual(errLines.count, 2, r.stderr)
@@ -44,9 +50,13 @@ final class EvaluationCLITests: XCTestCase {
         XCTAssertEqual(schemes.map { $0["scheme"] as? String }, ["none", "self-extend:G=16:W=256"])
         XCTAssertEqual(schemes[1]["parameters"] as? [String: Int], ["G": 16, "W": 256])
         func bucketNLL(_ s: [String: Any]) -> [Int: Double] {
-            Dictionary(uniqueKeysWithValues: (s["buckets"] as! [[String: Any]]).map { ($0["start"] as! Int, $0["mean_nll"] as! Double) })
+            Dictionary(
+                uniqueKeysWithValues: (s["buckets"] as! [[String: Any]]).map {
+                    ($0["start"] as! Int, $0["mean_nll"] as! Double)
+                })
         }
-        let base = bucketNLL(schemes[0]), se = bucketNLL(schemes[1])
+        let base = bucketNLL(schemes[0])
+        let se = bucketNLL(schemes[1])
         let inside = (0..<4).map { se[$0 * 128]! }.reduce(0, +) / 4
         // The baseline rises far past L; Self-Extend stays within 25% of its NLL inside L in every late bucket.
         XCTAssertGreaterThan(base[3968]!, 3 * inside)
@@ -71,13 +81,16 @@ final class EvaluationCLITests: XCTestCase {
     /// as llama.cpp scores them (Qwen adds no BOS), agree with llama.cpp's PPL 68.87 within 1%.
     func testQwenPerplexityMatchesLlamaCpp() throws {
         let model = try TestFiles.qwen
-        let book = try String(contentsOfFile: try TestFiles.shared("data/text/pg1342_pride_and_prejudice.txt"), encoding: .utf8)
+        let book = try String(
+            contentsOfFile: try TestFiles.shared("data/text/pg1342_pride_and_prejudice.txt"), encoding: .utf8)
         let start = try XCTUnwrap(book.range(of: "*** START OF THE PROJECT GUTENBERG EBOOK"))
         let lineEnd = try XCTUnwrap(book.range(of: "\n", range: start.upperBound..<book.endIndex))
         let text = temporary("pg1342.txt")
         defer { try? FileManager.default.removeItem(atPath: text) }
         try String(book[lineEnd.upperBound...]).write(toFile: text, atomically: true, encoding: .utf8)
-        let r = try CLIRunner.run(["perplexity", "-m", model, "-f", text, "-c", "1025", "--chunks", "1", "--score", "all"])
+        let r = try CLIRunner.run([
+            "perplexity", "-m", model, "-f", text, "-c", "1025", "--chunks", "1", "--score", "all",
+        ])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("1 window of 1025 tokens, --score all (1024 predictions per window)"), r.stdout)
         let ppl = try XCTUnwrap(finalEstimates(r.stdout).first, r.stdout)
@@ -87,22 +100,31 @@ final class EvaluationCLITests: XCTestCase {
     func testPerplexityTokensInputHalfScoringAndQuiet() throws {
         let model = try TestFiles.stories260K
         let text = try TestFiles.shared("data/text/tinystories_validation_head.txt")
-        let head = temporary("head.txt"), ids = temporary("ids.json")
+        let head = temporary("head.txt")
+        let ids = temporary("ids.json")
         defer { for f in [head, ids] { try? FileManager.default.removeItem(atPath: f) } }
-        try String(try String(contentsOfFile: text, encoding: .utf8).prefix(3000)).write(toFile: head, atomically: true, encoding: .utf8)
+        try String(try String(contentsOfFile: text, encoding: .utf8).prefix(3000)).write(
+            toFile: head, atomically: true, encoding: .utf8)
         let tok = try CLIRunner.run(["tokenize", "-m", model, "-f", head])
         try tok.stdout.write(toFile: ids, atomically: true, encoding: .utf8)
         let fromText = try CLIRunner.run(["perplexity", "-m", model, "-f", head, "-c", "256", "--quiet"])
-        let fromIDs = try CLIRunner.run(["perplexity", "-m", model, "--tokens", ids, "-c", "256", "--chunks", "1", "--quiet",
-                                         "--bucket", "64"])
+        let fromIDs = try CLIRunner.run([
+            "perplexity", "-m", model, "--tokens", ids, "-c", "256", "--chunks", "1", "--quiet",
+            "--bucket", "64",
+        ])
         XCTAssertEqual(fromText.status, 0, fromText.stderr)
         XCTAssertEqual(fromIDs.status, 0, fromIDs.stderr)
         XCTAssertEqual(fromText.stderr, "", "--quiet writes nothing on stderr")
-        XCTAssertTrue(fromText.stdout.contains("windows of 256 tokens, --score half (127 predictions per window)"), fromText.stdout)
+        XCTAssertTrue(
+            fromText.stdout.contains("windows of 256 tokens, --score half (127 predictions per window)"),
+            fromText.stdout)
         // The first window is identical both ways (BOS first); half scoring leaves buckets 0…1 of 64 empty.
-        XCTAssertTrue(fromIDs.stdout.contains("1 window of 256 tokens, --score half (127 predictions per window), buckets of 64"),
-                      fromIDs.stdout)
-        let rows = fromIDs.stdout.split(separator: "\n").filter { $0.first?.isNumber == true }.map { $0.split(separator: " ")[0] }
+        XCTAssertTrue(
+            fromIDs.stdout.contains("1 window of 256 tokens, --score half (127 predictions per window), buckets of 64"),
+            fromIDs.stdout)
+        let rows = fromIDs.stdout.split(separator: "\n").filter { $0.first?.isNumber == true }.map {
+            $0.split(separator: " ")[0]
+        }
         XCTAssertEqual(rows, ["128-191", "192-255"])
         let windows = fromText.stdout.split(separator: "\n").first!
         XCTAssertTrue(windows.contains("windows of 256"), String(windows))
@@ -112,14 +134,17 @@ final class EvaluationCLITests: XCTestCase {
         let model = try TestFiles.stories260K
         let none = try CLIRunner.run(["perplexity", "-m", model])
         XCTAssertNotEqual(none.status, 0)
-        XCTAssertTrue(none.stderr.contains("give the input with exactly one of -f TEXT or --tokens IDS.json"), none.stderr)
+        XCTAssertTrue(
+            none.stderr.contains("give the input with exactly one of -f TEXT or --tokens IDS.json"), none.stderr)
         let short = temporary("short.txt")
         defer { try? FileManager.default.removeItem(atPath: short) }
         try "Once upon a time".write(toFile: short, atomically: true, encoding: .utf8)
         let tooShort = try CLIRunner.run(["perplexity", "-m", model, "-f", short, "-c", "64"])
         XCTAssertNotEqual(tooShort.status, 0)
         XCTAssertTrue(tooShort.stderr.contains("the input has 5 tokens but 64 are needed"), tooShort.stderr)
-        let badScheme = try CLIRunner.run(["perplexity", "-m", model, "-f", short, "-c", "0", "--compare", "none,warp:X=2"])
+        let badScheme = try CLIRunner.run([
+            "perplexity", "-m", model, "-f", short, "-c", "0", "--compare", "none,warp:X=2",
+        ])
         XCTAssertNotEqual(badScheme.status, 0)
         XCTAssertTrue(badScheme.stderr.contains("known schemes:"), badScheme.stderr)
         let badTokens = try CLIRunner.run(["perplexity", "-m", model, "--tokens", short])
@@ -129,14 +154,19 @@ final class EvaluationCLITests: XCTestCase {
 
     func testPasskeyGridReportJSONAndHeatmap() throws {
         let model = try TestFiles.stories260K
-        let json = temporary("pk.json"), svg = temporary("pk.svg")
+        let json = temporary("pk.json")
+        let svg = temporary("pk.svg")
         defer { for f in [json, svg] { try? FileManager.default.removeItem(atPath: f) } }
-        let r = try CLIRunner.run(["passkey", "-m", model, "--lengths", "256,384", "--depths", "0,0.5,1", "--trials", "2",
-                                   "--seed", "3", "--compare", "none,self-extend:G=2:W=64", "--json", json, "--plot", svg])
+        let r = try CLIRunner.run([
+            "passkey", "-m", model, "--lengths", "256,384", "--depths", "0,0.5,1", "--trials", "2",
+            "--seed", "3", "--compare", "none,self-extend:G=2:W=64", "--json", json, "--plot", svg,
+        ])
         XCTAssertEqual(r.status, 0, r.stderr)
         let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.count > 5 else { return XCTFail("short output: \(r.stdout)") }
-        XCTAssertEqual(lines[0], "passkey retrieval: 2 trials per cell, seed 3, 5-digit keys, greedy decoding, trained context L=512")
+        XCTAssertEqual(
+            lines[0],
+            "passkey retrieval: 2 trials per cell, seed 3, 5-digit keys, greedy decoding, trained context L=512")
         XCTAssertEqual(lines[2], "none:")
         XCTAssertEqual(lines[3], "depth\\length     256     384")
         XCTAssertEqual(lines[4].prefix(4), "0.00")
@@ -151,9 +181,12 @@ final class EvaluationCLITests: XCTestCase {
         XCTAssertEqual(cells.count, 6)
         let trials = cells.flatMap { $0["trials"] as! [[String: Any]] }
         XCTAssertEqual(trials.count, 12)
-        XCTAssertTrue(trials.allSatisfy { (10000...99999).contains($0["key"] as! Int) && ($0["prompt_tokens"] as! Int) <= 384 })
+        XCTAssertTrue(
+            trials.allSatisfy { (10000...99999).contains($0["key"] as! Int) && ($0["prompt_tokens"] as! Int) <= 384 })
         // Both schemes see the same keys.
-        let otherKeys = (schemes[1]["cells"] as! [[String: Any]]).flatMap { $0["trials"] as! [[String: Any]] }.map { $0["key"] as! Int }
+        let otherKeys = (schemes[1]["cells"] as! [[String: Any]]).flatMap { $0["trials"] as! [[String: Any]] }.map {
+            $0["key"] as! Int
+        }
         XCTAssertEqual(trials.map { $0["key"] as! Int }, otherKeys)
 
         let heatmap = try ParsedSVG(String(contentsOfFile: svg, encoding: .utf8))
@@ -165,8 +198,10 @@ final class EvaluationCLITests: XCTestCase {
     /// A short version of must-show 3 (the full grid is in docs/TOOLS.md): Qwen finds the key with and without Self-Extend.
     func testQwenPasskeyShort() throws {
         let model = try TestFiles.qwen
-        let r = try CLIRunner.run(["passkey", "-m", model, "--lengths", "256", "--depths", "0.5", "--trials", "1",
-                                   "--compare", "none,self-extend:G=4:W=64", "--quiet"])
+        let r = try CLIRunner.run([
+            "passkey", "-m", model, "--lengths", "256", "--depths", "0.5", "--trials", "1",
+            "--compare", "none,self-extend:G=4:W=64", "--quiet",
+        ])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("none: accuracy 100.0% (1/1)"), r.stdout)
         XCTAssertTrue(r.stdout.contains("self-extend:G=4:W=64: accuracy 100.0% (1/1)"), r.stdout)
@@ -174,14 +209,19 @@ final class EvaluationCLITests: XCTestCase {
 
     func testBenchRecordsLlamaBenchFields() throws {
         let model = try TestFiles.stories260K
-        let r = try CLIRunner.run(["bench", "-m", model, "-p", "64", "-n", "8", "--depths", "0,128", "-r", "2", "-o", "json",
-                                   "-gan", "4", "-gaw", "64", "-t", "1"])
+        let r = try CLIRunner.run([
+            "bench", "-m", model, "-p", "64", "-n", "8", "--depths", "0,128", "-r", "2", "-o", "json",
+            "-gan", "4", "-gaw", "64", "-t", "1",
+        ])
         XCTAssertEqual(r.status, 0, r.stderr)
         let records = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
-        XCTAssertEqual(records.map { $0["test"] as! String },
-                       ["pp64", "tg8", "pp64 @ d128", "tg8 @ d128", "pp64", "tg8", "pp64 @ d128", "tg8 @ d128"])
-        XCTAssertEqual(records.map { $0["context_extension"] as! String }, Array(repeating: "none", count: 4)
-            + Array(repeating: "self-extend:G=4:W=64", count: 4))
+        XCTAssertEqual(
+            records.map { $0["test"] as! String },
+            ["pp64", "tg8", "pp64 @ d128", "tg8 @ d128", "pp64", "tg8", "pp64 @ d128", "tg8 @ d128"])
+        XCTAssertEqual(
+            records.map { $0["context_extension"] as! String },
+            Array(repeating: "none", count: 4)
+                + Array(repeating: "self-extend:G=4:W=64", count: 4))
         for rec in records {
             for k in ["n_prompt", "n_gen", "n_depth", "n_threads", "avg_ts", "stddev_ts", "samples_ts"] {
                 XCTAssertNotNil(rec[k], "missing \(k)")
@@ -199,9 +239,11 @@ final class EvaluationCLITests: XCTestCase {
     }
 
     func testHelpListsTheContractFlags() throws {
-        for (cmd, flags) in [("perplexity", ["--chunks", "--score", "--compare", "--tokens", "--csv", "--json", "--plot", "--quiet"]),
-                             ("passkey", ["--lengths", "--depths", "--trials", "--seed", "--json", "--plot"]),
-                             ("bench", ["-p", "-n", "--depths", "-r", "-o", "--grp-attn-n"])] {
+        for (cmd, flags) in [
+            ("perplexity", ["--chunks", "--score", "--compare", "--tokens", "--csv", "--json", "--plot", "--quiet"]),
+            ("passkey", ["--lengths", "--depths", "--trials", "--seed", "--json", "--plot"]),
+            ("bench", ["-p", "-n", "--depths", "-r", "-o", "--grp-attn-n"]),
+        ] {
             let r = try CLIRunner.run([cmd, "--help"])
             XCTAssertEqual(r.status, 0, r.stderr)
             for f in flags { XCTAssertTrue(r.stdout.contains(f), "\(cmd) --help lacks \(f):\n\(r.stdout)") }

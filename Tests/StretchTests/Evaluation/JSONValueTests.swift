@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 import Stretch
+import XCTest
 
 final class JSONValueTests: XCTestCase {
     func testRenderingIsOrderedAndParsesBack() throws {
@@ -8,7 +8,9 @@ final class JSONValueTests: XCTestCase {
             ("b", .int(1)), ("a", .array([.double(0.5), .null, .double(.infinity)])), ("s", .string("q\"\n")),
             ("o", .array([.object([("x", .bool(true))])])), ("e", .object([])),
         ])
-        XCTAssertEqual(v.rendered(), """
+        XCTAssertEqual(
+            v.rendered(),
+            """
             {
               "b": 1,
               "a": [0.5, null, null],

@@ -1,11 +1,13 @@
-import XCTest
 import Stretch
+import XCTest
 
 final class PasskeyTests: XCTestCase {
     func testPromptTextIsExact() throws {
         let p = try PasskeyPrompt(fillerCount: 3, depth: 0.5, key: 12345)
         XCTAssertEqual(p.fillerBeforeKey, 2)  // round(1.5) = 2
-        XCTAssertEqual(p.text, """
+        XCTAssertEqual(
+            p.text,
+            """
             There is an important info hidden inside a lot of irrelevant text. Find it and memorize it. I will quiz you about the important information there.
             The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.
             The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.

@@ -1,5 +1,5 @@
-import XCTest
 import Stretch
+import XCTest
 
 final class PerplexityRunTests: XCTestCase {
     func testWindowsFollowLlamaCppHalfScoring() throws {
@@ -24,12 +24,20 @@ final class PerplexityRunTests: XCTestCase {
     }
 
     func testErrorsNameTheNumbers() {
-        XCTAssertThrowsError(try PerplexityRun(tokenCount: 100, windowSize: 256, chunks: nil, scoreMode: .half, bosID: nil)) {
-            XCTAssertEqual("\($0)", "the input has 100 tokens but 256 are needed: one window of -c 256 does not fit; "
-                + "lower -c or give more text")
+        XCTAssertThrowsError(
+            try PerplexityRun(tokenCount: 100, windowSize: 256, chunks: nil, scoreMode: .half, bosID: nil)
+        ) {
+            XCTAssertEqual(
+                "\($0)",
+                "the input has 100 tokens but 256 are needed: one window of -c 256 does not fit; "
+                    + "lower -c or give more text")
         }
-        XCTAssertThrowsError(try PerplexityRun(tokenCount: 600, windowSize: 256, chunks: 3, scoreMode: .half, bosID: nil)) {
-            XCTAssertEqual("\($0)", "the input has 600 tokens but 768 are needed: --chunks 3 windows of -c 256 need 768 tokens; only 2 fit")
+        XCTAssertThrowsError(
+            try PerplexityRun(tokenCount: 600, windowSize: 256, chunks: 3, scoreMode: .half, bosID: nil)
+        ) {
+            XCTAssertEqual(
+                "\($0)",
+                "the input has 600 tokens but 768 are needed: --chunks 3 windows of -c 256 need 768 tokens; only 2 fit")
         }
     }
 
@@ -47,7 +55,9 @@ final class PerplexityRunTests: XCTestCase {
     func testSchemesRoundTripThroughPositionSpec() throws {
         let s = try ContextScheme(spec: "self-extend:G=16:W=256", trainedContext: 512)
         XCTAssertEqual(s.name, "self-extend")
-        XCTAssertEqual(JSONValue.object(s.jsonMembers).rendered(), """
+        XCTAssertEqual(
+            JSONValue.object(s.jsonMembers).rendered(),
+            """
             {
               "scheme": "self-extend:G=16:W=256",
               "name": "self-extend",
@@ -60,20 +70,30 @@ final class PerplexityRunTests: XCTestCase {
         let again = try PositionSpec.parse(s.spec, trainedContext: 512) as? SelfExtendPositions
         XCTAssertEqual(again, s.positions as? SelfExtendPositions)
         let defaults = try ContextScheme(spec: "self-extend", trainedContext: 512)
-        XCTAssertEqual(JSONValue.object(defaults.parameters).rendered(), JSONValue.object([("G", .int(4)), ("W", .int(256))]).rendered())
-        XCTAssertEqual(ContextScheme.canonicalSpec(of: try SelfExtendPositions(groupSize: 4, window: 1024)), "self-extend:G=4:W=1024")
+        XCTAssertEqual(
+            JSONValue.object(defaults.parameters).rendered(),
+            JSONValue.object([("G", .int(4)), ("W", .int(256))]).rendered())
+        XCTAssertEqual(
+            ContextScheme.canonicalSpec(of: try SelfExtendPositions(groupSize: 4, window: 1024)),
+            "self-extend:G=4:W=1024")
         XCTAssertThrowsError(try ContextScheme(spec: "bogus:X=1", trainedContext: 512))
     }
 
     func testReportTableCSVAndPlot() throws {
         let run = try PerplexityRun(tokenCount: 8, windowSize: 8, chunks: 1, scoreMode: .all, bosID: nil)
-        let a = PerplexityResult(scheme: ContextScheme(spec: "none", positions: PlainPositions()),
-                                 windows: [[1, 1, 1, 3, 3, 3, 3]])
-        let b = PerplexityResult(scheme: ContextScheme(spec: "self-extend:G=2:W=2", positions: try SelfExtendPositions(groupSize: 2, window: 2)),
-                                 windows: [[1, 1, 1, 1, 1, 1, 1]])
-        let report = PerplexityReport(results: [a, b], run: run, bucketSize: 4, trainedContext: 4, source: "t.txt",
-                                      model: "m.gguf", inputTokens: 8)
-        XCTAssertEqual(report.table(), """
+        let a = PerplexityResult(
+            scheme: ContextScheme(spec: "none", positions: PlainPositions()),
+            windows: [[1, 1, 1, 3, 3, 3, 3]])
+        let b = PerplexityResult(
+            scheme: ContextScheme(
+                spec: "self-extend:G=2:W=2", positions: try SelfExtendPositions(groupSize: 2, window: 2)),
+            windows: [[1, 1, 1, 1, 1, 1, 1]])
+        let report = PerplexityReport(
+            results: [a, b], run: run, bucketSize: 4, trainedContext: 4, source: "t.txt",
+            model: "m.gguf", inputTokens: 8)
+        XCTAssertEqual(
+            report.table(),
+            """
             perplexity of t.txt: 1 window of 8 tokens, --score all (7 predictions per window), buckets of 4 tokens, trained context L=4
             positions                    none  self-extend:G=2:W=2
                                 NLL       PPL        NLL       PPL
@@ -87,7 +107,9 @@ final class PerplexityRunTests: XCTestCase {
             Final estimate: PPL = 2.7183 +/- 0.00000 [self-extend:G=2:W=2]
 
             """)
-        XCTAssertEqual(report.csv(), """
+        XCTAssertEqual(
+            report.csv(),
+            """
             scheme,bucket_start,bucket_end,tokens,mean_nll,ppl
             none,0,4,3,1.000000,2.718282
             none,4,8,4,3.000000,20.085537

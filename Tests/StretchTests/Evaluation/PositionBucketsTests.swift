@@ -1,5 +1,5 @@
-import XCTest
 import Stretch
+import XCTest
 
 final class PositionBucketsTests: XCTestCase {
     func testBucketsByPredictedTokenPosition() {
@@ -18,12 +18,11 @@ final class PositionBucketsTests: XCTestCase {
         let b: [Double?] = [nil, nil, nil, 4, 6, 8, 10]
         let buckets = PositionBuckets(size: 4, windows: [a, b])
         // Tokens 4…7 of both windows fall into bucket 1; bucket 0 (tokens 1…3) is unscored and absent.
-        XCTAssertEqual(buckets.buckets.count, 2)
+        XCTAssertEqual(buckets.buckets.count, 1)
         XCTAssertEqual(buckets.buckets[0].start, 4)
-        XCTAssertEqual(buckets.buckets[0].count, 6)
-        XCTAssertEqual(buckets.buckets[0].meanNLL, (2 + 4 + 6 + 4 + 6 + 8) / 6.0)
-        XCTAssertEqual(buckets.buckets[1].start, 8)
-        XCTAssertEqual(buckets.buckets[1].meanNLL, 9)
+        XCTAssertEqual(buckets.buckets[0].end, 8)
+        XCTAssertEqual(buckets.buckets[0].count, 8)
+        XCTAssertEqual(buckets.buckets[0].meanNLL, (2 + 4 + 6 + 8 + 4 + 6 + 8 + 10) / 8.0)
     }
 
     func testDefaultSize() {

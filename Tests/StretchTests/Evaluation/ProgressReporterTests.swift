@@ -1,16 +1,20 @@
-import XCTest
 import Stretch
+import XCTest
 
 final class ProgressReporterTests: XCTestCase {
     func testLineFormat() {
-        XCTAssertEqual(ProgressReporter.line(label: "none", done: 1024, total: 4096, elapsed: 4, unit: "tokens"),
-                       "none: 1024/4096 tokens (25%), 256.0 tokens/s, ETA 12 s")
+        XCTAssertEqual(
+            ProgressReporter.line(label: "none", done: 1024, total: 4096, elapsed: 4, unit: "tokens"),
+            "none: 1024/4096 tokens (25%), 256.0 tokens/s, ETA 12 s")
         XCTAssertEqual(ProgressReporter.duration(185), "3 m 05 s")
         XCTAssertEqual(ProgressReporter.duration(3720), "1 h 02 m")
     }
 
     func testLiveOnlyOnATerminalAfterTheDelayAndSummaryAlways() {
-        final class Box: @unchecked Sendable { var out = ""; var now = 0.0 }
+        final class Box: @unchecked Sendable {
+            var out = ""
+            var now = 0.0
+        }
         let box = Box()
         let live = ProgressReporter(total: 100, interactive: true, write: { box.out += $0 }, clock: { box.now })
         live.update(10)
@@ -29,7 +33,8 @@ final class ProgressReporterTests: XCTestCase {
         XCTAssertEqual(box.out, "summary\n")
 
         box.out = ""
-        let quiet = ProgressReporter(total: 100, quiet: true, interactive: true, write: { box.out += $0 }, clock: { box.now })
+        let quiet = ProgressReporter(
+            total: 100, quiet: true, interactive: true, write: { box.out += $0 }, clock: { box.now })
         box.now = 20
         quiet.update(50)
         quiet.finish("summary")

@@ -1,5 +1,5 @@
-import XCTest
 import Stretch
+import XCTest
 
 final class AxisScaleTests: XCTestCase {
     func testLinearTicksCoverTheDataWithNiceSteps() {

@@ -1,12 +1,14 @@
-import XCTest
 import Stretch
+import XCTest
 
 final class LinePlotTests: XCTestCase {
     private func plot() -> LinePlot {
-        var p = LinePlot(title: "NLL & position", xLabel: "position", yLabel: "NLL", series: [
-            .init(name: "none", points: [(64, 1.2), (192, 1.5), (320, 4.8)]),
-            .init(name: "self-extend:G=16:W=256", points: [(64, 1.2), (192, nil), (320, 1.3)]),
-        ])
+        var p = LinePlot(
+            title: "NLL & position", xLabel: "position", yLabel: "NLL",
+            series: [
+                .init(name: "none", points: [(64, 1.2), (192, 1.5), (320, 4.8)]),
+                .init(name: "self-extend:G=16:W=256", points: [(64, 1.2), (192, nil), (320, 1.3)]),
+            ])
         p.markers = [.init(x: 256, label: "trained L=256")]
         p.yFloor = 0
         p.xTickBase = 256
@@ -50,7 +52,8 @@ final class LinePlotTests: XCTestCase {
     }
 
     func testLogScaleSkipsNonPositiveValues() throws {
-        var p = LinePlot(title: "t", xLabel: "x", yLabel: "ppl", series: [.init(name: "a", points: [(0, 0), (1, 30), (2, 900)])])
+        var p = LinePlot(
+            title: "t", xLabel: "x", yLabel: "ppl", series: [.init(name: "a", points: [(0, 0), (1, 30), (2, 900)])])
         p.yScale = .log
         let (_, y) = p.axes()
         XCTAssertEqual(y.ticks, [10, 20, 50, 100, 200, 500, 1000])

@@ -1,8 +1,9 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import XCTest
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// An SVG parsed with Foundation's `XMLParser`: proves it is well-formed XML and lists its elements.
 struct ParsedSVG {
@@ -24,7 +25,9 @@ struct ParsedSVG {
         let parser = XMLParser(data: Data(svg.utf8))
         parser.delegate = delegate
         guard parser.parse() else {
-            XCTFail("SVG is not well-formed XML: \(parser.parserError.map { "\($0)" } ?? "unknown error")", file: file, line: line)
+            XCTFail(
+                "SVG is not well-formed XML: \(parser.parserError.map { "\($0)" } ?? "unknown error")", file: file,
+                line: line)
             throw XCTSkip("malformed SVG")
         }
         elements = delegate.elements
@@ -42,8 +45,10 @@ struct ParsedSVG {
         var groups: [String] = []
         var open: [Int] = []
 
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                    attributes: [String: String] = [:]) {
+        func parser(
+            _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+            attributes: [String: String] = [:]
+        ) {
             elements.append(Element(name: name, attributes: attributes, groups: groups))
             open.append(elements.count - 1)
             if name == "g" { groups.append(attributes["id"] ?? "") }

@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 import Stretch
+import XCTest
 
 final class SVGDocumentTests: XCTestCase {
     func testNumbersAreShortAndStable() {
@@ -21,7 +21,9 @@ final class SVGDocumentTests: XCTestCase {
         doc.rect(x: 1, y: 2, width: 3, height: 4, fill: "red")
         doc.text("x < y", x: 10, y: 20, anchor: .middle)
         // Left open on purpose: render() closes it.
-        XCTAssertEqual(doc.render(), """
+        XCTAssertEqual(
+            doc.render(),
+            """
             <?xml version="1.0" encoding="UTF-8"?>
             <svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="100" height="50" viewBox="0 0 100 50" \
             font-family="Helvetica, Arial, sans-serif">

@@ -16,6 +16,7 @@ let generate = Int(option("-n", "128"))!
 let repetitions = Int(option("-r", "1"))!
 let precision = ComputePrecision(rawValue: option("--precision", "auto"))!
 
+Parallel.usesWorkerPool = !args.contains("--dispatch")
 let file = try GGUFFile(path: path)
 let model = try LlamaModel(file: file, threads: threads)
 model.precision = precision
@@ -33,7 +34,7 @@ for _ in 0..<repetitions {
         let tokens = (0..<prompt).map { _ in Int.random(in: 0..<vocab, using: &rng) }
         let cache = model.makeCache(maxTokens: prompt, positions: PlainPositions())
         let s = try seconds { _ = try model.forward(tokens, cache: cache) }
-        print(String(format: "stretch pp%d t=%d %@: %.2f tok/s", prompt, threads, precision.rawValue, Double(prompt) / s))
+        print(String(format: "stretch pp%d t=%d %@%@: %.2f tok/s", prompt, threads, Parallel.usesWorkerPool ? "" : " dispatch", precision.rawValue, Double(prompt) / s))
     }
     if generate > 0 {
         let cache = model.makeCache(maxTokens: generate + 1, positions: PlainPositions())
@@ -41,6 +42,6 @@ for _ in 0..<repetitions {
         let s = try seconds {
             for _ in 0..<generate { _ = try model.forward([Int.random(in: 0..<vocab, using: &rng)], cache: cache) }
         }
-        print(String(format: "stretch tg%d t=%d %@: %.2f tok/s", generate, threads, precision.rawValue, Double(generate) / s))
+        print(String(format: "stretch tg%d t=%d %@%@: %.2f tok/s", generate, threads, Parallel.usesWorkerPool ? "" : " dispatch", precision.rawValue, Double(generate) / s))
     }
 }

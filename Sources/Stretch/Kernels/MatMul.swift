@@ -6,14 +6,26 @@ public enum MatMul {
 
     /// `y[t, r] = dot(x[t, :], W[r, :])` for `t < tokens`, `r < W.rows`.
     ///
-    /// One token uses the fused dequantize+dot kernel; several tokens dequantize a block of rows once
-    /// into float32 and reuse it for the whole batch.
+    /// One token uses the fused dequantize+dot kernel (on `.auto`, the integer kernel of ``IntegerDot``
+    /// against Q8-quantized activations where the format has one); several tokens dequantize a block of
+    /// rows once into float32 and reuse it for the whole batch.
     /// - Complexity: O(tokens · rows · columns).
     public static func multiply(
-        _ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>, threads: Int
+        _ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>, threads: Int,
+        precision: ComputePrecision = .f32
     ) {
         let cols = w.columns
         let rows = w.rows
+        if tokens == 1 && precision == .auto && IntegerDot.supports(w.type) && cols % 32 == 0 {
+            let xq = Q8Activations(count: cols)
+            defer { xq.deallocate() }
+            xq.quantize(x)
+            Parallel.forRanges(rows, threads: threads, granularity: 16) { r0, r1 in
+                let type = w.type
+                for r in r0..<r1 { y[r] = IntegerDot.dot(type, w.row(r), xq) }
+            }
+            return
+        }
         if tokens == 1 {
             Parallel.forRanges(rows, threads: threads, granularity: 16) { r0, r1 in
                 let type = w.type

@@ -146,6 +146,7 @@ public final class LlamaModel: @unchecked Sendable {
         let ffn = c.feedForwardLength
         let start = cache.count
         let threads = self.threads
+        let precision = self.precision
         let far = positions.usesFarPositions
         let window = positions.window
         let half = c.rope.dimensions / 2
@@ -185,9 +186,9 @@ public final class LlamaModel: @unchecked Sendable {
         cache.reserve(n)
         for (l, w) in layers.enumerated() {
             for t in 0..<n { VectorOps.rmsNorm(x + t * d, w.attentionNorm, xn + t * d, d, eps: c.rmsEpsilon) }
-            MatMul.multiply(w.wq, xn, tokens: n, q, threads: threads)
-            MatMul.multiply(w.wk, xn, tokens: n, k, threads: threads)
-            MatMul.multiply(w.wv, xn, tokens: n, v, threads: threads)
+            MatMul.multiply(w.wq, xn, tokens: n, q, threads: threads, precision: precision)
+            MatMul.multiply(w.wk, xn, tokens: n, k, threads: threads, precision: precision)
+            MatMul.multiply(w.wv, xn, tokens: n, v, threads: threads, precision: precision)
             for t in 0..<n {
                 if let b = w.bq { VectorOps.add(b, into: q + t * qDim, qDim) }
                 if let b = w.bk { VectorOps.add(b, into: k + t * kvDim, kvDim) }
@@ -215,14 +216,14 @@ public final class LlamaModel: @unchecked Sendable {
             ExactAttention.run(
                 cache: cache, layer: l, start: start, tokens: n, heads: nh, window: window,
                 qNear: q, qFar: far ? UnsafePointer(qFar) : nil, out: att, threads: threads)
-            MatMul.multiply(w.wo, att, tokens: n, tmp, threads: threads)
+            MatMul.multiply(w.wo, att, tokens: n, tmp, threads: threads, precision: precision)
             VectorOps.add(tmp, into: x, n * d)
 
             for t in 0..<n { VectorOps.rmsNorm(x + t * d, w.ffnNorm, xn + t * d, d, eps: c.rmsEpsilon) }
-            MatMul.multiply(w.gate, xn, tokens: n, gate, threads: threads)
-            MatMul.multiply(w.up, xn, tokens: n, up, threads: threads)
+            MatMul.multiply(w.gate, xn, tokens: n, gate, threads: threads, precision: precision)
+            MatMul.multiply(w.up, xn, tokens: n, up, threads: threads, precision: precision)
             VectorOps.swiGLU(gate, up, n * ffn)
-            MatMul.multiply(w.down, gate, tokens: n, tmp, threads: threads)
+            MatMul.multiply(w.down, gate, tokens: n, tmp, threads: threads, precision: precision)
             VectorOps.add(tmp, into: x, n * d)
         }
         cache.commit(n)
@@ -230,10 +231,10 @@ public final class LlamaModel: @unchecked Sendable {
         guard let logitsOut else { return }
         if allLogits {
             for t in 0..<n { VectorOps.rmsNorm(x + t * d, outputNorm, xn + t * d, d, eps: c.rmsEpsilon) }
-            MatMul.multiply(output, xn, tokens: n, logitsOut, threads: threads)
+            MatMul.multiply(output, xn, tokens: n, logitsOut, threads: threads, precision: precision)
         } else {
             VectorOps.rmsNorm(x + (n - 1) * d, outputNorm, xn, d, eps: c.rmsEpsilon)
-            MatMul.multiply(output, xn, tokens: 1, logitsOut, threads: threads)
+            MatMul.multiply(output, xn, tokens: 1, logitsOut, threads: threads, precision: precision)
         }
     }
 }

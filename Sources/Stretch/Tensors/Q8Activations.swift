@@ -44,10 +44,11 @@ public struct Q8Activations {
             let m = pointwiseMax(pointwiseMax(v0, -v0), pointwiseMax(v1, -v1)).max()
             let d = m / 127
             let inv: Float = m > 0 ? 127 / m : 0
-            let r0 = (v0 * inv).rounded(.toNearestOrAwayFromZero)
-            let r1 = (v1 * inv).rounded(.toNearestOrAwayFromZero)
-            let q0 = SIMD16<Int32>(r0)
-            let q1 = SIMD16<Int32>(r1)
+            // Round to nearest by adding 1.5 · 2^23 (|v · inv| ≤ 127): the integer lands in the low
+            // mantissa bits. The generic Float → Int32 SIMD conversion is a call per vector.
+            let magic = SIMD16<Float>(repeating: 12_582_912), bias = SIMD16<Int32>(repeating: 0x4B40_0000)
+            let q0 = unsafeBitCast(v0 * inv + magic, to: SIMD16<Int32>.self) &- bias
+            let q1 = unsafeBitCast(v1 * inv + magic, to: SIMD16<Int32>.self) &- bias
             let out = UnsafeMutableRawPointer(quants + 32 * b)
             out.storeBytes(of: SIMD16<Int8>(truncatingIfNeeded: q0), as: SIMD16<Int8>.self)
             out.storeBytes(of: SIMD16<Int8>(truncatingIfNeeded: q1), toByteOffset: 16, as: SIMD16<Int8>.self)

@@ -161,6 +161,7 @@ public final class LlamaModel: @unchecked Sendable {
         let kvDim = nkv * hd
         let ffn = c.feedForwardLength
         let threads = self.threads
+        let precision = self.precision
         let x = UnsafeMutablePointer<Float>.allocate(capacity: n * d)
         let xn = UnsafeMutablePointer<Float>.allocate(capacity: n * d)
         let q = UnsafeMutablePointer<Float>.allocate(capacity: n * qDim)
@@ -191,9 +192,9 @@ public final class LlamaModel: @unchecked Sendable {
         cache.reserve(n)
         for (l, w) in layers.enumerated() {
             for t in 0..<n { VectorOps.rmsNorm(x + t * d, w.attentionNorm, xn + t * d, d, eps: c.rmsEpsilon) }
-            MatMul.multiply(w.wq, xn, tokens: n, q, threads: threads)
-            MatMul.multiply(w.wk, xn, tokens: n, k, threads: threads)
-            MatMul.multiply(w.wv, xn, tokens: n, v, threads: threads)
+            MatMul.multiply(w.wq, xn, tokens: n, q, threads: threads, precision: precision)
+            MatMul.multiply(w.wk, xn, tokens: n, k, threads: threads, precision: precision)
+            MatMul.multiply(w.wv, xn, tokens: n, v, threads: threads, precision: precision)
             for t in 0..<n {
                 if let b = w.bq { VectorOps.add(b, into: q + t * qDim, qDim) }
                 if let b = w.bk { VectorOps.add(b, into: k + t * kvDim, kvDim) }
@@ -205,20 +206,20 @@ public final class LlamaModel: @unchecked Sendable {
             }
             let layerStep = w.isLocal ? localStep! : step
             layerStep.attend(cache: cache, layer: l, queries: q, keys: k, values: v, heads: nh, out: att, threads: threads)
-            MatMul.multiply(w.wo, att, tokens: n, tmp, threads: threads)
+            MatMul.multiply(w.wo, att, tokens: n, tmp, threads: threads, precision: precision)
             if let post = w.postAttentionNorm {
                 for t in 0..<n { VectorOps.rmsNorm(tmp + t * d, post, tmp + t * d, d, eps: c.rmsEpsilon) }
             }
             VectorOps.add(tmp, into: x, n * d)
 
             for t in 0..<n { VectorOps.rmsNorm(x + t * d, w.ffnNorm, xn + t * d, d, eps: c.rmsEpsilon) }
-            MatMul.multiply(w.gate, xn, tokens: n, gate, threads: threads)
-            MatMul.multiply(w.up, xn, tokens: n, up, threads: threads)
+            MatMul.multiply(w.gate, xn, tokens: n, gate, threads: threads, precision: precision)
+            MatMul.multiply(w.up, xn, tokens: n, up, threads: threads, precision: precision)
             switch traits.activation {
             case .silu: VectorOps.swiGLU(gate, up, n * ffn)
             case .geluTanh: VectorOps.geGLU(gate, up, n * ffn)
             }
-            MatMul.multiply(w.down, gate, tokens: n, tmp, threads: threads)
+            MatMul.multiply(w.down, gate, tokens: n, tmp, threads: threads, precision: precision)
             if let post = w.postFeedForwardNorm {
                 for t in 0..<n { VectorOps.rmsNorm(tmp + t * d, post, tmp + t * d, d, eps: c.rmsEpsilon) }
             }
@@ -229,10 +230,10 @@ public final class LlamaModel: @unchecked Sendable {
         guard let logitsOut else { return }
         if allLogits {
             for t in 0..<n { VectorOps.rmsNorm(x + t * d, outputNorm, xn + t * d, d, eps: c.rmsEpsilon) }
-            MatMul.multiply(output, xn, tokens: n, logitsOut, threads: threads)
+            MatMul.multiply(output, xn, tokens: n, logitsOut, threads: threads, precision: precision)
         } else {
             VectorOps.rmsNorm(x + (n - 1) * d, outputNorm, xn, d, eps: c.rmsEpsilon)
-            MatMul.multiply(output, xn, tokens: 1, logitsOut, threads: threads)
+            MatMul.multiply(output, xn, tokens: 1, logitsOut, threads: threads, precision: precision)
         }
     }
 }

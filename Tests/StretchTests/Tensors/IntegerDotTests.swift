@@ -1,0 +1,31 @@
+import XCTest
+import Stretch
+
+/// Integer (Q8-activation) dot products vs the exact dot of the dequantized row with the dequantized
+/// activations, on random raw blocks: the only error allowed is float rounding, not quantization.
+final class IntegerDotTests: XCTestCase {
+    func testIntegerDotMatchesDequantizedOperands() {
+        var g = SplitMix64(seed: 7)
+        for type in GGMLType.allCases where IntegerDot.supports(type) {
+            for count in [type.blockSize, 896, 4864].filter({ $0 % type.blockSize == 0 }) {
+                for _ in 0..<5 {
+                    let bytes = TestData.randomRow(type, count: count, &g)
+                    let x = TestData.floats(count, -3...3, &g)
+                    let w = TestData.dequantize(type, bytes, count: count)
+                    let xq = Q8Activations(count: count)
+                    defer { xq.deallocate() }
+                    x.withUnsafeBufferPointer { xq.quantize($0.baseAddress!) }
+                    var exact = 0.0, magnitude = 0.0
+                    for i in 0..<count {
+                        let xi = Double(xq.scales[i / 32]) * Double(xq.quants[i])
+                        XCTAssertEqual(xi, Double(x[i]), accuracy: Double(xq.scales[i / 32]) * 0.5 + 1e-7)
+                        exact += Double(w[i]) * xi
+                        magnitude += abs(Double(w[i]) * xi)
+                    }
+                    let got = bytes.withUnsafeBytes { IntegerDot.dot(type, $0.baseAddress!, xq) }
+                    XCTAssertEqual(Double(got), exact, accuracy: 1e-5 * magnitude + 1e-30, "\(type) count \(count)")
+                }
+            }
+        }
+    }
+}

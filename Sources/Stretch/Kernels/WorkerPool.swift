@@ -15,23 +15,43 @@ final class WorkerPool: @unchecked Sendable {
     /// Threads that take part in a job, the caller included.
     let participants: Int
 
+    /// One parallel loop: its body, its chunk count, and its own counters, so a worker that wakes late
+    /// can never claim chunks of a different job.
+    private final class Job {
+        let body: (Int) -> Void
+        let chunks: Int
+        let claimed = Atomic<Int>(0)
+        let finished = Atomic<Int>(0)
+
+        init(body: @escaping (Int) -> Void, chunks: Int) {
+            self.body = body
+            self.chunks = chunks
+        }
+
+        /// Claims and runs chunks until none are left.
+        func drain() {
+            while true {
+                let c = claimed.wrappingAdd(1, ordering: .sequentiallyConsistent).oldValue
+                if c >= chunks { return }
+                body(c)
+                finished.add(1, ordering: .sequentiallyConsistent)
+            }
+        }
+    }
+
     /// Bumped once per job; workers wait for it to change.
     private let generation = Atomic<Int>(0)
-    /// Next unclaimed chunk of the current job.
-    private let claimed = Atomic<Int>(0)
-    /// Chunks of the current job that have finished.
-    private let finished = Atomic<Int>(0)
-    /// Workers currently between "saw a job" and "done with it"; the caller waits for zero before it
-    /// retires the job closure.
-    private let active = Atomic<Int>(0)
+    /// Workers holding a reference to the current job. The caller waits for zero after withdrawing the
+    /// job, so the (non-escaping) body is never referenced after `run` returns.
+    private let holders = Atomic<Int>(0)
     /// Workers blocked on `condition` (so `run` knows whether it must signal).
     private let sleepers = Atomic<Int>(0)
     private let condition = NSCondition()
     /// Held by the thread running a job; a second caller (another model, or a nested loop) falls back.
     private let busy = NSLock()
-    /// The current job and its chunk count, published by the increment of `claimed`/`generation`.
-    private nonisolated(unsafe) var job: ((Int) -> Void)?
-    private nonisolated(unsafe) var chunks = 0
+    /// Guards `slot`: workers take the job (and count themselves in `holders`) under it.
+    private let slotLock = NSLock()
+    private nonisolated(unsafe) var slot: Job?
 
     /// Polls of the generation counter before a worker sleeps (tens of µs): long enough to bridge the
     /// serial work between two matrix products, short enough not to steal a core when the model is idle.
@@ -53,29 +73,28 @@ final class WorkerPool: @unchecked Sendable {
         guard busy.try() else { return false }
         defer { busy.unlock() }
         withoutActuallyEscaping(body) { escaping in
-            job = escaping
-            self.chunks = chunks
-            finished.store(0, ordering: .sequentiallyConsistent)
-            claimed.store(0, ordering: .sequentiallyConsistent)
+            var job: Job? = Job(body: escaping, chunks: chunks)
+            slotLock.lock()
+            slot = job
+            slotLock.unlock()
             generation.add(1, ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                 condition.lock()
                 condition.broadcast()
                 condition.unlock()
             }
-            while true {
-                let c = claimed.wrappingAdd(1, ordering: .sequentiallyConsistent).oldValue
-                if c >= chunks { break }
-                escaping(c)
-                finished.add(1, ordering: .sequentiallyConsistent)
-            }
+            job!.drain()
             var spins = 0
-            while finished.load(ordering: .sequentiallyConsistent) < chunks
-                || active.load(ordering: .sequentiallyConsistent) > 0 {
+            while job!.finished.load(ordering: .sequentiallyConsistent) < chunks {
                 spins += 1
                 if spins > 1000 { sched_yield() }
             }
+            // Withdraw the job, then wait until no worker still holds it.
+            slotLock.lock()
+            slot = nil
+            slotLock.unlock()
             job = nil
+            while holders.load(ordering: .sequentiallyConsistent) > 0 { sched_yield() }
         }
         return true
     }
@@ -95,19 +114,16 @@ final class WorkerPool: @unchecked Sendable {
                 spins = 0
             }
             seen = generation.load(ordering: .sequentiallyConsistent)
-            active.add(1, ordering: .sequentiallyConsistent)
-            // Re-check after announcing ourselves: if a newer job started meanwhile, go round again
-            // rather than run chunks of a job whose caller may already have returned.
-            if generation.load(ordering: .sequentiallyConsistent) == seen, let job {
-                let total = chunks
-                while true {
-                    let c = claimed.wrappingAdd(1, ordering: .sequentiallyConsistent).oldValue
-                    if c >= total { break }
-                    job(c)
-                    finished.add(1, ordering: .sequentiallyConsistent)
-                }
+            var taken: Job?
+            slotLock.lock()
+            taken = slot
+            if taken != nil { holders.add(1, ordering: .sequentiallyConsistent) }
+            slotLock.unlock()
+            if taken != nil {
+                taken!.drain()
+                taken = nil  // release before announcing that we let go
+                holders.subtract(1, ordering: .sequentiallyConsistent)
             }
-            active.subtract(1, ordering: .sequentiallyConsistent)
         }
     }
 

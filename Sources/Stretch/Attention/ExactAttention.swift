@@ -36,7 +36,8 @@ public enum ExactAttention {
         let tk = keyTile
         let tilesPerHead = (tokens + tq - 1) / tq
         let items = kvHeads * tilesPerHead
-        let parts = max(1, min(threads, items))
+        // Several interleaved parts per thread, claimed dynamically by the worker pool.
+        let parts = threads <= 1 ? 1 : max(1, min(4 * threads, items))
         let useFar = qFar != nil && window != Int.max
 
         let work: (Int) -> Void = { p in
@@ -136,7 +137,9 @@ public enum ExactAttention {
         if parts == 1 {
             work(0)
         } else {
-            DispatchQueue.concurrentPerform(iterations: parts, execute: work)
+            Parallel.forRanges(parts, threads: threads) { s, e in
+                for p in s..<e { work(p) }
+            }
         }
     }
 }

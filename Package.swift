@@ -19,7 +19,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
-        .target(name: "Stretch"),
+        // Integer dot kernels in C (vpmaddubsw / vpdpbusd, which Swift cannot emit); per-function target
+        // attributes and run-time dispatch, no flags here (docs/DESIGN.md, "Kernels").
+        .target(name: "StretchKernelsC"),
+        .target(name: "Stretch", dependencies: ["StretchKernelsC"]),
         .executableTarget(
             name: "StretchCLI",
             dependencies: [

@@ -20,6 +20,12 @@ public enum MatMul {
             let xq = Q8Activations(count: cols)
             defer { xq.deallocate() }
             xq.quantize(x)
+            if IntegerDot.useC {
+                Parallel.forRanges(rows, threads: threads, granularity: 16) { r0, r1 in
+                    IntegerDot.dotRows(w.type, w.row(r0), rowBytes: w.rowBytes, rows: r1 - r0, xq, y + r0)
+                }
+                return
+            }
             Parallel.forRanges(rows, threads: threads, granularity: 16) { r0, r1 in
                 let type = w.type
                 for r in r0..<r1 { y[r] = IntegerDot.dot(type, w.row(r), xq) }

@@ -1,3 +1,6 @@
+import Foundation
+import StretchKernelsC
+
 /// Integer dot products of quantized weight rows with ``Q8Activations`` (decode matvec on `.auto`).
 ///
 /// Weights are unpacked to 16-bit lanes (32 per AVX-512 register) and multiplied with the int8
@@ -22,6 +25,41 @@ public enum IntegerDot {
         case .q6_K: return q6_K(row, x, x.count / 256)
         default: preconditionFailure("no integer kernel for \(type)")
         }
+    }
+
+    // MARK: - C kernels
+
+    /// The C kernel family for `type`, or nil.
+    @inline(__always)
+    static func cKind(_ type: GGMLType) -> Int32? {
+        switch type {
+        case .q8_0: return Int32(STRETCH_KIND_Q8_0)
+        case .q5_0: return Int32(STRETCH_KIND_Q5_0)
+        case .q4_K: return Int32(STRETCH_KIND_Q4_K)
+        case .q6_K: return Int32(STRETCH_KIND_Q6_K)
+        default: return nil
+        }
+    }
+
+    /// Whether decode uses the C kernels (``dotRows(_:_:rowBytes:rows:_:_:)``): on unless the
+    /// environment sets `STRETCH_C_KERNELS=0`.
+    public static let useC: Bool = {
+        if let v = getenv("STRETCH_C_KERNELS"), String(cString: v) == "0" { return false }
+        return true
+    }()
+
+    /// The C implementation in use: 0 portable scalar, 1 AVX2, 2 AVX-512 VNNI.
+    public static var cLevel: Int {
+        get { Int(stretch_kernels_level()) }
+        set { stretch_kernels_set_level(Int32(newValue)) }
+    }
+
+    /// `y[r] = Σ row_r · x` for `r < rows`, row `r` at `w + r · rowBytes`, by the C kernels.
+    public static func dotRows(_ type: GGMLType, _ w: UnsafeRawPointer, rowBytes: Int, rows: Int,
+                               _ x: Q8Activations, _ y: UnsafeMutablePointer<Float>) {
+        guard let kind = cKind(type) else { preconditionFailure("no integer kernel for \(type)") }
+        var q = StretchQ8(quants: x.quants, scales: x.scales, sums: x.sums, sums16: x.sums16, count: x.count)
+        stretch_dot_rows(kind, w, rowBytes, rows, &q, y)
     }
 
     // MARK: - Lanes

@@ -24,6 +24,25 @@ final class IntegerDotTests: XCTestCase {
                     }
                     let got = bytes.withUnsafeBytes { IntegerDot.dot(type, $0.baseAddress!, xq) }
                     XCTAssertEqual(Double(got), exact, accuracy: 1e-5 * magnitude + 1e-30, "\(type) count \(count)")
+                    // The C kernels at every level this CPU has (scalar, AVX2, VNNI), two rows per call.
+                    let saved = IntegerDot.cLevel
+                    defer { IntegerDot.cLevel = saved }
+                    IntegerDot.cLevel = 99
+                    let top = IntegerDot.cLevel
+                    for level in 0...top {
+                        IntegerDot.cLevel = level
+                        var y = [Float](repeating: .nan, count: 2)
+                        let two = bytes + bytes
+                        two.withUnsafeBytes { raw in
+                            y.withUnsafeMutableBufferPointer {
+                                IntegerDot.dotRows(type, raw.baseAddress!, rowBytes: bytes.count, rows: 2, xq, $0.baseAddress!)
+                            }
+                        }
+                        for r in 0..<2 {
+                            XCTAssertEqual(Double(y[r]), exact, accuracy: 1e-5 * magnitude + 1e-30,
+                                           "C level \(level) \(type) count \(count) row \(r)")
+                        }
+                    }
                 }
             }
         }

@@ -1,0 +1,46 @@
+// Integer dot products of quantized weight rows with Q8-quantized activations (decode matvec).
+// Block layouts match Sources/Stretch/Tensors/Dequantize.swift; the activation layout matches
+// Q8Activations.swift. x86-64 gets AVX2 (vpmaddubsw) and AVX-512 VNNI (vpdpbusd) variants chosen at run
+// time; other targets get a portable scalar version. See docs/DESIGN.md, "Kernels".
+#ifndef STRETCH_KERNELS_C_H
+#define STRETCH_KERNELS_C_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Weight formats with a C kernel.
+enum {
+    STRETCH_KIND_Q8_0 = 0,
+    STRETCH_KIND_Q5_0 = 1,
+    STRETCH_KIND_Q4_K = 2,
+    STRETCH_KIND_Q6_K = 3,
+};
+
+/// Mirror of Q8Activations: `count` int8 quants, `count/32` scales and sums (`scale * Σq`),
+/// `count/16` integer sums of 16 values.
+typedef struct {
+    const int8_t *quants;
+    const float *scales;
+    const float *sums;
+    const int32_t *sums16;
+    long count;
+} StretchQ8;
+
+/// Which implementation the dispatcher picked: 0 scalar, 1 AVX2, 2 AVX-512 VNNI.
+int stretch_kernels_level(void);
+
+/// Forces an implementation (clamped to what the CPU supports); for tests and benchmarks.
+void stretch_kernels_set_level(int level);
+
+/// y[r] = Σ_i row_r[i] · x[i] for r in [0, rows), row r at `w + r * rowBytes`.
+void stretch_dot_rows(int kind, const void *w, size_t rowBytes, long rows, const StretchQ8 *x, float *y);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,206 @@
+// Integer dot products of quantized rows with Q8 activations; see include/StretchKernelsC.h.
+// The manifest sets no CPU flags: the x86 variants carry their ISA in per-function target attributes
+// and are chosen at run time, so the target builds for any CPU (and for arm64, scalar only).
+#include "StretchKernelsC.h"
+
+#include <string.h>
+
+// MARK: - Shared helpers
+
+static float stretch_half_scalar(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1F, man = h & 0x3FF, bits;
+    if (exp == 0) {
+        if (man == 0) {
+            bits = sign;
+        } else {  // subnormal: renormalize
+            int e = -1;
+            do { e++; man <<= 1; } while (!(man & 0x400));
+            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((man & 0x3FF) << 13);
+        }
+    } else if (exp == 31) {
+        bits = sign | 0x7F800000u | (man << 13);
+    } else {
+        bits = sign | ((exp + 112) << 23) | (man << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+// Scales and mins of the 8 sub-blocks from the 12-byte 6-bit table of Q4_K (as QuantLanes.scaleMinK4).
+static inline void stretch_scale_min_k4(const uint8_t *t, uint8_t *sc, uint8_t *mn) {
+    for (int j = 0; j < 4; j++) {
+        sc[j] = t[j] & 63;
+        mn[j] = t[j + 4] & 63;
+    }
+    for (int j = 4; j < 8; j++) {
+        sc[j] = (t[j + 4] & 0x0F) | ((t[j - 4] >> 6) << 4);
+        mn[j] = (t[j + 4] >> 4) | ((t[j] >> 6) << 4);
+    }
+}
+
+// MARK: - Portable scalar
+
+static float q8_0_scalar(const uint8_t *p, const StretchQ8 *x, long blocks) {
+    float acc = 0;
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *q = p + 34 * b;
+        const int8_t *w = (const int8_t *)(q + 2), *xq = x->quants + 32 * b;
+        int32_t s = 0;
+        for (int i = 0; i < 32; i++) s += (int32_t)w[i] * xq[i];
+        acc += stretch_half_scalar(q) * x->scales[b] * (float)s;
+    }
+    return acc;
+}
+
+static float q5_0_scalar(const uint8_t *p, const StretchQ8 *x, long blocks) {
+    float acc = 0;
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *q = p + 22 * b;
+        uint32_t qh;
+        memcpy(&qh, q + 2, 4);
+        const int8_t *xq = x->quants + 32 * b;
+        int32_t s = 0;
+        for (int i = 0; i < 16; i++) {
+            int lo = (q[6 + i] & 0x0F) | (((qh >> i) & 1) << 4);
+            int hi = (q[6 + i] >> 4) | (((qh >> (i + 16)) & 1) << 4);
+            s += (lo - 16) * xq[i] + (hi - 16) * xq[i + 16];
+        }
+        acc += stretch_half_scalar(q) * x->scales[b] * (float)s;
+    }
+    return acc;
+}
+
+static float q4_K_scalar(const uint8_t *p, const StretchQ8 *x, long blocks) {
+    float acc = 0;
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *q = p + 144 * b;
+        float d = stretch_half_scalar(q), dmin = stretch_half_scalar(q + 2);
+        uint8_t sc[8], mn[8];
+        stretch_scale_min_k4(q + 4, sc, mn);
+        for (int c = 0; c < 4; c++) {
+            const uint8_t *qs = q + 16 + 32 * c;
+            long j = 8 * b + 2 * c;
+            const int8_t *x0 = x->quants + 32 * j, *x1 = x0 + 32;
+            int32_t s0 = 0, s1 = 0;
+            for (int i = 0; i < 32; i++) {
+                s0 += (qs[i] & 0x0F) * x0[i];
+                s1 += (qs[i] >> 4) * x1[i];
+            }
+            acc += d * sc[2 * c] * x->scales[j] * (float)s0 + d * sc[2 * c + 1] * x->scales[j + 1] * (float)s1;
+            acc -= dmin * (mn[2 * c] * x->sums[j] + mn[2 * c + 1] * x->sums[j + 1]);
+        }
+    }
+    return acc;
+}
+
+static float q6_K_scalar(const uint8_t *p, const StretchQ8 *x, long blocks) {
+    float acc = 0;
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *q = p + 210 * b;
+        float d = stretch_half_scalar(q + 208);
+        const int8_t *sc = (const int8_t *)(q + 192);
+        for (int n = 0; n < 2; n++) {
+            const uint8_t *ql = q + 64 * n, *qh = q + 128 + 32 * n;
+            for (int g = 0; g < 4; g++) {
+                long j = 8 * b + 4 * n + g;
+                const int8_t *xq = x->quants + 32 * j;
+                int32_t sa = 0, sb = 0;
+                for (int i = 0; i < 32; i++) {
+                    int lo, hb;
+                    switch (g) {
+                    case 0: lo = ql[i] & 0x0F; hb = qh[i] & 3; break;
+                    case 1: lo = ql[i + 32] & 0x0F; hb = (qh[i] >> 2) & 3; break;
+                    case 2: lo = ql[i] >> 4; hb = (qh[i] >> 4) & 3; break;
+                    default: lo = ql[i + 32] >> 4; hb = (qh[i] >> 6) & 3; break;
+                    }
+                    int w = (lo | (hb << 4)) - 32;
+                    if (i < 16) sa += w * xq[i]; else sb += w * xq[i];
+                }
+                int si = 8 * n + 2 * g;
+                acc += d * x->scales[j] * (float)(sc[si] * sa + sc[si + 1] * sb);
+            }
+        }
+    }
+    return acc;
+}
+
+static void rows_scalar(int kind, const uint8_t *w, size_t rowBytes, long rows, const StretchQ8 *x, float *y) {
+    long n = x->count;
+    for (long r = 0; r < rows; r++) {
+        const uint8_t *p = w + r * rowBytes;
+        switch (kind) {
+        case STRETCH_KIND_Q8_0: y[r] = q8_0_scalar(p, x, n / 32); break;
+        case STRETCH_KIND_Q5_0: y[r] = q5_0_scalar(p, x, n / 32); break;
+        case STRETCH_KIND_Q4_K: y[r] = q4_K_scalar(p, x, n / 256); break;
+        case STRETCH_KIND_Q6_K: y[r] = q6_K_scalar(p, x, n / 256); break;
+        default: y[r] = 0; break;
+        }
+    }
+}
+
+// MARK: - x86 variants
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#define STRETCH_X86 1
+#include <immintrin.h>
+
+#define FN(name) name##_avx2
+#define ATTR __attribute__((target("avx2,fma,f16c")))
+#define DOT4(u, s) _mm256_madd_epi16(_mm256_maddubs_epi16((u), (s)), _mm256_set1_epi16(1))
+#include "kernels_x86.h"
+#undef FN
+#undef ATTR
+#undef DOT4
+
+#define FN(name) name##_vnni
+#define ATTR __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni")))
+#define DOT4(u, s) _mm256_dpbusd_epi32(_mm256_setzero_si256(), (u), (s))
+#include "kernels_x86.h"
+#undef FN
+#undef ATTR
+#undef DOT4
+#endif
+
+// MARK: - Dispatch
+
+static int stretch_max_level(void) {
+#ifdef STRETCH_X86
+    __builtin_cpu_init();
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (avx2 && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vnni"))
+        return 2;
+    if (avx2) return 1;
+#endif
+    return 0;
+}
+
+// -1 until first use; every writer stores the same value, so the race is benign.
+static volatile int stretch_level = -1;
+
+int stretch_kernels_level(void) {
+    int l = stretch_level;
+    if (l < 0) {
+        l = stretch_max_level();
+        stretch_level = l;
+    }
+    return l;
+}
+
+void stretch_kernels_set_level(int level) {
+    int max = stretch_max_level();
+    stretch_level = level < 0 ? 0 : (level > max ? max : level);
+}
+
+void stretch_dot_rows(int kind, const void *w, size_t rowBytes, long rows, const StretchQ8 *x, float *y) {
+    switch (stretch_kernels_level()) {
+#ifdef STRETCH_X86
+    case 2: rows_vnni(kind, (const uint8_t *)w, rowBytes, rows, x, y); return;
+    case 1: rows_avx2(kind, (const uint8_t *)w, rowBytes, rows, x, y); return;
+#endif
+    default: rows_scalar(kind, (const uint8_t *)w, rowBytes, rows, x, y); return;
+    }
+}

@@ -1,0 +1,179 @@
+// x86 kernel bodies, included once per ISA level by kernels.c with these macros defined:
+//   FN(name)   the function name with the level's suffix
+//   ATTR       the level's `__attribute__((target(...)))`
+//   DOT4(u, s) 8 x int32, lane i = Σ of u8 u[4i..4i+3] times s8 s[4i..4i+3]
+// Not a public header.
+
+static ATTR inline float FN(half)(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+static ATTR inline float FN(hsum)(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static ATTR float FN(q8_0)(const uint8_t *p, const StretchQ8 *x, long blocks) {
+    const int8_t *xq = x->quants;
+    const float *xs = x->scales;
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    long b = 0;
+    // Eight blocks per step: their eight weight × activation scales in one vector (one vcvtph2ps and one
+    // multiply), each block's scale broadcast from it with one vpermps.
+    for (; b + 8 <= blocks; b += 8) {
+        const uint8_t *q = p + 34 * b;
+        uint16_t h[8];
+        for (int k = 0; k < 8; k++) memcpy(&h[k], q + 34 * k, 2);
+        __m256 dv = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h)), _mm256_loadu_ps(xs + b));
+        for (int k = 0; k < 8; k += 2) {
+            __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 34 * k + 2));
+            __m256i w1 = _mm256_loadu_si256((const __m256i *)(q + 34 * k + 36));
+            __m256i x0 = _mm256_loadu_si256((const __m256i *)(xq + 32 * (b + k)));
+            __m256i x1 = _mm256_loadu_si256((const __m256i *)(xq + 32 * (b + k) + 32));
+            __m256i s0 = DOT4(_mm256_sign_epi8(w0, w0), _mm256_sign_epi8(x0, w0));
+            __m256i s1 = DOT4(_mm256_sign_epi8(w1, w1), _mm256_sign_epi8(x1, w1));
+            a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_permutevar8x32_ps(dv, _mm256_set1_epi32(k)), a0);
+            a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_permutevar8x32_ps(dv, _mm256_set1_epi32(k + 1)), a1);
+        }
+    }
+    for (; b + 2 <= blocks; b += 2) {
+        const uint8_t *q = p + 34 * b;
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 2));
+        __m256i w1 = _mm256_loadu_si256((const __m256i *)(q + 36));
+        __m256i x0 = _mm256_loadu_si256((const __m256i *)(xq + 32 * b));
+        __m256i x1 = _mm256_loadu_si256((const __m256i *)(xq + 32 * b + 32));
+        __m256i s0 = DOT4(_mm256_sign_epi8(w0, w0), _mm256_sign_epi8(x0, w0));
+        __m256i s1 = DOT4(_mm256_sign_epi8(w1, w1), _mm256_sign_epi8(x1, w1));
+        a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(FN(half)(q) * xs[b]), a0);
+        a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(FN(half)(q + 34) * xs[b + 1]), a1);
+    }
+    for (; b < blocks; b++) {
+        const uint8_t *q = p + 34 * b;
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 2));
+        __m256i x0 = _mm256_loadu_si256((const __m256i *)(xq + 32 * b));
+        __m256i s0 = DOT4(_mm256_sign_epi8(w0, w0), _mm256_sign_epi8(x0, w0));
+        a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(FN(half)(q) * xs[b]), a0);
+    }
+    return FN(hsum)(_mm256_add_ps(a0, a1));
+}
+
+// 32 weights (nibble | high bit << 4), 0...31; the -16 goes through the activation block sums.
+static ATTR inline __m256i FN(q5_0_weights)(const uint8_t *q) {
+    uint32_t qh;
+    memcpy(&qh, q + 2, 4);
+    const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32((int)qh), spread);
+    __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit), bit);
+    __m256i high = _mm256_and_si256(set, _mm256_set1_epi8(0x10));
+    __m128i qs = _mm_loadu_si128((const __m128i *)(q + 6));
+    const __m128i m4 = _mm_set1_epi8(0x0F);
+    __m256i nib = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(qs, 4), m4), _mm_and_si128(qs, m4));
+    return _mm256_or_si256(nib, high);
+}
+
+static ATTR float FN(q5_0)(const uint8_t *p, const StretchQ8 *x, long blocks) {
+    const int8_t *xq = x->quants;
+    const float *xs = x->scales, *xsum = x->sums;
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    float o = 0;
+    long b = 0;
+    for (; b + 2 <= blocks; b += 2) {
+        const uint8_t *q = p + 22 * b;
+        __m256i s0 = DOT4(FN(q5_0_weights)(q), _mm256_loadu_si256((const __m256i *)(xq + 32 * b)));
+        __m256i s1 = DOT4(FN(q5_0_weights)(q + 22), _mm256_loadu_si256((const __m256i *)(xq + 32 * b + 32)));
+        float d0 = FN(half)(q), d1 = FN(half)(q + 22);
+        a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d0 * xs[b]), a0);
+        a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(d1 * xs[b + 1]), a1);
+        o += d0 * xsum[b] + d1 * xsum[b + 1];
+    }
+    for (; b < blocks; b++) {
+        const uint8_t *q = p + 22 * b;
+        __m256i s0 = DOT4(FN(q5_0_weights)(q), _mm256_loadu_si256((const __m256i *)(xq + 32 * b)));
+        float d0 = FN(half)(q);
+        a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d0 * xs[b]), a0);
+        o += d0 * xsum[b];
+    }
+    return FN(hsum)(_mm256_add_ps(a0, a1)) - 16 * o;
+}
+
+static ATTR float FN(q4_K)(const uint8_t *p, const StretchQ8 *x, long blocks) {
+    const int8_t *xq = x->quants;
+    const float *xs = x->scales, *xsum = x->sums;
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    float minSum = 0;
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *q = p + 144 * b;
+        float d = FN(half)(q), dmin = FN(half)(q + 2);
+        uint8_t sc[8], mn[8];
+        stretch_scale_min_k4(q + 4, sc, mn);
+        const uint8_t *qs = q + 16;
+        for (int c = 0; c < 4; c++) {
+            long j = 8 * b + 2 * c;
+            __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+            __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+            __m256i s0 = DOT4(lo, _mm256_loadu_si256((const __m256i *)(xq + 32 * j)));
+            __m256i s1 = DOT4(hi, _mm256_loadu_si256((const __m256i *)(xq + 32 * j + 32)));
+            a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d * (float)sc[2 * c] * xs[j]), a0);
+            a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(d * (float)sc[2 * c + 1] * xs[j + 1]), a1);
+            minSum += dmin * ((float)mn[2 * c] * xsum[j] + (float)mn[2 * c + 1] * xsum[j + 1]);
+        }
+    }
+    return FN(hsum)(_mm256_add_ps(a0, a1)) - minSum;
+}
+
+static ATTR float FN(q6_K)(const uint8_t *p, const StretchQ8 *x, long blocks) {
+    const int8_t *xq = x->quants;
+    const float *xs = x->scales;
+    const int32_t *s16 = x->sums16;
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(0x03), m30 = _mm256_set1_epi8(0x30);
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    float corr = 0;
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *q = p + 210 * b;
+        float d = FN(half)(q + 208);
+        const int8_t *sc = (const int8_t *)(q + 192);
+        for (int n = 0; n < 2; n++) {
+            const uint8_t *ql = q + 64 * n;
+            __m256i qh = _mm256_loadu_si256((const __m256i *)(q + 128 + 32 * n));
+            __m256i a = _mm256_loadu_si256((const __m256i *)ql);
+            __m256i c = _mm256_loadu_si256((const __m256i *)(ql + 32));
+            __m256i g[4];
+            g[0] = _mm256_or_si256(_mm256_and_si256(a, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4));
+            g[1] = _mm256_or_si256(_mm256_and_si256(c, m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m3), 4));
+            g[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), m4), _mm256_and_si256(qh, m30));
+            g[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(c, 4), m4),
+                                   _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+            for (int k = 0; k < 4; k++) {
+                long j = 8 * b + 4 * n + k;
+                int si = 8 * n + 2 * k;
+                float f = d * xs[j];
+                float fa = f * (float)sc[si], fb = f * (float)sc[si + 1];
+                __m256i s = DOT4(g[k], _mm256_loadu_si256((const __m256i *)(xq + 32 * j)));
+                __m256 scale = _mm256_setr_ps(fa, fa, fa, fa, fb, fb, fb, fb);
+                if (k & 1) a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), scale, a1);
+                else a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), scale, a0);
+                corr += fa * (float)s16[2 * j] + fb * (float)s16[2 * j + 1];
+            }
+        }
+    }
+    return FN(hsum)(_mm256_add_ps(a0, a1)) - 32 * corr;
+}
+
+static ATTR void FN(rows)(int kind, const uint8_t *w, size_t rowBytes, long rows, const StretchQ8 *x, float *y) {
+    long n = x->count;
+    switch (kind) {
+    case STRETCH_KIND_Q8_0: for (long r = 0; r < rows; r++) y[r] = FN(q8_0)(w + r * rowBytes, x, n / 32); break;
+    case STRETCH_KIND_Q5_0: for (long r = 0; r < rows; r++) y[r] = FN(q5_0)(w + r * rowBytes, x, n / 32); break;
+    case STRETCH_KIND_Q4_K: for (long r = 0; r < rows; r++) y[r] = FN(q4_K)(w + r * rowBytes, x, n / 256); break;
+    case STRETCH_KIND_Q6_K: for (long r = 0; r < rows; r++) y[r] = FN(q6_K)(w + r * rowBytes, x, n / 256); break;
+    default: break;
+    }
+}

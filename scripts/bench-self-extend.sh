@@ -4,11 +4,13 @@
 # ratio column is computed from the same run.
 #
 #   scripts/bench-self-extend.sh [MODEL.gguf ...]      (default: stories260K and Qwen2.5-0.5B)
-#   REPS=3 THREADS=2 scripts/bench-self-extend.sh
+#   REPS=3 THREADS=2 LENGTHS=1024,4096,8192 scripts/bench-self-extend.sh
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 reps="${REPS:-3}"
 threads="${THREADS:-$(nproc)}"
+lengths="${LENGTHS:-1024,4096,8192}"
+longest="${lengths##*,}"
 models=("$@")
 if [ ${#models[@]} -eq 0 ]; then
   models=("$root/../shared/models/stories260K.gguf" "$root/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
@@ -18,13 +20,13 @@ fi
 bin="$root/.build/release/stretch"
 for m in "${models[@]}"; do
   L="$("$bin" inspect "$m" | sed -n 's/^context_length (trained L): //p')"
-  # W = L/2 and the smallest G that reaches 8192 + 32 tokens (the largest test below).
+  # W = L/2 and the smallest G that reaches the longest length + 32 tokens (the largest test below).
   w=$((L / 2)); g=1
-  while [ $((g * (L - w + w / g))) -lt 8224 ]; do g=$((g + 1)); done
+  while [ $((g * (L - w + w / g))) -lt $((longest + 32)) ]; do g=$((g + 1)); done
   echo "## $(basename "$m") (L=$L): self-extend G=$g W=$w vs plain, $threads threads, $reps repetitions"
   out="$(mktemp)"
-  "$bin" bench -m "$m" -t "$threads" -r "$reps" -p 1024,4096,8192 -n 0 --compare "none,self-extend:G=$g:W=$w" -o json --quiet > "$out.pp"
-  "$bin" bench -m "$m" -t "$threads" -r "$reps" -p 0 -n 32 --depths 1024,4096,8192 --compare "none,self-extend:G=$g:W=$w" -o json --quiet > "$out.tg"
+  "$bin" bench -m "$m" -t "$threads" -r "$reps" -p "$lengths" -n 0 --compare "none,self-extend:G=$g:W=$w" -o json --quiet > "$out.pp"
+  "$bin" bench -m "$m" -t "$threads" -r "$reps" -p 0 -n 32 --depths "$lengths" --compare "none,self-extend:G=$g:W=$w" -o json --quiet > "$out.tg"
   python3 - "$out.pp" "$out.tg" <<'PY'
 import json, sys
 rows = []

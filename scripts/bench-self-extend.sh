@@ -20,8 +20,9 @@ fi
 bin="$root/.build/release/stretch"
 for m in "${models[@]}"; do
   L="$("$bin" inspect "$m" | sed -n 's/^context_length (trained L): //p')"
-  # W = L/2 and the smallest G that reaches the longest length + 32 tokens (the largest test below).
-  w=$((L / 2)); g=1
+  # W = min(L/2, 1024), so the far (grouped) path is exercised at every length measured, and the smallest
+  # G ≥ 2 that reaches the longest length + 32 tokens.
+  w=$((L / 2)); [ "$w" -gt 1024 ] && w=1024; g=2
   while [ $((g * (L - w + w / g))) -lt $((longest + 32)) ]; do g=$((g + 1)); done
   echo "## $(basename "$m") (L=$L): self-extend G=$g W=$w vs plain, $threads threads, $reps repetitions"
   out="$(mktemp)"

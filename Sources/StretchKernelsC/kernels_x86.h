@@ -77,29 +77,34 @@ static ATTR inline __m256i FN(q5_0_weights)(const uint8_t *q) {
     return _mm256_or_si256(nib, high);
 }
 
+// Σ (q - 16) x of one block as 8 int32 lanes: the offset is taken off in integers (2 · Σx per lane,
+// Σx from the activations' 16-element sums), so it is exact. Applying it in float after the row sum
+// (Σ q x - 16 Σ x) cancels catastrophically when one activation is huge, as at a sequence's first
+// token; that lost up to 3 digits of the Qwen logits there (docs/DESIGN.md, "C kernels").
+static ATTR inline __m256i FN(q5_0_block)(const uint8_t *q, const int8_t *xq, const int32_t *s16) {
+    __m256i s = DOT4(FN(q5_0_weights)(q), _mm256_loadu_si256((const __m256i *)xq));
+    return _mm256_sub_epi32(s, _mm256_set1_epi32(2 * (s16[0] + s16[1])));
+}
+
 static ATTR float FN(q5_0)(const uint8_t *p, const StretchQ8 *x, long blocks) {
     const int8_t *xq = x->quants;
-    const float *xs = x->scales, *xsum = x->sums;
+    const float *xs = x->scales;
+    const int32_t *s16 = x->sums16;
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-    float o = 0;
     long b = 0;
     for (; b + 2 <= blocks; b += 2) {
         const uint8_t *q = p + 22 * b;
-        __m256i s0 = DOT4(FN(q5_0_weights)(q), _mm256_loadu_si256((const __m256i *)(xq + 32 * b)));
-        __m256i s1 = DOT4(FN(q5_0_weights)(q + 22), _mm256_loadu_si256((const __m256i *)(xq + 32 * b + 32)));
-        float d0 = FN(half)(q), d1 = FN(half)(q + 22);
-        a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d0 * xs[b]), a0);
-        a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(d1 * xs[b + 1]), a1);
-        o += d0 * xsum[b] + d1 * xsum[b + 1];
+        __m256i s0 = FN(q5_0_block)(q, xq + 32 * b, s16 + 2 * b);
+        __m256i s1 = FN(q5_0_block)(q + 22, xq + 32 * b + 32, s16 + 2 * b + 2);
+        a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(FN(half)(q) * xs[b]), a0);
+        a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(FN(half)(q + 22) * xs[b + 1]), a1);
     }
     for (; b < blocks; b++) {
         const uint8_t *q = p + 22 * b;
-        __m256i s0 = DOT4(FN(q5_0_weights)(q), _mm256_loadu_si256((const __m256i *)(xq + 32 * b)));
-        float d0 = FN(half)(q);
-        a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d0 * xs[b]), a0);
-        o += d0 * xsum[b];
+        __m256i s0 = FN(q5_0_block)(q, xq + 32 * b, s16 + 2 * b);
+        a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(FN(half)(q) * xs[b]), a0);
     }
-    return FN(hsum)(_mm256_add_ps(a0, a1)) - 16 * o;
+    return FN(hsum)(_mm256_add_ps(a0, a1));
 }
 
 static ATTR float FN(q4_K)(const uint8_t *p, const StretchQ8 *x, long blocks) {
@@ -134,7 +139,6 @@ static ATTR float FN(q6_K)(const uint8_t *p, const StretchQ8 *x, long blocks) {
     const int32_t *s16 = x->sums16;
     const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(0x03), m30 = _mm256_set1_epi8(0x30);
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-    float corr = 0;
     for (long b = 0; b < blocks; b++) {
         const uint8_t *q = p + 210 * b;
         float d = FN(half)(q + 208);
@@ -156,15 +160,18 @@ static ATTR float FN(q6_K)(const uint8_t *p, const StretchQ8 *x, long blocks) {
                 int si = 8 * n + 2 * k;
                 float f = d * xs[j];
                 float fa = f * (float)sc[si], fb = f * (float)sc[si + 1];
-                __m256i s = DOT4(g[k], _mm256_loadu_si256((const __m256i *)(xq + 32 * j)));
+                // Lanes 0-3 hold elements 0-15, lanes 4-7 elements 16-31: take 32 · Σx of each half off
+                // in integers (8 · Σx per lane), exact, as in q5_0_block.
+                __m256i off = _mm256_setr_epi32(8 * s16[2 * j], 8 * s16[2 * j], 8 * s16[2 * j], 8 * s16[2 * j],
+                                                8 * s16[2 * j + 1], 8 * s16[2 * j + 1], 8 * s16[2 * j + 1], 8 * s16[2 * j + 1]);
+                __m256i s = _mm256_sub_epi32(DOT4(g[k], _mm256_loadu_si256((const __m256i *)(xq + 32 * j))), off);
                 __m256 scale = _mm256_setr_ps(fa, fa, fa, fa, fb, fb, fb, fb);
                 if (k & 1) a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), scale, a1);
                 else a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), scale, a0);
-                corr += fa * (float)s16[2 * j] + fb * (float)s16[2 * j + 1];
             }
         }
     }
-    return FN(hsum)(_mm256_add_ps(a0, a1)) - 32 * corr;
+    return FN(hsum)(_mm256_add_ps(a0, a1));
 }
 
 static ATTR void FN(rows)(int kind, const uint8_t *w, size_t rowBytes, long rows, const StretchQ8 *x, float *y) {

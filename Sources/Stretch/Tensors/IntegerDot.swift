@@ -41,13 +41,12 @@ public enum IntegerDot {
         }
     }
 
-    /// Whether decode uses the C kernels (``dotRows(_:_:rowBytes:rows:_:_:)``): off unless the
-    /// environment sets `STRETCH_C_KERNELS=1`. They are 1.4–1.7× faster in decode, but on the Qwen golden
-    /// test their worst-position logits Pearson is 0.99828 against 0.99943 for the Swift kernels (same mean
-    /// |ΔNLL|) and the cause is not understood yet, so they stay opt-in (docs/DESIGN.md, "C kernels").
+    /// Whether decode uses the C kernels (``dotRows(_:_:rowBytes:rows:_:_:)``, 1.4–1.7× faster than the
+    /// Swift kernels below): on unless the environment sets `STRETCH_C_KERNELS=0`, which selects the Swift
+    /// kernels (for A/B measurements and as a fallback).
     public static let useC: Bool = {
-        if let v = getenv("STRETCH_C_KERNELS"), String(cString: v) == "1" { return true }
-        return false
+        if let v = getenv("STRETCH_C_KERNELS"), String(cString: v) == "0" { return false }
+        return true
     }()
 
     /// The C implementation in use: 0 portable scalar, 1 AVX2, 2 AVX-512 VNNI.

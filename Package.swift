@@ -33,7 +33,7 @@ let package = Package(
         ),
         // Hidden timing helper for kernel work (scripts/compare-llama-bench.sh); not a product.
         .executableTarget(name: "StretchTiming", dependencies: ["Stretch"]),
-        .testTarget(name: "StretchTests", dependencies: ["Stretch", "StretchCLI"]),
+        .testTarget(name: "StretchTests", dependencies: ["Stretch", "StretchCLI", "StretchKernelsC"]),
     ],
     swiftLanguageModes: [.v5]
 )

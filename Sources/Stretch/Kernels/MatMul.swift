@@ -1,8 +1,17 @@
+import Foundation
+import StretchKernelsC
 /// Matrix products of activations with stored (possibly quantized) weights.
 public enum MatMul {
     /// Rows of weights dequantized together in the batched path; they stay in L1/L2 while every token
     /// of the batch is multiplied with them.
     static let rowBlock = 16
+    /// Rows per packed panel of the outer-product kernel (`stretch_gemm_panel32`).
+    static let panelRows = 32
+    /// Fewest tokens for the packed-panel path; below it, packing costs more than the dot tile loses.
+    static var panelMinTokens: Int = {
+        if let v = getenv("STRETCH_PANEL_MIN_TOKENS"), let n = Int(String(cString: v)) { return n }
+        return 4
+    }()
 
     /// `y[t, r] = dot(x[t, :], W[r, :])` for `t < tokens`, `r < W.rows`.
     ///
@@ -37,6 +46,27 @@ public enum MatMul {
                 let type = w.type
                 for r in r0..<r1 {
                     y[r] = QuantizedDot.dot(type, w.row(r), x, count: cols)
+                }
+            }
+            return
+        }
+        if tokens >= panelMinTokens {
+            // Rows are dequantized 32 at a time, packed k-major, and multiplied with every token by the
+            // outer-product kernel of StretchKernelsC (docs/DESIGN.md, "Kernels").
+            Parallel.forRanges(rows, threads: threads, granularity: panelRows) { r0, r1 in
+                let rowScratch = UnsafeMutablePointer<Float>.allocate(capacity: panelRows * cols)
+                let panel = UnsafeMutablePointer<Float>.allocate(capacity: panelRows * cols)
+                defer {
+                    rowScratch.deallocate()
+                    panel.deallocate()
+                }
+                var rb = r0
+                while rb < r1 {
+                    let nr = min(panelRows, r1 - rb)
+                    for k in 0..<nr { w.dequantizeRow(rb + k, into: rowScratch + k * cols) }
+                    stretch_pack_panel32(rowScratch, cols, Int32(nr), panel)
+                    stretch_gemm_panel32(panel, cols, x, cols, tokens, y + rb, rows, Int32(nr))
+                    rb += nr
                 }
             }
             return

@@ -39,6 +39,16 @@ void stretch_kernels_set_level(int level);
 /// y[r] = Σ_i row_r[i] · x[i] for r in [0, rows), row r at `w + r * rowBytes`.
 void stretch_dot_rows(int kind, const void *w, size_t rowBytes, long rows, const StretchQ8 *x, float *y);
 
+/// Float32 product for several tokens against one packed panel of up to 32 weight rows:
+/// y[t * ldy + r] = Σ_k panel[k * 32 + r] · x[t * ldx + k] for t < tokens, r < nr (≤ 32; only those
+/// columns of y are written). Same ISA levels as the integer kernels.
+void stretch_gemm_panel32(const float *panel, long cols, const float *x, long ldx, long tokens, float *y, long ldy,
+                          int nr);
+
+/// Packs `nr` (≤ 32) row-major rows of `cols` floats into a k-major panel (`cols * 32` floats; rows past
+/// `nr` are zero) for stretch_gemm_panel32.
+void stretch_pack_panel32(const float *rows, long cols, int nr, float *panel);
+
 #ifdef __cplusplus
 }
 #endif

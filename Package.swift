@@ -31,8 +31,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Hidden timing helper for kernel work (scripts/compare-llama-bench.sh); not a product.
-        .executableTarget(name: "StretchTiming", dependencies: ["Stretch"]),
         .testTarget(name: "StretchTests", dependencies: ["Stretch", "StretchCLI", "StretchKernelsC"]),
     ],
     swiftLanguageModes: [.v5]

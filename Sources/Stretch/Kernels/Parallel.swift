@@ -1,12 +1,17 @@
 import Dispatch
+import Foundation
 
 /// Splits work across threads. A thin layer so the threading strategy can change in one place.
 ///
 /// Loops run on a persistent ``WorkerPool`` (see docs/DESIGN.md, "Threads", for the measurements
 /// against `DispatchQueue.concurrentPerform`, which stays as the fallback when the pool is busy).
 public enum Parallel {
-    /// `false` routes every loop through `DispatchQueue.concurrentPerform` (for A/B measurements).
-    public nonisolated(unsafe) static var usesWorkerPool = true
+    /// `false` routes every loop through `DispatchQueue.concurrentPerform` (for A/B measurements; the
+    /// environment variable `STRETCH_WORKER_POOL=0` sets it for a whole run).
+    public nonisolated(unsafe) static var usesWorkerPool: Bool = {
+        if let v = getenv("STRETCH_WORKER_POOL"), String(cString: v) == "0" { return false }
+        return true
+    }()
 
     /// Runs `body(start, end)` over `0..<count` split into about `threads` contiguous ranges.
     ///

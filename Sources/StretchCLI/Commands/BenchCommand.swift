@@ -49,16 +49,7 @@ struct BenchCommand: ParsableCommand {
             depths: try TokenCountList.parse(depths))
         let bench = try BenchmarkRun(
             tests: tests, repetitions: repetitions, seed: sampling.seed >= 0 ? UInt64(sampling.seed) : 1)
-        var schemes: [ContextScheme]
-        if let compare {
-            schemes = try compare.split(separator: ",").map { try ContextScheme(spec: String($0), trainedContext: L) }
-        } else {
-            let map = try contextOptions.positions(trainedContext: L)
-            schemes = [ContextScheme(spec: "none", positions: PlainPositions())]
-            if map.usesFarPositions {
-                schemes.append(ContextScheme(spec: ContextScheme.canonicalSpec(of: map), positions: map))
-            }
-        }
+        let schemes = try contextOptions.schemes(compare: compare, trainedContext: L, withBaseline: true)
         let notes = ProgressReporter(total: 0, quiet: quiet)
         for s in schemes {
             let plan = try ContextPlan(trainedContext: L, requested: bench.maxSequence, positions: s.positions)

@@ -46,13 +46,7 @@ struct PasskeyCommand: ParsableCommand {
             }
             return d
         }
-        let schemes: [ContextScheme]
-        if let compare {
-            schemes = try compare.split(separator: ",").map { try ContextScheme(spec: String($0), trainedContext: L) }
-        } else {
-            let map = try contextOptions.positions(trainedContext: L)
-            schemes = [ContextScheme(spec: ContextScheme.canonicalSpec(of: map), positions: map)]
-        }
+        let schemes = try contextOptions.schemes(compare: compare, trainedContext: L)
         let seed = sampling.seed >= 0 ? UInt64(sampling.seed) : 1
         let grid = try PasskeyRun(
             lengths: lengthList, depths: depthList, trials: trials, seed: seed, tokenizer: tokenizer)

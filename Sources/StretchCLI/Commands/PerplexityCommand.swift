@@ -66,13 +66,7 @@ struct PerplexityCommand: ParsableCommand {
             tokens = try CommandSupport.readTokenIDs(tokensFile!, vocabularySize: model.config.vocabularySize)
             bos = nil
         }
-        let schemes: [ContextScheme]
-        if let compare {
-            schemes = try compare.split(separator: ",").map { try ContextScheme(spec: String($0), trainedContext: L) }
-        } else {
-            let map = try contextOptions.positions(trainedContext: L)
-            schemes = [ContextScheme(spec: ContextScheme.canonicalSpec(of: map), positions: map)]
-        }
+        let schemes = try contextOptions.schemes(compare: compare, trainedContext: L)
         let requested = contextOptions.contextSize ?? min(L, 4096)
         let run = try PerplexityRun(
             tokenCount: tokens.count, windowSize: requested, chunks: chunks, scoreMode: score, bosID: bos)

@@ -93,4 +93,18 @@ struct ContextOptions: ParsableArguments {
         if let w = plan.warning { Console.error(w) }
         return (positions, plan)
     }
+
+    /// The schemes a tool runs: each of `compare` (comma-separated specs) when given; otherwise the one
+    /// these options choose, preceded by plain attention when `withBaseline` is set and the choice is not
+    /// plain attention itself (so a benchmark always has its reference).
+    func schemes(compare: String?, trainedContext L: Int, withBaseline: Bool = false) throws -> [ContextScheme] {
+        if let compare {
+            return try compare.split(separator: ",").map { try ContextScheme(spec: String($0), trainedContext: L) }
+        }
+        let map = try positions(trainedContext: L)
+        let chosen = ContextScheme(spec: ContextScheme.canonicalSpec(of: map), positions: map)
+        let plain = ContextScheme(spec: "none", positions: PlainPositions())
+        if withBaseline && chosen.spec != plain.spec { return [plain, chosen] }
+        return [chosen]
+    }
 }

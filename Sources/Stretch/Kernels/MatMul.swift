@@ -1,5 +1,6 @@
 import Foundation
 import StretchKernelsC
+
 /// Matrix products of activations with stored (possibly quantized) weights.
 public enum MatMul {
     /// Rows of weights dequantized together in the batched path; they stay in L1/L2 while every token
@@ -12,6 +13,81 @@ public enum MatMul {
         if let v = getenv("STRETCH_PANEL_MIN_TOKENS"), let n = Int(String(cString: v)) { return n }
         return 4
     }()
+
+    /// Several products of the same input, `ys[m][t, r] = dot(x[t, :], ws[m][r, :])` (q/k/v, gate/up).
+    ///
+    /// One parallel loop over the rows of all matrices instead of one per matrix (fewer thread
+    /// hand-offs per token), and in decode the activations are quantized once for all of them. Falls
+    /// back to one ``multiply(_:_:tokens:_:threads:precision:)`` per matrix when the matrices cannot
+    /// share a path.
+    /// - Complexity: O(tokens · Σ rows · columns).
+    public static func multiply(
+        _ ws: [WeightMatrix], _ x: UnsafePointer<Float>, tokens: Int, _ ys: [UnsafeMutablePointer<Float>], threads: Int,
+        precision: ComputePrecision = .f32
+    ) {
+        precondition(ws.count == ys.count, "one output per weight matrix")
+        guard let cols = ws.first?.columns, ws.allSatisfy({ $0.columns == cols }) else {
+            for (w, y) in zip(ws, ys) { multiply(w, x, tokens: tokens, y, threads: threads, precision: precision) }
+            return
+        }
+        // Row offsets of each matrix in the concatenated row space.
+        var starts = [0]
+        for w in ws { starts.append(starts.last! + w.rows) }
+        let total = starts.last!
+        /// Calls `body(m, lo, hi)` for each matrix `m` overlapping the global rows `r0..<r1`, with local rows.
+        @inline(__always)
+        func split(_ r0: Int, _ r1: Int, _ body: (Int, Int, Int) -> Void) {
+            for m in 0..<ws.count where starts[m] < r1 && starts[m + 1] > r0 {
+                body(m, max(r0, starts[m]) - starts[m], min(r1, starts[m + 1]) - starts[m])
+            }
+        }
+        if tokens == 1 && precision == .auto && IntegerDot.useC && cols % 32 == 0
+            && ws.allSatisfy({ IntegerDot.supports($0.type) }) {
+            let xq = Q8Activations(count: cols)
+            defer { xq.deallocate() }
+            xq.quantize(x)
+            Parallel.forRanges(total, threads: threads, granularity: 16) { r0, r1 in
+                split(r0, r1) { m, lo, hi in
+                    let w = ws[m]
+                    IntegerDot.dotRows(w.type, w.row(lo), rowBytes: w.rowBytes, rows: hi - lo, xq, ys[m] + lo)
+                }
+            }
+            return
+        }
+        if tokens >= panelMinTokens && ws.allSatisfy({ $0.rows % panelRows == 0 }) {
+            Parallel.forRanges(total, threads: threads, granularity: panelRows) { r0, r1 in
+                let rowScratch = UnsafeMutablePointer<Float>.allocate(capacity: panelRows * cols)
+                let panel = UnsafeMutablePointer<Float>.allocate(capacity: panelRows * cols)
+                defer {
+                    rowScratch.deallocate()
+                    panel.deallocate()
+                }
+                split(r0, r1) { m, lo, hi in
+                    panelProduct(ws[m], lo, hi, x, tokens: tokens, ys[m], rowScratch: rowScratch, panel: panel)
+                }
+            }
+            return
+        }
+        for (w, y) in zip(ws, ys) { multiply(w, x, tokens: tokens, y, threads: threads, precision: precision) }
+    }
+
+    /// Rows `lo..<hi` of `w` times every token, 32 rows at a time through the packed-panel kernel.
+    /// `rowScratch` and `panel` hold `panelRows × w.columns` floats each.
+    @inline(__always)
+    static func panelProduct(
+        _ w: WeightMatrix, _ lo: Int, _ hi: Int, _ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>,
+        rowScratch: UnsafeMutablePointer<Float>, panel: UnsafeMutablePointer<Float>
+    ) {
+        let cols = w.columns
+        var rb = lo
+        while rb < hi {
+            let nr = min(panelRows, hi - rb)
+            for k in 0..<nr { w.dequantizeRow(rb + k, into: rowScratch + k * cols) }
+            stretch_pack_panel32(rowScratch, cols, Int32(nr), panel)
+            stretch_gemm_panel32(panel, cols, x, cols, tokens, y + rb, w.rows, Int32(nr))
+            rb += nr
+        }
+    }
 
     /// `y[t, r] = dot(x[t, :], W[r, :])` for `t < tokens`, `r < W.rows`.
     ///
@@ -60,14 +136,7 @@ public enum MatMul {
                     rowScratch.deallocate()
                     panel.deallocate()
                 }
-                var rb = r0
-                while rb < r1 {
-                    let nr = min(panelRows, r1 - rb)
-                    for k in 0..<nr { w.dequantizeRow(rb + k, into: rowScratch + k * cols) }
-                    stretch_pack_panel32(rowScratch, cols, Int32(nr), panel)
-                    stretch_gemm_panel32(panel, cols, x, cols, tokens, y + rb, rows, Int32(nr))
-                    rb += nr
-                }
+                panelProduct(w, r0, r1, x, tokens: tokens, y, rowScratch: rowScratch, panel: panel)
             }
             return
         }

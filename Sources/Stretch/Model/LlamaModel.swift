@@ -192,9 +192,7 @@ public final class LlamaModel: @unchecked Sendable {
         cache.reserve(n)
         for (l, w) in layers.enumerated() {
             for t in 0..<n { VectorOps.rmsNorm(x + t * d, w.attentionNorm, xn + t * d, d, eps: c.rmsEpsilon) }
-            MatMul.multiply(w.wq, xn, tokens: n, q, threads: threads, precision: precision)
-            MatMul.multiply(w.wk, xn, tokens: n, k, threads: threads, precision: precision)
-            MatMul.multiply(w.wv, xn, tokens: n, v, threads: threads, precision: precision)
+            MatMul.multiply([w.wq, w.wk, w.wv], xn, tokens: n, [q, k, v], threads: threads, precision: precision)
             for t in 0..<n {
                 if let b = w.bq { VectorOps.add(b, into: q + t * qDim, qDim) }
                 if let b = w.bk { VectorOps.add(b, into: k + t * kvDim, kvDim) }
@@ -213,8 +211,7 @@ public final class LlamaModel: @unchecked Sendable {
             VectorOps.add(tmp, into: x, n * d)
 
             for t in 0..<n { VectorOps.rmsNorm(x + t * d, w.ffnNorm, xn + t * d, d, eps: c.rmsEpsilon) }
-            MatMul.multiply(w.gate, xn, tokens: n, gate, threads: threads, precision: precision)
-            MatMul.multiply(w.up, xn, tokens: n, up, threads: threads, precision: precision)
+            MatMul.multiply([w.gate, w.up], xn, tokens: n, [gate, up], threads: threads, precision: precision)
             switch traits.activation {
             case .silu: VectorOps.swiGLU(gate, up, n * ffn)
             case .geluTanh: VectorOps.geGLU(gate, up, n * ffn)

@@ -37,43 +37,64 @@ public struct BenchmarkRun: Sendable {
     public func run(model: LlamaModel, scheme: ContextScheme, progress: ((Int) -> Void)? = nil) throws
         -> [BenchmarkRecord]
     {
+        try run(model: model, schemes: [scheme], progress: progress)
+    }
+
+    /// Runs every test under each of `schemes`, alternating the schemes within every repetition (test 1:
+    /// rep 1 scheme A, rep 1 scheme B, rep 2 scheme A, …), so load from other processes hits all schemes
+    /// alike and their ratio is meaningful on a shared machine. Every scheme sees the same random tokens.
+    /// Records come back scheme by scheme, tests in order; `progress` gets tokens processed so far.
+    public func run(model: LlamaModel, schemes: [ContextScheme], progress: ((Int) -> Void)? = nil) throws
+        -> [BenchmarkRecord]
+    {
         var rng = SeededGenerator(seed: seed)
         let vocab = model.config.vocabularySize
         func randomTokens(_ n: Int) -> [Int] { (0..<n).map { _ in Int(rng.next() % UInt64(vocab)) } }
-        let positions = scheme.positions
         // Warm-up: touch the weights once so the first timed run does not pay for page faults.
-        let warm = model.makeCache(maxTokens: 8, positions: positions)
-        _ = try model.forward(randomTokens(8), cache: warm, positions: positions, logits: .last)
+        for scheme in schemes {
+            let warm = model.makeCache(maxTokens: 8, positions: scheme.positions)
+            _ = try model.forward(randomTokens(8), cache: warm, positions: scheme.positions, logits: .last)
+        }
 
         var done = 0
-        var records: [BenchmarkRecord] = []
+        var records: [[BenchmarkRecord]] = Array(repeating: [], count: schemes.count)
         for test in tests {
-            let cache = model.makeCache(maxTokens: test.depth + test.timedTokens, positions: positions)
-            if test.depth > 0 {
-                _ = try model.forward(randomTokens(test.depth), cache: cache, positions: positions, logits: .last)
-                done += test.depth
-                progress?(done)
-            }
-            var samples: [Double] = []
-            for _ in 0..<repetitions {
-                cache.truncate(to: test.depth)
-                let input = randomTokens(test.timedTokens)
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                if test.promptTokens > 0 {
-                    _ = try model.forward(input, cache: cache, positions: positions, logits: .last)
-                } else {
-                    for t in input {
-                        _ = try model.forward([t], cache: cache, positions: positions, logits: .last)
-                    }
+            let depthTokens = randomTokens(test.depth)
+            var caches: [KVCache] = []
+            for scheme in schemes {
+                let cache = model.makeCache(maxTokens: test.depth + test.timedTokens, positions: scheme.positions)
+                if test.depth > 0 {
+                    _ = try model.forward(depthTokens, cache: cache, positions: scheme.positions, logits: .last)
+                    done += test.depth
+                    progress?(done)
                 }
-                samples.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-                done += test.timedTokens
-                progress?(done)
+                caches.append(cache)
             }
-            records.append(
-                BenchmarkRecord(
-                    test: test, scheme: scheme, threads: model.threads, batchSize: model.batchSize, samples: samples))
+            var samples: [[Double]] = Array(repeating: [], count: schemes.count)
+            for _ in 0..<repetitions {
+                let input = randomTokens(test.timedTokens)
+                for (k, scheme) in schemes.enumerated() {
+                    let cache = caches[k], positions = scheme.positions
+                    cache.truncate(to: test.depth)
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    if test.promptTokens > 0 {
+                        _ = try model.forward(input, cache: cache, positions: positions, logits: .last)
+                    } else {
+                        for t in input {
+                            _ = try model.forward([t], cache: cache, positions: positions, logits: .last)
+                        }
+                    }
+                    samples[k].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                    done += test.timedTokens
+                    progress?(done)
+                }
+            }
+            for (k, scheme) in schemes.enumerated() {
+                records[k].append(
+                    BenchmarkRecord(
+                        test: test, scheme: scheme, threads: model.threads, batchSize: model.batchSize, samples: samples[k]))
+            }
         }
-        return records
+        return records.flatMap { $0 }
     }
 }

@@ -11,7 +11,7 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             Random token ids are used, so tokenization and sampling are outside the timings. Each test runs \
             with plain attention and, when one is chosen (-gan/-gaw or --context-extension), with that \
-            extension too; --compare lists schemes explicitly. Depth tokens are processed once, untimed.
+            extension too, alternating the schemes within each repetition; --compare lists schemes explicitly. Depth tokens are processed once, untimed.
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -56,11 +56,8 @@ struct BenchCommand: ParsableCommand {
             if let w = plan.warning { notes.note("\(s.spec): \(w) (timings are still valid)") }
         }
         let progress = ProgressReporter(total: bench.tokensPerScheme * schemes.count, quiet: quiet)
-        var records: [BenchmarkRecord] = []
-        for (k, s) in schemes.enumerated() {
-            let offset = k * bench.tokensPerScheme
-            records += try bench.run(model: model, scheme: s) { done in progress.update(offset + done, label: s.spec) }
-        }
+        let label = schemes.map(\.spec).joined(separator: " / ")
+        let records = try bench.run(model: model, schemes: schemes) { done in progress.update(done, label: label) }
         progress.finish(
             String(
                 format: "bench: %d tests × %d schemes × %d repetitions in %.1f s", tests.count,

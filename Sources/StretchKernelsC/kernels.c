@@ -3,6 +3,7 @@
 // and are chosen at run time, so the target builds for any CPU (and for arm64, scalar only).
 #include "StretchKernelsC.h"
 
+#include <math.h>
 #include <string.h>
 
 // MARK: - Shared helpers
@@ -203,4 +204,53 @@ void stretch_dot_rows(int kind, const void *w, size_t rowBytes, long rows, const
 #endif
     default: rows_scalar(kind, (const uint8_t *)w, rowBytes, rows, x, y); return;
     }
+}
+
+// MARK: - Activation quantization (Q8Activations.quantize)
+
+static void quantize_scalar(const float *x, long count, int8_t *q, float *scales, float *sums, int32_t *sums16) {
+    for (long b = 0; b < count / 32; b++) {
+        const float *v = x + 32 * b;
+        float m = 0;
+        for (int i = 0; i < 32; i++) m = fabsf(v[i]) > m ? fabsf(v[i]) : m;
+        float inv = m > 0 ? 127 / m : 0;
+        int32_t s[2] = {0, 0};
+        for (int i = 0; i < 32; i++) {
+            int32_t r = (int32_t)lrintf(v[i] * inv);  // round to nearest even, as the vector versions
+            q[32 * b + i] = (int8_t)r;
+            s[i / 16] += r;
+        }
+        scales[b] = m / 127;
+        sums16[2 * b] = s[0];
+        sums16[2 * b + 1] = s[1];
+        sums[b] = scales[b] * (float)(s[0] + s[1]);
+    }
+}
+
+#ifdef STRETCH_X86
+__attribute__((target("avx512f"))) static void quantize_avx512(const float *x, long count, int8_t *q, float *scales,
+                                                               float *sums, int32_t *sums16) {
+    for (long b = 0; b < count / 32; b++) {
+        __m512 v0 = _mm512_loadu_ps(x + 32 * b), v1 = _mm512_loadu_ps(x + 32 * b + 16);
+        float m = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+        float inv = m > 0 ? 127 / m : 0;
+        __m512 vi = _mm512_set1_ps(inv);
+        // vcvtps2dq rounds to nearest even under the default MXCSR, like lrintf.
+        __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, vi)), q1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, vi));
+        _mm_storeu_si128((__m128i *)(q + 32 * b), _mm512_cvtepi32_epi8(q0));
+        _mm_storeu_si128((__m128i *)(q + 32 * b + 16), _mm512_cvtepi32_epi8(q1));
+        int32_t s0 = _mm512_reduce_add_epi32(q0), s1 = _mm512_reduce_add_epi32(q1);
+        scales[b] = m / 127;
+        sums16[2 * b] = s0;
+        sums16[2 * b + 1] = s1;
+        sums[b] = scales[b] * (float)(s0 + s1);
+    }
+}
+#endif
+
+void stretch_quantize_q8(const float *x, long count, int8_t *q, float *scales, float *sums, int32_t *sums16) {
+#ifdef STRETCH_X86
+    if (stretch_kernels_level() == 2) { quantize_avx512(x, count, q, scales, sums, sums16); return; }
+#endif
+    quantize_scalar(x, count, q, scales, sums, sums16);
 }

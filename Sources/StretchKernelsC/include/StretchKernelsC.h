@@ -39,6 +39,10 @@ void stretch_kernels_set_level(int level);
 /// y[r] = Σ_i row_r[i] · x[i] for r in [0, rows), row r at `w + r * rowBytes`.
 void stretch_dot_rows(int kind, const void *w, size_t rowBytes, long rows, const StretchQ8 *x, float *y);
 
+/// Quantizes `count` (a multiple of 32) floats to Q8 blocks: per 32 values a scale `max|x| / 127`,
+/// int8 values rounded to nearest even, the block sum `scale · Σq` and the two 16-value sums `Σq`.
+void stretch_quantize_q8(const float *x, long count, int8_t *q, float *scales, float *sums, int32_t *sums16);
+
 /// Float32 product for several tokens against one packed panel of up to 32 weight rows:
 /// y[t * ldy + r] = Σ_k panel[k * 32 + r] · x[t * ldx + k] for t < tokens, r < nr (≤ 32; only those
 /// columns of y are written). Same ISA levels as the integer kernels.

@@ -47,4 +47,38 @@ final class IntegerDotTests: XCTestCase {
             }
         }
     }
+
+    /// Activation quantization gives the same bytes, scales and sums at every C level (scalar and
+    /// AVX-512), including an all-zero block, exact ties (x · 127/max = k + 0.5) and huge outliers.
+    func testQuantizationIsTheSameAtEveryLevel() {
+        var g = SplitMix64(seed: 9)
+        var x = TestData.floats(4864, -3...3, &g)
+        for i in 0..<32 { x[i] = 0 }  // zero block
+        x[32] = 127; x[33] = 0.5; x[34] = 1.5; x[35] = -2.5  // ties at scale 1
+        x[100] = 5000  // a massive activation
+        let saved = IntegerDot.cLevel
+        defer { IntegerDot.cLevel = saved }
+        IntegerDot.cLevel = 99
+        let top = IntegerDot.cLevel
+        func quantized(_ level: Int) -> ([Int8], [Float], [Float], [Int32]) {
+            IntegerDot.cLevel = level
+            let q = Q8Activations(count: x.count)
+            defer { q.deallocate() }
+            x.withUnsafeBufferPointer { q.quantize($0.baseAddress!) }
+            return (Array(UnsafeBufferPointer(start: q.quants, count: x.count)),
+                    Array(UnsafeBufferPointer(start: q.scales, count: x.count / 32)),
+                    Array(UnsafeBufferPointer(start: q.sums, count: x.count / 32)),
+                    Array(UnsafeBufferPointer(start: q.sums16, count: x.count / 16)))
+        }
+        let reference = quantized(0)
+        XCTAssertEqual(Array(reference.0[32..<36]), [127, 0, 2, -2], "round half to even")
+        XCTAssertEqual(reference.1[0], 0)
+        for level in 0...top {
+            let got = quantized(level)
+            XCTAssertEqual(got.0, reference.0, "level \(level) quants")
+            XCTAssertEqual(got.1, reference.1, "level \(level) scales")
+            XCTAssertEqual(got.2, reference.2, "level \(level) sums")
+            XCTAssertEqual(got.3, reference.3, "level \(level) sums16")
+        }
+    }
 }

@@ -87,18 +87,41 @@ public enum VectorOps {
 
     /// SwiGLU in place: `gate[i] = silu(gate[i]) * up[i]`.
     public static func swiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
-        for i in 0..<n {
+        // Sixteen lanes with the vector exp (the scalar expf call per element was ~2.5% of prefill).
+        let rg = UnsafeMutableRawPointer(gate), ru = UnsafeRawPointer(up)
+        var i = 0
+        while i + 16 <= n {
+            let g = rg.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+            let u = ru.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+            rg.storeBytes(of: g / (1 + exp(-g)) * u, toByteOffset: 4 * i, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < n {
             let g = gate[i]
             gate[i] = g / (1 + expf(-g)) * up[i]
+            i += 1
         }
     }
 
     /// GeGLU in place with the tanh approximation of GELU: `gate[i] = gelu(gate[i]) * up[i]`.
+    ///
+    /// `tanh(u) = 1 − 2 / (e^{2u} + 1)` on sixteen lanes (exact limits ±1 at ±∞; near 0 the absolute
+    /// error is ~1 ulp of 1, which `1 + tanh` absorbs). Scalar `tanhf` was 16% of Gemma's prefill.
     public static func geGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
         let c: Float = 0.797_884_56  // sqrt(2/π)
-        for i in 0..<n {
+        let rg = UnsafeMutableRawPointer(gate), ru = UnsafeRawPointer(up)
+        var i = 0
+        while i + 16 <= n {
+            let g = rg.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+            let u = ru.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+            let t = 1 - 2 / (exp(2 * c * (g + 0.044_715 * g * g * g)) + 1)
+            rg.storeBytes(of: 0.5 * g * (1 + t) * u, toByteOffset: 4 * i, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < n {
             let g = gate[i]
             gate[i] = 0.5 * g * (1 + tanhf(c * (g + 0.044_715 * g * g * g))) * up[i]
+            i += 1
         }
     }
 

@@ -4,9 +4,16 @@ import Foundation
 ///
 /// A pair (query `i`, key `j`) uses the near copies (rotated at true positions) when `i − j < window` and
 /// the far copies otherwise (SELF_EXTEND.md §2). One work item is one KV head and a tile of queries:
-/// every query head sharing that KV head (GQA) and several query tokens stream the same key/value
-/// tiles from L1, each row keeping a running max, sum and output accumulator. Memory per thread is
-/// `rows × (headDim + keyTile)` floats — independent of N, never an N×N matrix.
+/// every query head sharing that KV head (GQA) and several query tokens ("rows") stream the same
+/// key/value tiles, each row keeping a running max, sum and output accumulator.
+///
+/// Per key tile of 64 keys the item widens the keys once to float32, transposed (`kT[d][j]`), only in
+/// the copies some row needs (near, far, or both on the boundary tiles), and the values once
+/// (`v[j][d]`). Scores are then vectorized over keys (`s[j…j+15] += q[d] · kT[d][j…j+15]`, four rows
+/// sharing each load, no horizontal sums), the softmax uses a vector `exp`, and P·V keeps four rows'
+/// accumulators in registers for the whole tile. Memory per thread is
+/// `3 · 64 · headDim + rows · (headDim + 3 · 64 + 16)` floats — independent of N, never an N×N matrix.
+/// Head dims that are not a multiple of 16 (stories260K: 8) take a row-at-a-time path.
 public enum ExactAttention {
     /// Query tokens per work item.
     static let queryTile = 8
@@ -20,9 +27,545 @@ public enum ExactAttention {
     ///   - qNear: `[tokens][heads][headDim]` queries rotated at true positions (already scaled).
     ///   - qFar: the same rotated at far query positions; nil when `window == Int.max`.
     ///   - out: `[tokens][heads][headDim]`.
-    /// - Complexity: O(tokens · (start + tokens) · heads · headDim) time, O(queryTile · group · headDim)
-    ///   memory per thread.
+    /// - Complexity: O(tokens · (start + tokens) · heads · headDim) time, O(keyTile · headDim +
+    ///   queryTile · group · (headDim + keyTile)) memory per thread.
     static func run<E: KVElement>(
+        _: E.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, window: Int, slidingWindow: Int = Int.max,
+        qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
+        threads: Int
+    ) {
+        if cache.headDim % 16 == 0 {
+            runTiled(
+                E.self, cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, window: window,
+                slidingWindow: slidingWindow, qNear: qNear, qFar: qFar, out: out, threads: threads)
+        } else {
+            runRowwise(
+                E.self, cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, window: window,
+                slidingWindow: slidingWindow, qNear: qNear, qFar: qFar, out: out, threads: threads)
+        }
+    }
+
+    /// The tiled kernel (headDim a multiple of 16).
+    static func runTiled<E: KVElement>(
+        _: E.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, window: Int, slidingWindow: Int,
+        qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
+        threads: Int
+    ) {
+        let hd = cache.headDim
+        let rowBytes = hd * cache.elementType.size
+        let kvHeads = cache.kvHeads
+        let group = heads / kvHeads
+        let scale = 1 / Float(hd).squareRoot()
+        let tq = queryTile
+        let tk = keyTile
+        precondition(tk == 64, "the tiled kernel holds a key tile in four SIMD16 vectors")
+        let tilesPerHead = (tokens + tq - 1) / tq
+        let items = kvHeads * tilesPerHead
+        // Several interleaved parts per thread, claimed dynamically by the worker pool.
+        let parts = threads <= 1 ? 1 : max(1, min(4 * threads, items))
+        let useFar = qFar != nil && window != Int.max
+        let qFarBase = qFar ?? qNear
+
+        let work: (Int) -> Void = { p in
+            let maxRows = group * tq
+            let tileFloats = tk * hd
+            let kTNear = UnsafeMutablePointer<Float>.allocate(capacity: tileFloats)
+            let kTFar = UnsafeMutablePointer<Float>.allocate(capacity: tileFloats)
+            let vTile = UnsafeMutablePointer<Float>.allocate(capacity: tileFloats)
+            let sNear = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * tk)
+            let sFar = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * tk)
+            let probs = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * tk)
+            let laneMax = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * 16)
+            let acc = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * hd)
+            let rowMax = UnsafeMutablePointer<Float>.allocate(capacity: maxRows)
+            let rowSum = UnsafeMutablePointer<Float>.allocate(capacity: maxRows)
+            let corr = UnsafeMutablePointer<Float>.allocate(capacity: maxRows)
+            // Per row: query offset, then lanes [a, f) far, [f, b) near in the current tile.
+            let ints = UnsafeMutablePointer<Int>.allocate(capacity: 7 * maxRows)
+            let qOff = ints, rowA = ints + maxRows, rowF = ints + 2 * maxRows, rowB = ints + 3 * maxRows
+            let active = ints + 4 * maxRows, farRows = ints + 5 * maxRows, nearRows = ints + 6 * maxRows
+            // lessThan(k) = the 16 words at `masks + 16 − k`: all ones in lanes l < k.
+            let masks = UnsafeMutablePointer<UInt32>.allocate(capacity: 32)
+            masks.initialize(repeating: ~0, count: 16)
+            (masks + 16).initialize(repeating: 0, count: 16)
+            // Lanes of a tile outside the converted keys are read (and masked); keep them finite.
+            kTNear.initialize(repeating: 0, count: tileFloats)
+            kTFar.initialize(repeating: 0, count: tileFloats)
+            vTile.initialize(repeating: 0, count: tileFloats)
+            defer {
+                for f in [kTNear, kTFar, vTile, sNear, sFar, probs, laneMax, acc, rowMax, rowSum, corr] { f.deallocate() }
+                ints.deallocate()
+                masks.deallocate()
+            }
+            // Interleave items so both threads get early (short) and late (long) query tiles.
+            var item = p
+            while item < items {
+                // Later tiles are longer (causal): walk them from the end so the costliest start first.
+                let tile = tilesPerHead - 1 - item / kvHeads
+                let kvh = item % kvHeads
+                let t0 = tile * tq
+                let t1 = min(tokens, t0 + tq)
+                let nt = t1 - t0
+                let rows = nt * group
+                acc.initialize(repeating: 0, count: rows * hd)
+                rowMax.initialize(repeating: -Float.infinity, count: rows)
+                rowSum.initialize(repeating: 0, count: rows)
+                for r in 0..<rows { qOff[r] = ((t0 + r / group) * heads + kvh * group + r % group) * hd }
+                let kNear = UnsafeRawPointer(cache.nearKey(layer, kvh))
+                let kFar = useFar ? UnsafeRawPointer(cache.farKey(layer, kvh)) : kNear
+                let vals = UnsafeRawPointer(cache.value(layer, kvh))
+                let lastKey = start + t1 - 1
+                // With a sliding window, keys before the earliest row's window are never read.
+                let firstKey = slidingWindow == Int.max ? 0 : max(0, start + t0 - slidingWindow + 1)
+                var j0 = firstKey / tk * tk
+                while j0 <= lastKey {
+                    let j1 = min(j0 + tk, lastKey + 1)
+                    // Which rows see which keys of this tile, and the hulls of keys each copy must supply.
+                    var nActive = 0, nFar = 0, nNear = 0
+                    var farLo = tk, farHi = 0, nearLo = tk, nearHi = 0, valLo = tk, valHi = 0
+                    for tt in 0..<nt {
+                        let i = start + t0 + tt
+                        if j0 > i { continue }
+                        let jEnd = min(j1, i + 1)
+                        let jStart = slidingWindow == Int.max ? j0 : max(j0, i - slidingWindow + 1)
+                        if jStart >= jEnd { continue }
+                        let a = jStart - j0, b = jEnd - j0
+                        // Keys j ≤ i − window are at distance ≥ window: far copies.
+                        let f = useFar ? min(max(i - window + 1 - j0, a), b) : a
+                        valLo = min(valLo, a)
+                        valHi = max(valHi, b)
+                        if f > a {
+                            farLo = min(farLo, a)
+                            farHi = max(farHi, f)
+                        }
+                        if b > f {
+                            nearLo = min(nearLo, f)
+                            nearHi = max(nearHi, b)
+                        }
+                        for g in 0..<group {
+                            let r = tt * group + g
+                            rowA[r] = a
+                            rowF[r] = f
+                            rowB[r] = b
+                            active[nActive] = r
+                            nActive += 1
+                            if f > a {
+                                farRows[nFar] = r
+                                nFar += 1
+                            }
+                            if b > f {
+                                nearRows[nNear] = r
+                                nNear += 1
+                            }
+                        }
+                    }
+                    if nActive > 0 {
+                        let valid = j1 - j0
+                        if nFar > 0 {
+                            transposeKeys(E.self, kFar + j0 * rowBytes, rowBytes, kTFar, hd, farLo, farHi, valid)
+                            scoreRows(farRows, nFar, qFarBase, qOff, kTFar, hd, sFar)
+                        }
+                        if nNear > 0 {
+                            transposeKeys(E.self, kNear + j0 * rowBytes, rowBytes, kTNear, hd, nearLo, nearHi, valid)
+                            scoreRows(nearRows, nNear, qNear, qOff, kTNear, hd, sNear)
+                        }
+                        for j in valLo..<valHi { E.widen(vals + (j0 + j) * rowBytes, vTile + j * hd, hd) }
+                        for x in 0..<nActive {
+                            let r = active[x]
+                            maskRow(sNear + r * tk, sFar + r * tk, laneMax + 16 * r, rowA[r], rowF[r], rowB[r], masks, scale)
+                        }
+                        for x in 0..<nActive {
+                            let r = active[x]
+                            expRow(sNear + r * tk, laneMax + 16 * r, probs + r * tk, rowMax + r, rowSum + r, corr + r)
+                        }
+                        accumulateRows(active, nActive, rowA, rowB, probs, corr, vTile, acc, hd)
+                    }
+                    j0 = j1
+                }
+                for r in 0..<rows {
+                    let t = t0 + r / group
+                    let h = kvh * group + r % group
+                    let o = out + (t * heads + h) * hd
+                    let inv = 1 / rowSum[r]
+                    let a = acc + r * hd
+                    for d in 0..<hd { o[d] = a[d] * inv }
+                }
+                item += parts
+            }
+        }
+        if parts == 1 {
+            work(0)
+        } else {
+            Parallel.forRanges(parts, threads: threads) { s, e in
+                for p in s..<e { work(p) }
+            }
+        }
+    }
+
+    /// Sixteen float32 vectors: a 16×16 block in registers.
+    typealias Block = (
+        SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>,
+        SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>,
+        SIMD16<Float>, SIMD16<Float>
+    )
+
+    /// One round of the transpose: vectors m and m+8 → the even and odd lanes of their concatenation.
+    @inline(__always)
+    static func unzip(_ v: Block) -> Block {
+        @inline(__always)
+        func u(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>) {
+            let c = SIMD32(lowHalf: a, highHalf: b)
+            return (c.evenHalf, c.oddHalf)
+        }
+        let (w0, w1) = u(v.0, v.8), (w2, w3) = u(v.1, v.9), (w4, w5) = u(v.2, v.10), (w6, w7) = u(v.3, v.11)
+        let (w8, w9) = u(v.4, v.12), (w10, w11) = u(v.5, v.13), (w12, w13) = u(v.6, v.14), (w14, w15) = u(v.7, v.15)
+        return (w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15)
+    }
+
+    /// Widens keys `lo ..< hi` of a tile (rounded out to blocks of 16) to float32, transposed into
+    /// `kT[d · 64 + j]`. Keys at or past `valid` are not read (they may lie past the cache's end).
+    ///
+    /// Each 16×16 block is four `unzip` rounds (64 two-source permutes). A round moves the lowest lane-index
+    /// bit into the vector index and the highest vector-index bit into the lane index, so after four rounds
+    /// loading key m into vector `rev(m)` (4-bit reversal) leaves dimension `rev(s)` in vector s,
+    /// lanes = keys.
+    @inline(__always)
+    static func transposeKeys<E: KVElement>(
+        _: E.Type, _ k: UnsafeRawPointer, _ rowBytes: Int, _ kT: UnsafeMutablePointer<Float>, _ hd: Int,
+        _ lo: Int, _ hi: Int, _ valid: Int
+    ) {
+        let out = UnsafeMutableRawPointer(kT)
+        var jb = lo / 16 * 16
+        while jb < hi {
+            let full = jb + 16 <= valid
+            var d0 = 0
+            while d0 < hd {
+                @inline(__always)
+                func key(_ m: Int) -> SIMD16<Float> {
+                    full || jb + m < valid ? E.load16(k + (jb + m) * rowBytes, d0) : SIMD16<Float>()
+                }
+                var v: Block = (
+                    key(0), key(8), key(4), key(12), key(2), key(10), key(6), key(14),
+                    key(1), key(9), key(5), key(13), key(3), key(11), key(7), key(15)
+                )
+                v = unzip(unzip(unzip(unzip(v))))
+                let o = out + 4 * (d0 * 64 + jb)
+                @inline(__always)
+                func put(_ d: Int, _ x: SIMD16<Float>) { o.storeBytes(of: x, toByteOffset: 256 * d, as: SIMD16<Float>.self) }
+                put(0, v.0)
+                put(8, v.1)
+                put(4, v.2)
+                put(12, v.3)
+                put(2, v.4)
+                put(10, v.5)
+                put(6, v.6)
+                put(14, v.7)
+                put(1, v.8)
+                put(9, v.9)
+                put(5, v.10)
+                put(13, v.11)
+                put(3, v.12)
+                put(11, v.13)
+                put(7, v.14)
+                put(15, v.15)
+                d0 += 16
+            }
+            jb += 16
+        }
+    }
+
+    /// Raw scores `q · k` of the listed rows against the 64 keys of a transposed tile, into
+    /// `scores[r · 64 …]`; four rows at a time share every key load (a short last group repeats a row).
+    @inline(__always)
+    static func scoreRows(
+        _ list: UnsafePointer<Int>, _ n: Int, _ q: UnsafePointer<Float>, _ qOff: UnsafePointer<Int>,
+        _ kT: UnsafePointer<Float>, _ hd: Int, _ scores: UnsafeMutablePointer<Float>
+    ) {
+        let rk = UnsafeRawPointer(kT)
+        var x = 0
+        while x < n {
+            if n - x == 1 {
+                let r = list[x]
+                let q0 = q + qOff[r]
+                var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+                for d in 0..<hd {
+                    let kd = rk + 256 * d
+                    let b = SIMD16<Float>(repeating: q0[d])
+                    a0 = a0.addingProduct(b, kd.loadUnaligned(as: SIMD16<Float>.self))
+                    a1 = a1.addingProduct(b, kd.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self))
+                    a2 = a2.addingProduct(b, kd.loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self))
+                    a3 = a3.addingProduct(b, kd.loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self))
+                }
+                let o = UnsafeMutableRawPointer(scores + r * 64)
+                o.storeBytes(of: a0, as: SIMD16<Float>.self)
+                o.storeBytes(of: a1, toByteOffset: 64, as: SIMD16<Float>.self)
+                o.storeBytes(of: a2, toByteOffset: 128, as: SIMD16<Float>.self)
+                o.storeBytes(of: a3, toByteOffset: 192, as: SIMD16<Float>.self)
+                x += 1
+                continue
+            }
+            let r0 = list[x], r1 = list[min(x + 1, n - 1)], r2 = list[min(x + 2, n - 1)], r3 = list[min(x + 3, n - 1)]
+            let q0 = q + qOff[r0], q1 = q + qOff[r1], q2 = q + qOff[r2], q3 = q + qOff[r3]
+            var a00 = SIMD16<Float>(), a01 = SIMD16<Float>(), a02 = SIMD16<Float>(), a03 = SIMD16<Float>()
+            var a10 = SIMD16<Float>(), a11 = SIMD16<Float>(), a12 = SIMD16<Float>(), a13 = SIMD16<Float>()
+            var a20 = SIMD16<Float>(), a21 = SIMD16<Float>(), a22 = SIMD16<Float>(), a23 = SIMD16<Float>()
+            var a30 = SIMD16<Float>(), a31 = SIMD16<Float>(), a32 = SIMD16<Float>(), a33 = SIMD16<Float>()
+            for d in 0..<hd {
+                let kd = rk + 256 * d
+                let k0 = kd.loadUnaligned(as: SIMD16<Float>.self)
+                let k1 = kd.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+                let k2 = kd.loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+                let k3 = kd.loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+                let b0 = SIMD16<Float>(repeating: q0[d])
+                a00 = a00.addingProduct(b0, k0)
+                a01 = a01.addingProduct(b0, k1)
+                a02 = a02.addingProduct(b0, k2)
+                a03 = a03.addingProduct(b0, k3)
+                let b1 = SIMD16<Float>(repeating: q1[d])
+                a10 = a10.addingProduct(b1, k0)
+                a11 = a11.addingProduct(b1, k1)
+                a12 = a12.addingProduct(b1, k2)
+                a13 = a13.addingProduct(b1, k3)
+                let b2 = SIMD16<Float>(repeating: q2[d])
+                a20 = a20.addingProduct(b2, k0)
+                a21 = a21.addingProduct(b2, k1)
+                a22 = a22.addingProduct(b2, k2)
+                a23 = a23.addingProduct(b2, k3)
+                let b3 = SIMD16<Float>(repeating: q3[d])
+                a30 = a30.addingProduct(b3, k0)
+                a31 = a31.addingProduct(b3, k1)
+                a32 = a32.addingProduct(b3, k2)
+                a33 = a33.addingProduct(b3, k3)
+            }
+            @inline(__always)
+            func put(_ r: Int, _ v0: SIMD16<Float>, _ v1: SIMD16<Float>, _ v2: SIMD16<Float>, _ v3: SIMD16<Float>) {
+                let o = UnsafeMutableRawPointer(scores + r * 64)
+                o.storeBytes(of: v0, as: SIMD16<Float>.self)
+                o.storeBytes(of: v1, toByteOffset: 64, as: SIMD16<Float>.self)
+                o.storeBytes(of: v2, toByteOffset: 128, as: SIMD16<Float>.self)
+                o.storeBytes(of: v3, toByteOffset: 192, as: SIMD16<Float>.self)
+            }
+            put(r0, a00, a01, a02, a03)
+            put(r1, a10, a11, a12, a13)
+            put(r2, a20, a21, a22, a23)
+            put(r3, a30, a31, a32, a33)
+            x += 4
+        }
+    }
+
+    /// Sum of the lanes, as a tree of half-vector adds (`.sum()` is a generic call).
+    @inline(__always)
+    static func sumLanes(_ v: SIMD16<Float>) -> Float {
+        let a = v.lowHalf + v.highHalf
+        let b = a.lowHalf + a.highHalf
+        let c = b.lowHalf + b.highHalf
+        return c[0] + c[1]
+    }
+
+    /// First half of a row's softmax step for a tile: picks far scores for lanes `[a, f)` and near ones for
+    /// `[f, b)`, scales them, sets the other lanes to −inf, writes the result over `sNear`, and stores the
+    /// lane-wise maximum of its four vectors in `laneMax`.
+    ///
+    /// Selects are bitwise with masks loaded from `masks` (compare-based selects of SIMD types compile
+    /// to per-lane code); the lane maxima are finished by ``expRow`` in a separate loop, because a
+    /// horizontal max right after the vector max makes the compiler split the vector max up.
+    @inline(__always)
+    static func maskRow(
+        _ sNear: UnsafeMutablePointer<Float>, _ sFar: UnsafePointer<Float>, _ laneMax: UnsafeMutablePointer<Float>,
+        _ a: Int, _ f: Int, _ b: Int, _ masks: UnsafePointer<UInt32>, _ scale: Float
+    ) {
+        let rm = UnsafeRawPointer(masks)
+        let rn = UnsafeMutableRawPointer(sNear), rf = UnsafeRawPointer(sFar)
+        let negInf = unsafeBitCast(SIMD16<Float>(repeating: -.infinity), to: SIMD16<UInt32>.self)
+        let vScale = SIMD16<Float>(repeating: scale)
+        @inline(__always)
+        func lessThan(_ k: Int) -> SIMD16<UInt32> {
+            rm.loadUnaligned(fromByteOffset: 4 &* (16 &- Swift.min(Swift.max(k, 0), 16)), as: SIMD16<UInt32>.self)
+        }
+        @inline(__always)
+        func lanes(_ c: Int) -> SIMD16<Float> {
+            let base = 16 * c
+            let valid = lessThan(b &- base) & ~lessThan(a &- base)
+            let far = lessThan(f &- base)
+            let n = unsafeBitCast(rn.loadUnaligned(fromByteOffset: 4 * base, as: SIMD16<Float>.self), to: SIMD16<UInt32>.self)
+            let x = unsafeBitCast(rf.loadUnaligned(fromByteOffset: 4 * base, as: SIMD16<Float>.self), to: SIMD16<UInt32>.self)
+            let s = unsafeBitCast((x & far) | (n & ~far), to: SIMD16<Float>.self) * vScale
+            let r = unsafeBitCast((unsafeBitCast(s, to: SIMD16<UInt32>.self) & valid) | (negInf & ~valid), to: SIMD16<Float>.self)
+            rn.storeBytes(of: r, toByteOffset: 4 * base, as: SIMD16<Float>.self)
+            return r
+        }
+        let s0 = lanes(0), s1 = lanes(1), s2 = lanes(2), s3 = lanes(3)
+        // This compare-and-replace form compiles to vmaxps (pointwiseMax does not).
+        let m01 = s0.replacing(with: s1, where: s1 .> s0)
+        let m23 = s2.replacing(with: s3, where: s3 .> s2)
+        UnsafeMutableRawPointer(laneMax).storeBytes(of: m01.replacing(with: m23, where: m23 .> m01), as: SIMD16<Float>.self)
+    }
+
+    /// Second half of a row's softmax step: updates the running max and sum from the masked scores `s`
+    /// and their lane maxima, writes the unnormalized probabilities (0 on masked lanes) and the factor
+    /// `corr` the accumulator must be multiplied by.
+    @inline(__always)
+    static func expRow(
+        _ s: UnsafePointer<Float>, _ laneMax: UnsafePointer<Float>, _ probs: UnsafeMutablePointer<Float>,
+        _ rowMax: UnsafeMutablePointer<Float>, _ rowSum: UnsafeMutablePointer<Float>, _ corr: UnsafeMutablePointer<Float>
+    ) {
+        var tileMax = laneMax[0]
+        for l in 1..<16 {
+            let y = laneMax[l]
+            tileMax = y > tileMax ? y : tileMax
+        }
+        let oldMax = rowMax.pointee
+        let newMax = tileMax > oldMax ? tileMax : oldMax
+        var c: Float = 1
+        if newMax > oldMax && oldMax != -Float.infinity { c = expf(oldMax - newMax) }
+        rowMax.pointee = newMax
+        corr.pointee = c
+        let m = SIMD16<Float>(repeating: newMax)
+        let rs = UnsafeRawPointer(s)
+        let p0 = VectorOps.exp(rs.loadUnaligned(as: SIMD16<Float>.self) - m)
+        let p1 = VectorOps.exp(rs.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self) - m)
+        let p2 = VectorOps.exp(rs.loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self) - m)
+        let p3 = VectorOps.exp(rs.loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self) - m)
+        let rp = UnsafeMutableRawPointer(probs)
+        rp.storeBytes(of: p0, as: SIMD16<Float>.self)
+        rp.storeBytes(of: p1, toByteOffset: 64, as: SIMD16<Float>.self)
+        rp.storeBytes(of: p2, toByteOffset: 128, as: SIMD16<Float>.self)
+        rp.storeBytes(of: p3, toByteOffset: 192, as: SIMD16<Float>.self)
+        rowSum.pointee = rowSum.pointee * c + sumLanes((p0 + p1) + (p2 + p3))
+    }
+
+    /// `acc[r] = acc[r] · corr[r] + Σ_j p[r][j] · v[j]` for the listed rows, four rows and 64 output
+    /// lanes at a time held in registers over the keys (a short last group repeats a row: it loads,
+    /// computes and stores the same values twice).
+    @inline(__always)
+    static func accumulateRows(
+        _ list: UnsafePointer<Int>, _ n: Int, _ rowA: UnsafePointer<Int>, _ rowB: UnsafePointer<Int>,
+        _ probs: UnsafePointer<Float>, _ corr: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
+        _ acc: UnsafeMutablePointer<Float>, _ hd: Int
+    ) {
+        let rv = UnsafeRawPointer(v)
+        let ra = UnsafeMutableRawPointer(acc)
+        var x = 0
+        while x < n {
+            let r0 = list[x], r1 = list[min(x + 1, n - 1)], r2 = list[min(x + 2, n - 1)], r3 = list[min(x + 3, n - 1)]
+            let single = n - x == 1
+            let lo = min(min(rowA[r0], rowA[r1]), min(rowA[r2], rowA[r3]))
+            let hi = max(max(rowB[r0], rowB[r1]), max(rowB[r2], rowB[r3]))
+            let p0 = probs + r0 * 64, p1 = probs + r1 * 64, p2 = probs + r2 * 64, p3 = probs + r3 * 64
+            let c0 = SIMD16<Float>(repeating: corr[r0]), c1 = SIMD16<Float>(repeating: corr[r1])
+            let c2 = SIMD16<Float>(repeating: corr[r2]), c3 = SIMD16<Float>(repeating: corr[r3])
+            var e = 0
+            while e < hd {
+                if single {
+                    // One row left: 16 lanes at a time, four vectors in flight where the width allows.
+                    let w = min(64, hd - e)
+                    let base = ra + 4 * (r0 * hd + e)
+                    var a0 = base.loadUnaligned(as: SIMD16<Float>.self) * c0
+                    var a1 = w > 16 ? base.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self) * c0 : SIMD16()
+                    var a2 = w > 32 ? base.loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self) * c0 : SIMD16()
+                    var a3 = w > 48 ? base.loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self) * c0 : SIMD16()
+                    if w == 64 {
+                        for j in lo..<hi {
+                            let vj = rv + 4 * (j * hd + e)
+                            let b = SIMD16<Float>(repeating: p0[j])
+                            a0 = a0.addingProduct(b, vj.loadUnaligned(as: SIMD16<Float>.self))
+                            a1 = a1.addingProduct(b, vj.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self))
+                            a2 = a2.addingProduct(b, vj.loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self))
+                            a3 = a3.addingProduct(b, vj.loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self))
+                        }
+                    } else {
+                        for j in lo..<hi {
+                            let vj = rv + 4 * (j * hd + e)
+                            let b = SIMD16<Float>(repeating: p0[j])
+                            a0 = a0.addingProduct(b, vj.loadUnaligned(as: SIMD16<Float>.self))
+                            if w > 16 { a1 = a1.addingProduct(b, vj.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)) }
+                            if w > 32 { a2 = a2.addingProduct(b, vj.loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)) }
+                        }
+                    }
+                    base.storeBytes(of: a0, as: SIMD16<Float>.self)
+                    if w > 16 { base.storeBytes(of: a1, toByteOffset: 64, as: SIMD16<Float>.self) }
+                    if w > 32 { base.storeBytes(of: a2, toByteOffset: 128, as: SIMD16<Float>.self) }
+                    if w > 48 { base.storeBytes(of: a3, toByteOffset: 192, as: SIMD16<Float>.self) }
+                    e += w
+                    continue
+                }
+                if hd - e < 64 {
+                    // A head width that is not a multiple of 64: 16 lanes of each row at a time.
+                    var a0 = ra.loadUnaligned(fromByteOffset: 4 * (r0 * hd + e), as: SIMD16<Float>.self) * c0
+                    var a1 = ra.loadUnaligned(fromByteOffset: 4 * (r1 * hd + e), as: SIMD16<Float>.self) * c1
+                    var a2 = ra.loadUnaligned(fromByteOffset: 4 * (r2 * hd + e), as: SIMD16<Float>.self) * c2
+                    var a3 = ra.loadUnaligned(fromByteOffset: 4 * (r3 * hd + e), as: SIMD16<Float>.self) * c3
+                    for j in lo..<hi {
+                        let vj = rv.loadUnaligned(fromByteOffset: 4 * (j * hd + e), as: SIMD16<Float>.self)
+                        a0 = a0.addingProduct(SIMD16(repeating: p0[j]), vj)
+                        a1 = a1.addingProduct(SIMD16(repeating: p1[j]), vj)
+                        a2 = a2.addingProduct(SIMD16(repeating: p2[j]), vj)
+                        a3 = a3.addingProduct(SIMD16(repeating: p3[j]), vj)
+                    }
+                    ra.storeBytes(of: a3, toByteOffset: 4 * (r3 * hd + e), as: SIMD16<Float>.self)
+                    ra.storeBytes(of: a2, toByteOffset: 4 * (r2 * hd + e), as: SIMD16<Float>.self)
+                    ra.storeBytes(of: a1, toByteOffset: 4 * (r1 * hd + e), as: SIMD16<Float>.self)
+                    ra.storeBytes(of: a0, toByteOffset: 4 * (r0 * hd + e), as: SIMD16<Float>.self)
+                    e += 16
+                    continue
+                }
+                @inline(__always)
+                func load(_ r: Int, _ k: Int, _ c: SIMD16<Float>) -> SIMD16<Float> {
+                    ra.loadUnaligned(fromByteOffset: 4 * (r * hd + e + 16 * k), as: SIMD16<Float>.self) * c
+                }
+                var a00 = load(r0, 0, c0), a01 = load(r0, 1, c0), a02 = load(r0, 2, c0), a03 = load(r0, 3, c0)
+                var a10 = load(r1, 0, c1), a11 = load(r1, 1, c1), a12 = load(r1, 2, c1), a13 = load(r1, 3, c1)
+                var a20 = load(r2, 0, c2), a21 = load(r2, 1, c2), a22 = load(r2, 2, c2), a23 = load(r2, 3, c2)
+                var a30 = load(r3, 0, c3), a31 = load(r3, 1, c3), a32 = load(r3, 2, c3), a33 = load(r3, 3, c3)
+                for j in lo..<hi {
+                    let vj = rv + 4 * (j * hd + e)
+                    let v0 = vj.loadUnaligned(as: SIMD16<Float>.self)
+                    let v1 = vj.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+                    let v2 = vj.loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+                    let v3 = vj.loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+                    let b0 = SIMD16<Float>(repeating: p0[j])
+                    a00 = a00.addingProduct(b0, v0)
+                    a01 = a01.addingProduct(b0, v1)
+                    a02 = a02.addingProduct(b0, v2)
+                    a03 = a03.addingProduct(b0, v3)
+                    let b1 = SIMD16<Float>(repeating: p1[j])
+                    a10 = a10.addingProduct(b1, v0)
+                    a11 = a11.addingProduct(b1, v1)
+                    a12 = a12.addingProduct(b1, v2)
+                    a13 = a13.addingProduct(b1, v3)
+                    let b2 = SIMD16<Float>(repeating: p2[j])
+                    a20 = a20.addingProduct(b2, v0)
+                    a21 = a21.addingProduct(b2, v1)
+                    a22 = a22.addingProduct(b2, v2)
+                    a23 = a23.addingProduct(b2, v3)
+                    let b3 = SIMD16<Float>(repeating: p3[j])
+                    a30 = a30.addingProduct(b3, v0)
+                    a31 = a31.addingProduct(b3, v1)
+                    a32 = a32.addingProduct(b3, v2)
+                    a33 = a33.addingProduct(b3, v3)
+                }
+                @inline(__always)
+                func put(_ r: Int, _ v0: SIMD16<Float>, _ v1: SIMD16<Float>, _ v2: SIMD16<Float>, _ v3: SIMD16<Float>) {
+                    let o = ra + 4 * (r * hd + e)
+                    o.storeBytes(of: v0, as: SIMD16<Float>.self)
+                    o.storeBytes(of: v1, toByteOffset: 64, as: SIMD16<Float>.self)
+                    o.storeBytes(of: v2, toByteOffset: 128, as: SIMD16<Float>.self)
+                    o.storeBytes(of: v3, toByteOffset: 192, as: SIMD16<Float>.self)
+                }
+                // Stores in reverse so a repeated row (r3 = r2 = …) ends with identical values either way.
+                put(r3, a30, a31, a32, a33)
+                put(r2, a20, a21, a22, a23)
+                put(r1, a10, a11, a12, a13)
+                put(r0, a00, a01, a02, a03)
+                e += 64
+            }
+            x += single ? 1 : 4
+        }
+    }
+
+    /// The row-at-a-time kernel: one dot product per (row, key), used for head widths that are not a
+    /// multiple of 16.
+    static func runRowwise<E: KVElement>(
         _: E.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, window: Int, slidingWindow: Int = Int.max,
         qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
         threads: Int

@@ -11,6 +11,22 @@ protocol KVElement {
     static func store(_ x: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ n: Int)
     /// Loads `n` values as float32.
     static func load(_ src: UnsafeRawPointer, _ x: UnsafeMutablePointer<Float>, _ n: Int)
+    /// Sixteen values starting at element `offset`, as float32 (the tiled attention kernel's only
+    /// format-dependent step).
+    static func load16(_ src: UnsafeRawPointer, _ offset: Int) -> SIMD16<Float>
+}
+
+extension KVElement {
+    /// Widens `n` values (a multiple of 16) to float32.
+    @inline(__always)
+    static func widen(_ src: UnsafeRawPointer, _ x: UnsafeMutablePointer<Float>, _ n: Int) {
+        let rx = UnsafeMutableRawPointer(x)
+        var i = 0
+        while i < n {
+            rx.storeBytes(of: load16(src, i), toByteOffset: 4 * i, as: SIMD16<Float>.self)
+            i += 16
+        }
+    }
 }
 
 /// float32 storage.
@@ -44,6 +60,11 @@ enum F32Element: KVElement {
     @inline(__always)
     static func load(_ src: UnsafeRawPointer, _ x: UnsafeMutablePointer<Float>, _ n: Int) {
         x.update(from: src.assumingMemoryBound(to: Float.self), count: n)
+    }
+
+    @inline(__always)
+    static func load16(_ src: UnsafeRawPointer, _ offset: Int) -> SIMD16<Float> {
+        src.loadUnaligned(fromByteOffset: 4 * offset, as: SIMD16<Float>.self)
     }
 }
 
@@ -118,5 +139,21 @@ enum F16Element: KVElement {
     @inline(__always)
     static func load(_ src: UnsafeRawPointer, _ x: UnsafeMutablePointer<Float>, _ n: Int) {
         for i in 0..<n { x[i] = HalfFloat.f16ToF32(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
+    }
+
+    @inline(__always)
+    static func load16(_ src: UnsafeRawPointer, _ offset: Int) -> SIMD16<Float> {
+        #if (os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64)
+        var r = SIMD16<Float>()
+        for l in 0..<16 { r[l] = HalfFloat.f16ToF32(src.loadUnaligned(fromByteOffset: 2 * (offset + l), as: UInt16.self)) }
+        return r
+        #else
+        // Lane by lane with the concrete Float16 → Float conversion: compiles to one vcvtph2ps, while the
+        // generic `SIMD16<Float>(SIMD16<Float16>)` initializer ends in a call per vector.
+        let h = src.loadUnaligned(fromByteOffset: 2 * offset, as: SIMD16<Float16>.self)
+        var r = SIMD16<Float>()
+        for l in 0..<16 { r[l] = Float(h[l]) }
+        return r
+        #endif
     }
 }

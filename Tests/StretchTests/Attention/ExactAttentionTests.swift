@@ -39,7 +39,7 @@ final class ExactAttentionTests: XCTestCase {
     }
 
     /// The naive reference: full near and far logit matrices per head, merged by `d < W`.
-    static func reference(_ p: Problem, map: PositionMap) -> [Double] {
+    static func reference(_ p: Problem, map: PositionMap, slidingWindow: Int = Int.max) -> [Double] {
         let hd = p.headDim
         let group = p.heads / p.kvHeads
         var out = [Double](repeating: 0, count: p.n * p.heads * hd)
@@ -60,7 +60,9 @@ final class ExactAttentionTests: XCTestCase {
                 }
             }
             for i in 0..<p.n {
-                let logits = (0...i).map { j in i - j < map.window ? near[i][j] : far[i][j] }
+                // Keys farther than the sliding window are masked.
+                let first = slidingWindow == Int.max ? 0 : max(0, i - slidingWindow + 1)
+                let logits = (0...i).map { j in j < first ? -Double.infinity : i - j < map.window ? near[i][j] : far[i][j] }
                 let m = logits.max()!
                 let e = logits.map { exp($0 - m) }
                 let s = e.reduce(0, +)
@@ -76,7 +78,8 @@ final class ExactAttentionTests: XCTestCase {
 
     /// Runs the engine over `chunks` (sizes summing to n) and returns `[n][heads][headDim]`.
     static func engine(
-        _ p: Problem, map: PositionMap, chunks: [Int], threads: Int = 2, elementType: KVElementType = .f32
+        _ p: Problem, map: PositionMap, chunks: [Int], threads: Int = 2, elementType: KVElementType = .f32,
+        slidingWindow: Int = Int.max
     ) -> [Float] {
         let rope = RotaryEmbedding(dimensions: p.headDim, base: base, pairing: .halves)
         let cache = KVCache(layers: 1, kvHeads: p.kvHeads, headDim: p.headDim, storesFarKeys: map.usesFarPositions,
@@ -89,7 +92,8 @@ final class ExactAttentionTests: XCTestCase {
             let v = Array(p.v[(t0 * p.kvHeads * p.headDim)..<((t0 + c) * p.kvHeads * p.headDim)])
             var o = [Float](repeating: 0, count: c * p.heads * p.headDim)
             cache.reserve(c)
-            let step = AttentionStep(cache: cache, tokens: c, rope: rope, positions: map, trainedContext: 1 << 20)
+            let step = AttentionStep(cache: cache, tokens: c, rope: rope, positions: map, trainedContext: 1 << 20,
+                                     slidingWindow: slidingWindow)
             q.withUnsafeMutableBufferPointer { qb in
                 k.withUnsafeMutableBufferPointer { kb in
                     v.withUnsafeBufferPointer { vb in
@@ -172,5 +176,27 @@ final class ExactAttentionTests: XCTestCase {
         let f16 = Self.engine(p, map: map, chunks: [50, 1, 69], elementType: .f16)
         XCTAssertLessThan(Self.maxDiff(f16, ref), 3e-3)
         XCTAssertGreaterThan(Self.maxDiff(f16, ref), 0, "F16 storage should round something")
+    }
+
+    /// Sliding windows (Gemma's local layers) with and without Self-Extend, head widths that are not a
+    /// multiple of 64 (the tiled kernel's 16-lane path) or of 16 (the row-at-a-time path), single-row
+    /// groups, and chunked and token-by-token prefill: every case against the naive reference.
+    func testSlidingWindowsAndOddShapesAgainstNaiveReference() throws {
+        var rng = SeededGenerator(seed: 13)
+        let cases: [(n: Int, g: Int, w: Int, sw: Int, heads: Int, kv: Int, hd: Int, chunks: [Int])] = [
+            (150, 1, 1, 37, 4, 1, 64, [150]), (150, 2, 20, 37, 3, 1, 64, [70, 1, 79]), (140, 3, 50, 80, 2, 2, 16, [140]),
+            (100, 4, 9, 1000, 5, 5, 48, [33, 67]), (90, 2, 30, 20, 6, 2, 80, [90]), (70, 3, 7, 16, 1, 1, 8, [40, 30]),
+            (130, 2, 64, 64, 2, 1, 32, [64, 1, 1, 64]),
+        ]
+        for c in cases {
+            let p = Problem(n: c.n, heads: c.heads, kvHeads: c.kv, headDim: c.hd, seed: rng.next())
+            let map: PositionMap = c.g == 1 ? PlainPositions() : try SelfExtendPositions(groupSize: c.g, window: c.w)
+            let ref = Self.reference(p, map: map, slidingWindow: c.sw)
+            for type in KVElementType.allCases {
+                let got = Self.engine(p, map: map, chunks: c.chunks, elementType: type, slidingWindow: c.sw)
+                XCTAssertLessThan(Self.maxDiff(got, ref), type == .f32 ? 2e-5 : 3e-3,
+                                  "N=\(c.n) G=\(c.g) W=\(c.w) SW=\(c.sw) heads \(c.heads)/\(c.kv) D=\(c.hd) \(type)")
+            }
+        }
     }
 }

@@ -656,11 +656,47 @@ public enum ExactAttention {
                             rowSum[r] *= correction
                         }
                         rowMax[r] = newMax
+                        // Exponentials sixteen at a time in place (scalar expf was a fifth of stories260K's
+                        // prefill), then the weighted sum of values.
+                        let rs = UnsafeMutableRawPointer(scores)
+                        let m16 = SIMD16<Float>(repeating: newMax)
+                        var e0 = jStart - j0
+                        let e1 = jEnd - j0
+                        while e0 + 16 <= e1 {
+                            let v = rs.loadUnaligned(fromByteOffset: 4 * e0, as: SIMD16<Float>.self)
+                            rs.storeBytes(of: VectorOps.exp(v - m16), toByteOffset: 4 * e0, as: SIMD16<Float>.self)
+                            e0 += 16
+                        }
+                        while e0 < e1 {
+                            scores[e0] = expf(scores[e0] - newMax)
+                            e0 += 1
+                        }
                         var sum: Float = 0
-                        for jj in jStart..<jEnd {
-                            let e = expf(scores[jj - j0] - newMax)
-                            sum += e
-                            E.axpy(e, vals + jj * rowBytes, a, hd)
+                        if hd == 8 {
+                            // stories260K: keep the 8-float accumulator in a register across the tile; an
+                            // axpy through memory per key serialized on store-to-load forwarding.
+                            // Two accumulators (even and odd keys) halve the FMA latency chain.
+                            var a8 = UnsafeRawPointer(a).loadUnaligned(as: SIMD8<Float>.self), b8 = SIMD8<Float>()
+                            var jj = jStart
+                            while jj + 2 <= jEnd {
+                                let e0 = scores[jj - j0], e1 = scores[jj + 1 - j0]
+                                sum += e0 + e1
+                                a8 = a8.addingProduct(SIMD8(repeating: e0), E.load8(vals + jj * rowBytes))
+                                b8 = b8.addingProduct(SIMD8(repeating: e1), E.load8(vals + (jj + 1) * rowBytes))
+                                jj += 2
+                            }
+                            if jj < jEnd {
+                                let e0 = scores[jj - j0]
+                                sum += e0
+                                a8 = a8.addingProduct(SIMD8(repeating: e0), E.load8(vals + jj * rowBytes))
+                            }
+                            UnsafeMutableRawPointer(a).storeBytes(of: a8 + b8, as: SIMD8<Float>.self)
+                        } else {
+                            for jj in jStart..<jEnd {
+                                let e = scores[jj - j0]
+                                sum += e
+                                E.axpy(e, vals + jj * rowBytes, a, hd)
+                            }
                         }
                         rowSum[r] += sum
                     }

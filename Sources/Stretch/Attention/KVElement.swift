@@ -14,6 +14,8 @@ protocol KVElement {
     /// Sixteen values starting at element `offset`, as float32 (the tiled attention kernel's only
     /// format-dependent step).
     static func load16(_ src: UnsafeRawPointer, _ offset: Int) -> SIMD16<Float>
+    /// The first eight values as float32 (head dimension 8: stories260K).
+    static func load8(_ src: UnsafeRawPointer) -> SIMD8<Float>
 }
 
 extension KVElement {
@@ -65,6 +67,11 @@ enum F32Element: KVElement {
     @inline(__always)
     static func load16(_ src: UnsafeRawPointer, _ offset: Int) -> SIMD16<Float> {
         src.loadUnaligned(fromByteOffset: 4 * offset, as: SIMD16<Float>.self)
+    }
+
+    @inline(__always)
+    static func load8(_ src: UnsafeRawPointer) -> SIMD8<Float> {
+        src.loadUnaligned(as: SIMD8<Float>.self)
     }
 }
 
@@ -139,6 +146,20 @@ enum F16Element: KVElement {
     @inline(__always)
     static func load(_ src: UnsafeRawPointer, _ x: UnsafeMutablePointer<Float>, _ n: Int) {
         for i in 0..<n { x[i] = HalfFloat.f16ToF32(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
+    }
+
+    @inline(__always)
+    static func load8(_ src: UnsafeRawPointer) -> SIMD8<Float> {
+        #if (os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64)
+        var r = SIMD8<Float>()
+        for l in 0..<8 { r[l] = HalfFloat.f16ToF32(src.loadUnaligned(fromByteOffset: 2 * l, as: UInt16.self)) }
+        return r
+        #else
+        let h = src.loadUnaligned(as: SIMD8<Float16>.self)
+        var r = SIMD8<Float>()
+        for l in 0..<8 { r[l] = Float(h[l]) }
+        return r
+        #endif
     }
 
     @inline(__always)

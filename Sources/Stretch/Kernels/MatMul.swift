@@ -54,7 +54,9 @@ public enum MatMul {
             }
             return
         }
-        if tokens >= panelMinTokens && ws.allSatisfy({ $0.rows % panelRows == 0 }) {
+        if tokens >= panelMinTokens {
+            // Chunks are multiples of 32 rows of the concatenated matrices; a matrix whose row count is
+            // not a multiple of 32 ends in (and the next begins with) a partial panel.
             Parallel.forRanges(total, threads: threads, granularity: panelRows) { r0, r1 in
                 let rowScratch = UnsafeMutablePointer<Float>.allocate(capacity: panelRows * cols)
                 let panel = UnsafeMutablePointer<Float>.allocate(capacity: panelRows * cols)
@@ -129,15 +131,7 @@ public enum MatMul {
         if tokens >= panelMinTokens {
             // Rows are dequantized 32 at a time, packed k-major, and multiplied with every token by the
             // outer-product kernel of StretchKernelsC (docs/DESIGN.md, "Kernels").
-            Parallel.forRanges(rows, threads: threads, granularity: panelRows) { r0, r1 in
-                let rowScratch = UnsafeMutablePointer<Float>.allocate(capacity: panelRows * cols)
-                let panel = UnsafeMutablePointer<Float>.allocate(capacity: panelRows * cols)
-                defer {
-                    rowScratch.deallocate()
-                    panel.deallocate()
-                }
-                panelProduct(w, r0, r1, x, tokens: tokens, y, rowScratch: rowScratch, panel: panel)
-            }
+            multiply([w], x, tokens: tokens, [y], threads: threads, precision: precision)
             return
         }
         let block = rowBlock

@@ -9,12 +9,7 @@ import XCTest
 final class PanelGemmTests: XCTestCase {
     func testPanelProductMatchesDoublePrecision() {
         var g = SplitMix64(seed: 21)
-        let saved = IntegerDot.cLevel
-        defer { IntegerDot.cLevel = saved }
-        IntegerDot.cLevel = 99
-        let top = IntegerDot.cLevel
-        for level in 0...top {
-            IntegerDot.cLevel = level
+        TestData.forEachCLevel { level in
             for (nr, cols) in [(32, 64), (31, 40), (16, 96), (5, 17), (1, 16), (20, 896)] {
                 for tokens in [1, 2, 3, 4, 5, 13, 14, 15, 29, 37] {
                     let w = TestData.floats(nr * cols, -1...1, &g)

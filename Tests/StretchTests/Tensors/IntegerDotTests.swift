@@ -25,12 +25,7 @@ final class IntegerDotTests: XCTestCase {
                     let got = bytes.withUnsafeBytes { IntegerDot.dot(type, $0.baseAddress!, xq) }
                     XCTAssertEqual(Double(got), exact, accuracy: 1e-5 * magnitude + 1e-30, "\(type) count \(count)")
                     // The C kernels at every level this CPU has (scalar, AVX2, VNNI), two rows per call.
-                    let saved = IntegerDot.cLevel
-                    defer { IntegerDot.cLevel = saved }
-                    IntegerDot.cLevel = 99
-                    let top = IntegerDot.cLevel
-                    for level in 0...top {
-                        IntegerDot.cLevel = level
+                    TestData.forEachCLevel { level in
                         var y = [Float](repeating: .nan, count: 2)
                         let two = bytes + bytes
                         two.withUnsafeBytes { raw in
@@ -58,8 +53,6 @@ final class IntegerDotTests: XCTestCase {
         x[100] = 5000  // a massive activation
         let saved = IntegerDot.cLevel
         defer { IntegerDot.cLevel = saved }
-        IntegerDot.cLevel = 99
-        let top = IntegerDot.cLevel
         func quantized(_ level: Int) -> ([Int8], [Float], [Float], [Int32]) {
             IntegerDot.cLevel = level
             let q = Q8Activations(count: x.count)
@@ -73,7 +66,7 @@ final class IntegerDotTests: XCTestCase {
         let reference = quantized(0)
         XCTAssertEqual(Array(reference.0[32..<36]), [127, 0, 2, -2], "round half to even")
         XCTAssertEqual(reference.1[0], 0)
-        for level in 0...top {
+        for level in TestData.cLevels {
             let got = quantized(level)
             XCTAssertEqual(got.0, reference.0, "level \(level) quants")
             XCTAssertEqual(got.1, reference.1, "level \(level) scales")

@@ -10,10 +10,7 @@ final class RealIntegerDotTests: XCTestCase {
     func testIntegerKernelsOnEveryQwenRow() throws {
         let gguf = try GGUFFile(path: TestFiles.qwen)
         var g = SplitMix64(seed: 11)
-        let saved = IntegerDot.cLevel
-        defer { IntegerDot.cLevel = saved }
-        IntegerDot.cLevel = 99
-        let top = IntegerDot.cLevel
+        let levels = TestData.cLevels
         var worst: [String: Double] = [:]
         var checked = 0
         for t in gguf.tensors where IntegerDot.supports(t.type) && t.dims.count == 2 {
@@ -29,8 +26,7 @@ final class RealIntegerDotTests: XCTestCase {
             // The output matrix has 151,936 rows: every 7th keeps the test short.
             let rows = Array(stride(from: 0, to: w.rows, by: w.rows > 20_000 ? 7 : 1))
             var ys: [[Float]] = []
-            for level in 0...top {
-                IntegerDot.cLevel = level
+            TestData.forEachCLevel { _ in
                 var y = [Float](repeating: .nan, count: w.rows)
                 y.withUnsafeMutableBufferPointer { IntegerDot.dotRows(w.type, w.data, rowBytes: w.rowBytes, rows: w.rows, xq, $0.baseAddress!) }
                 ys.append(y)
@@ -44,7 +40,7 @@ final class RealIntegerDotTests: XCTestCase {
                 let swift = Double(IntegerDot.dot(w.type, w.row(r), xq))
                 maxRel = max(maxRel, abs(swift - exact) / magnitude)
                 XCTAssertEqual(swift, exact, accuracy: 1e-5 * magnitude, "Swift \(t.name) row \(r)")
-                for level in 0...top {
+                for level in levels {
                     let c = Double(ys[level][r])
                     maxRel = max(maxRel, abs(c - exact) / magnitude)
                     XCTAssertEqual(c, exact, accuracy: 1e-5 * magnitude, "C level \(level) \(t.name) row \(r)")

@@ -2,6 +2,24 @@ import Stretch
 
 /// Random test inputs: raw blocks with valid finite scale fields, and float vectors.
 enum TestData {
+    /// The C kernel levels this CPU has (0 scalar, 1 AVX2, 2 AVX-512 VNNI), lowest first.
+    static var cLevels: [Int] {
+        let saved = IntegerDot.cLevel
+        defer { IntegerDot.cLevel = saved }
+        IntegerDot.cLevel = 99  // clamped to the highest supported level
+        return Array(0...IntegerDot.cLevel)
+    }
+
+    /// Runs `body(level)` with the C kernels forced to each level in ``cLevels``, then restores the level.
+    static func forEachCLevel(_ body: (Int) throws -> Void) rethrows {
+        let saved = IntegerDot.cLevel
+        defer { IntegerDot.cLevel = saved }
+        for level in cLevels {
+            IntegerDot.cLevel = level
+            try body(level)
+        }
+    }
+
     /// Byte offsets of the f16 scale fields inside one block of `type` (empty for float formats).
     static func scaleOffsets(_ type: GGMLType) -> [Int] {
         switch type {

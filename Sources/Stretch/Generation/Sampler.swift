@@ -32,12 +32,13 @@ public struct Sampler: Sendable {
             return logits.withUnsafeBufferPointer { VectorOps.argmax($0.baseAddress!, $0.count) }
         }
         // Candidates sorted by logit, best first.
-        var candidates = Array(logits.indices)
         let k = p.topK > 0 ? min(p.topK, logits.count) : logits.count
+        var candidates: [Int]
         if k < logits.count {
-            candidates = Array(candidates.lazy.sorted { logits[$0] > logits[$1] }.prefix(k))
+            candidates = logits.withUnsafeBufferPointer { Self.topK($0, k) }
         } else {
-            candidates.sort { logits[$0] > logits[$1] }
+            candidates = Array(logits.indices)
+            candidates.sort { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
         }
         // top-p on the softmax of the (untempered) candidates.
         func softmax(_ ids: [Int], temperature: Float) -> [Double] {
@@ -72,5 +73,34 @@ public struct Sampler: Sendable {
             if r < cum { return candidates[i] }
         }
         return candidates[candidates.count - 1]
+    }
+
+    /// Indices of the `k` largest values, largest first; equal values keep index order (as a stable sort).
+    ///
+    /// One pass with a sorted list of `k`: almost every logit fails the comparison with the current k-th
+    /// value and costs one compare. Sorting all 151,936 Qwen logits with a closure took ~15 ms per token,
+    /// a third of decode time with the default sampler (top-k 40).
+    /// - Complexity: O(n + m · k), m the number of insertions (small for real logits and small k; meant
+    ///   for top-k sampling, not for sorting everything).
+    public static func topK(_ values: UnsafeBufferPointer<Float>, _ k: Int) -> [Int] {
+        precondition(k >= 1, "top-k needs k ≥ 1")
+        var ids: [Int] = [], vals: [Float] = []
+        ids.reserveCapacity(k + 1)
+        vals.reserveCapacity(k + 1)
+        var kth = -Float.infinity
+        for i in 0..<values.count {
+            let v = values[i]
+            if vals.count == k && !(v > kth) { continue }
+            var pos = vals.count
+            while pos > 0 && vals[pos - 1] < v { pos -= 1 }
+            vals.insert(v, at: pos)
+            ids.insert(i, at: pos)
+            if vals.count > k {
+                vals.removeLast()
+                ids.removeLast()
+            }
+            if vals.count == k { kth = vals[k - 1] }
+        }
+        return ids
     }
 }

@@ -53,4 +53,18 @@ final class SamplerTests: XCTestCase {
         XCTAssertThrowsError(try Sampler(SamplingParameters(repetitionPenalty: 0)))
         XCTAssertThrowsError(try Sampler(SamplingParameters(temperature: .nan)))
     }
+
+    /// The one-pass top-k equals a stable descending sort's first k, ties included.
+    func testTopKSelectionEqualsStableSort() {
+        var g = SplitMix64(seed: 3)
+        for n in [1, 5, 40, 41, 1000, 151_936] {
+            // Few distinct values, so ties at the k-th place are common.
+            let values = (0..<n).map { _ in Float(Int(g.next() % 50)) - 25 }
+            for k in [1, 2, 40, min(n, 1000)] where k <= n {
+                let expected = Array(values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }.prefix(k))
+                let got = values.withUnsafeBufferPointer { Sampler.topK($0, k) }
+                XCTAssertEqual(got, expected, "n \(n) k \(k)")
+            }
+        }
+    }
 }

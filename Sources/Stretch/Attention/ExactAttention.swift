@@ -306,49 +306,12 @@ public enum ExactAttention {
             }
             let r0 = list[x], r1 = list[min(x + 1, n - 1)], r2 = list[min(x + 2, n - 1)], r3 = list[min(x + 3, n - 1)]
             let q0 = q + qOff[r0], q1 = q + qOff[r1], q2 = q + qOff[r2], q3 = q + qOff[r3]
-            var a00 = SIMD16<Float>(), a01 = SIMD16<Float>(), a02 = SIMD16<Float>(), a03 = SIMD16<Float>()
-            var a10 = SIMD16<Float>(), a11 = SIMD16<Float>(), a12 = SIMD16<Float>(), a13 = SIMD16<Float>()
-            var a20 = SIMD16<Float>(), a21 = SIMD16<Float>(), a22 = SIMD16<Float>(), a23 = SIMD16<Float>()
-            var a30 = SIMD16<Float>(), a31 = SIMD16<Float>(), a32 = SIMD16<Float>(), a33 = SIMD16<Float>()
-            for d in 0..<hd {
-                let kd = rk + 256 * d
-                let k0 = kd.loadUnaligned(as: SIMD16<Float>.self)
-                let k1 = kd.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-                let k2 = kd.loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
-                let k3 = kd.loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
-                let b0 = SIMD16<Float>(repeating: q0[d])
-                a00 = a00.addingProduct(b0, k0)
-                a01 = a01.addingProduct(b0, k1)
-                a02 = a02.addingProduct(b0, k2)
-                a03 = a03.addingProduct(b0, k3)
-                let b1 = SIMD16<Float>(repeating: q1[d])
-                a10 = a10.addingProduct(b1, k0)
-                a11 = a11.addingProduct(b1, k1)
-                a12 = a12.addingProduct(b1, k2)
-                a13 = a13.addingProduct(b1, k3)
-                let b2 = SIMD16<Float>(repeating: q2[d])
-                a20 = a20.addingProduct(b2, k0)
-                a21 = a21.addingProduct(b2, k1)
-                a22 = a22.addingProduct(b2, k2)
-                a23 = a23.addingProduct(b2, k3)
-                let b3 = SIMD16<Float>(repeating: q3[d])
-                a30 = a30.addingProduct(b3, k0)
-                a31 = a31.addingProduct(b3, k1)
-                a32 = a32.addingProduct(b3, k2)
-                a33 = a33.addingProduct(b3, k3)
-            }
-            @inline(__always)
-            func put(_ r: Int, _ v0: SIMD16<Float>, _ v1: SIMD16<Float>, _ v2: SIMD16<Float>, _ v3: SIMD16<Float>) {
-                let o = UnsafeMutableRawPointer(scores + r * 64)
-                o.storeBytes(of: v0, as: SIMD16<Float>.self)
-                o.storeBytes(of: v1, toByteOffset: 64, as: SIMD16<Float>.self)
-                o.storeBytes(of: v2, toByteOffset: 128, as: SIMD16<Float>.self)
-                o.storeBytes(of: v3, toByteOffset: 192, as: SIMD16<Float>.self)
-            }
-            put(r0, a00, a01, a02, a03)
-            put(r1, a10, a11, a12, a13)
-            put(r2, a20, a21, a22, a23)
-            put(r3, a30, a31, a32, a33)
+            var tile = RegisterTile4x64()
+            for d in 0..<hd { tile.accumulate(q0[d], q1[d], q2[d], q3[d], rk + 256 * d) }
+            tile.store(row: 0, to: UnsafeMutableRawPointer(scores + r0 * 64))
+            tile.store(row: 1, to: UnsafeMutableRawPointer(scores + r1 * 64))
+            tile.store(row: 2, to: UnsafeMutableRawPointer(scores + r2 * 64))
+            tile.store(row: 3, to: UnsafeMutableRawPointer(scores + r3 * 64))
             x += 4
         }
     }
@@ -509,54 +472,15 @@ public enum ExactAttention {
                     e += 16
                     continue
                 }
-                @inline(__always)
-                func load(_ r: Int, _ k: Int, _ c: SIMD16<Float>) -> SIMD16<Float> {
-                    ra.loadUnaligned(fromByteOffset: 4 * (r * hd + e + 16 * k), as: SIMD16<Float>.self) * c
-                }
-                var a00 = load(r0, 0, c0), a01 = load(r0, 1, c0), a02 = load(r0, 2, c0), a03 = load(r0, 3, c0)
-                var a10 = load(r1, 0, c1), a11 = load(r1, 1, c1), a12 = load(r1, 2, c1), a13 = load(r1, 3, c1)
-                var a20 = load(r2, 0, c2), a21 = load(r2, 1, c2), a22 = load(r2, 2, c2), a23 = load(r2, 3, c2)
-                var a30 = load(r3, 0, c3), a31 = load(r3, 1, c3), a32 = load(r3, 2, c3), a33 = load(r3, 3, c3)
-                for j in lo..<hi {
-                    let vj = rv + 4 * (j * hd + e)
-                    let v0 = vj.loadUnaligned(as: SIMD16<Float>.self)
-                    let v1 = vj.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-                    let v2 = vj.loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
-                    let v3 = vj.loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
-                    let b0 = SIMD16<Float>(repeating: p0[j])
-                    a00 = a00.addingProduct(b0, v0)
-                    a01 = a01.addingProduct(b0, v1)
-                    a02 = a02.addingProduct(b0, v2)
-                    a03 = a03.addingProduct(b0, v3)
-                    let b1 = SIMD16<Float>(repeating: p1[j])
-                    a10 = a10.addingProduct(b1, v0)
-                    a11 = a11.addingProduct(b1, v1)
-                    a12 = a12.addingProduct(b1, v2)
-                    a13 = a13.addingProduct(b1, v3)
-                    let b2 = SIMD16<Float>(repeating: p2[j])
-                    a20 = a20.addingProduct(b2, v0)
-                    a21 = a21.addingProduct(b2, v1)
-                    a22 = a22.addingProduct(b2, v2)
-                    a23 = a23.addingProduct(b2, v3)
-                    let b3 = SIMD16<Float>(repeating: p3[j])
-                    a30 = a30.addingProduct(b3, v0)
-                    a31 = a31.addingProduct(b3, v1)
-                    a32 = a32.addingProduct(b3, v2)
-                    a33 = a33.addingProduct(b3, v3)
-                }
-                @inline(__always)
-                func put(_ r: Int, _ v0: SIMD16<Float>, _ v1: SIMD16<Float>, _ v2: SIMD16<Float>, _ v3: SIMD16<Float>) {
-                    let o = ra + 4 * (r * hd + e)
-                    o.storeBytes(of: v0, as: SIMD16<Float>.self)
-                    o.storeBytes(of: v1, toByteOffset: 64, as: SIMD16<Float>.self)
-                    o.storeBytes(of: v2, toByteOffset: 128, as: SIMD16<Float>.self)
-                    o.storeBytes(of: v3, toByteOffset: 192, as: SIMD16<Float>.self)
-                }
+                var tile = RegisterTile4x64(
+                    ra + 4 * (r0 * hd + e), c0, ra + 4 * (r1 * hd + e), c1,
+                    ra + 4 * (r2 * hd + e), c2, ra + 4 * (r3 * hd + e), c3)
+                for j in lo..<hi { tile.accumulate(p0[j], p1[j], p2[j], p3[j], rv + 4 * (j * hd + e)) }
                 // Stores in reverse so a repeated row (r3 = r2 = …) ends with identical values either way.
-                put(r3, a30, a31, a32, a33)
-                put(r2, a20, a21, a22, a23)
-                put(r1, a10, a11, a12, a13)
-                put(r0, a00, a01, a02, a03)
+                tile.store(row: 3, to: ra + 4 * (r3 * hd + e))
+                tile.store(row: 2, to: ra + 4 * (r2 * hd + e))
+                tile.store(row: 1, to: ra + 4 * (r1 * hd + e))
+                tile.store(row: 0, to: ra + 4 * (r0 * hd + e))
                 e += 64
             }
             x += single ? 1 : 4

@@ -316,15 +316,6 @@ public enum ExactAttention {
         }
     }
 
-    /// Sum of the lanes, as a tree of half-vector adds (`.sum()` is a generic call).
-    @inline(__always)
-    static func sumLanes(_ v: SIMD16<Float>) -> Float {
-        let a = v.lowHalf + v.highHalf
-        let b = a.lowHalf + a.highHalf
-        let c = b.lowHalf + b.highHalf
-        return c[0] + c[1]
-    }
-
     /// First half of a row's softmax step for a tile: picks far scores for lanes `[a, f)` and near ones for
     /// `[f, b)`, scales them, sets the other lanes to −inf, writes the result over `sNear`, and stores the
     /// lane-wise maximum of its four vectors in `laneMax`.
@@ -394,7 +385,7 @@ public enum ExactAttention {
         rp.storeBytes(of: p1, toByteOffset: 64, as: SIMD16<Float>.self)
         rp.storeBytes(of: p2, toByteOffset: 128, as: SIMD16<Float>.self)
         rp.storeBytes(of: p3, toByteOffset: 192, as: SIMD16<Float>.self)
-        rowSum.pointee = rowSum.pointee * c + sumLanes((p0 + p1) + (p2 + p3))
+        rowSum.pointee = rowSum.pointee * c + VectorOps.horizontalSum((p0 + p1) + (p2 + p3))
     }
 
     /// `acc[r] = acc[r] · corr[r] + Σ_j p[r][j] · v[j]` for the listed rows, four rows and 64 output

@@ -86,16 +86,6 @@ public enum IntegerDot {
         return SIMD16<Int16>(Int16(p[0]), Int16(p[1]), Int16(p[2]), Int16(p[3]), Int16(p[4]), Int16(p[5]), Int16(p[6]), Int16(p[7]), Int16(p[8]), Int16(p[9]), Int16(p[10]), Int16(p[11]), Int16(p[12]), Int16(p[13]), Int16(p[14]), Int16(p[15]))
     }
 
-    /// Σ of 16 lanes by halving; the standard library's `sum()` is a generic call (8% of decode time
-    /// when called once per row).
-    @inline(__always)
-    static func horizontalSum(_ v: SIMD16<Float>) -> Float {
-        let h8 = v.lowHalf + v.highHalf
-        let h4 = h8.lowHalf + h8.highHalf
-        let h2 = h4.lowHalf + h4.highHalf
-        return h2[0] + h2[1]
-    }
-
     /// Sign-extends 16 lanes to 32 bits (one `vpmovsxwd`).
     @inline(__always)
     static func widen(_ v: SIMD16<Int16>) -> SIMD16<Int32> {
@@ -176,7 +166,7 @@ public enum IntegerDot {
             let s0 = products(signedBytes(p + 2), signedBytes(xq + 32 &* b))
             a0 = a0.addingProduct(toFloat(s0), SIMD16(repeating: QuantLanes.half(p, 0) * xs[b]))
         }
-        return horizontalSum(a0 + a1)
+        return VectorOps.horizontalSum(a0 + a1)
     }
 
     /// Q5_0: 32 weights `(nibble | high bit << 4) - 16`; low nibbles are elements 0-15, high nibbles 16-31.
@@ -216,7 +206,7 @@ public enum IntegerDot {
             a0 = a0.addingProduct(s0, SIMD16(repeating: c0))
             o0 += m0
         }
-        return horizontalSum(a0 + a1) - 16 * (o0 + o1)
+        return VectorOps.horizontalSum(a0 + a1) - 16 * (o0 + o1)
     }
 
     /// Q4_K: per 256-block `d`, `dmin` and 8 sub-blocks of 32 with 6-bit scale `s` and min `m`:
@@ -242,7 +232,7 @@ public enum IntegerDot {
                 minSum += dmin * (Float(m1) * xsum[j] + Float(m2) * xsum[j &+ 1])
             }
         }
-        return horizontalSum(acc) - minSum
+        return VectorOps.horizontalSum(acc) - minSum
     }
 
     /// Q6_K: 256-blocks of 6-bit weights `q - 32` with 16 int8 scales (one per 16 weights) and `d`.
@@ -282,6 +272,6 @@ public enum IntegerDot {
                 }
             }
         }
-        return horizontalSum(acc)
+        return VectorOps.horizontalSum(acc)
     }
 }

@@ -9,7 +9,7 @@ public enum MatMul {
     /// Rows per packed panel of the outer-product kernel (`stretch_gemm_panel32`).
     static let panelRows = 32
     /// Fewest tokens for the packed-panel path; below it, packing costs more than the dot tile loses.
-    static var panelMinTokens: Int = {
+    static let panelMinTokens: Int = {
         if let v = getenv("STRETCH_PANEL_MIN_TOKENS"), let n = Int(String(cString: v)) { return n }
         return 4
     }()
@@ -41,15 +41,19 @@ public enum MatMul {
                 body(m, max(r0, starts[m]) - starts[m], min(r1, starts[m + 1]) - starts[m])
             }
         }
-        if tokens == 1 && precision == .auto && IntegerDot.useC && cols % 32 == 0
-            && ws.allSatisfy({ IntegerDot.supports($0.type) }) {
+        if usesIntegerKernels(ws, tokens: tokens, precision: precision) {
             let xq = Q8Activations(count: cols)
             defer { xq.deallocate() }
             xq.quantize(x)
+            let useC = IntegerDot.useC
             Parallel.forRanges(total, threads: threads, granularity: 16) { r0, r1 in
                 split(r0, r1) { m, lo, hi in
-                    let w = ws[m]
-                    IntegerDot.dotRows(w.type, w.row(lo), rowBytes: w.rowBytes, rows: hi - lo, xq, ys[m] + lo)
+                    let w = ws[m], y = ys[m]
+                    if useC {
+                        IntegerDot.dotRows(w.type, w.row(lo), rowBytes: w.rowBytes, rows: hi - lo, xq, y + lo)
+                    } else {
+                        for r in lo..<hi { y[r] = IntegerDot.dot(w.type, w.row(r), xq) }
+                    }
                 }
             }
             return
@@ -71,6 +75,12 @@ public enum MatMul {
             return
         }
         for (w, y) in zip(ws, ys) { multiply(w, x, tokens: tokens, y, threads: threads, precision: precision) }
+    }
+
+    /// Whether a product takes the integer path: one token on `.auto`, every matrix in a format with an
+    /// integer kernel, rows a whole number of 32-element activation blocks.
+    static func usesIntegerKernels(_ ws: [WeightMatrix], tokens: Int, precision: ComputePrecision) -> Bool {
+        tokens == 1 && precision == .auto && ws.allSatisfy { IntegerDot.supports($0.type) && $0.columns % 32 == 0 }
     }
 
     /// Rows `lo..<hi` of `w` times every token, 32 rows at a time through the packed-panel kernel.
@@ -103,20 +113,8 @@ public enum MatMul {
     ) {
         let cols = w.columns
         let rows = w.rows
-        if tokens == 1 && precision == .auto && IntegerDot.supports(w.type) && cols % 32 == 0 {
-            let xq = Q8Activations(count: cols)
-            defer { xq.deallocate() }
-            xq.quantize(x)
-            if IntegerDot.useC {
-                Parallel.forRanges(rows, threads: threads, granularity: 16) { r0, r1 in
-                    IntegerDot.dotRows(w.type, w.row(r0), rowBytes: w.rowBytes, rows: r1 - r0, xq, y + r0)
-                }
-                return
-            }
-            Parallel.forRanges(rows, threads: threads, granularity: 16) { r0, r1 in
-                let type = w.type
-                for r in r0..<r1 { y[r] = IntegerDot.dot(type, w.row(r), xq) }
-            }
+        if usesIntegerKernels([w], tokens: tokens, precision: precision) {
+            multiply([w], x, tokens: tokens, [y], threads: threads, precision: precision)
             return
         }
         if tokens == 1 {

@@ -7,10 +7,7 @@ public struct DynamicNTKScaling: FrequencyScaling, Equatable {
 
     /// Creates the scaling; `s` must be positive.
     public init(factor: Double = 1) throws {
-        guard factor > 0, factor.isFinite else {
-            throw PositionError.invalidParameter(scheme: "dynamic-ntk", parameter: "S", value: "\(factor)", requirement: "must be > 0")
-        }
-        self.factor = factor
+        self.factor = try Self.positiveFactor(factor, scheme: "dynamic-ntk")
     }
 
     public var dependsOnSequenceLength: Bool { true }

@@ -11,3 +11,14 @@ public protocol FrequencyScaling: Sendable, CustomStringConvertible {
 extension FrequencyScaling {
     public var dependsOnSequenceLength: Bool { false }
 }
+
+extension FrequencyScaling {
+    /// `factor` if it is a positive finite number, else the error naming `scheme` and its `S` parameter
+    /// (the check every scale-factor scheme but YaRN, which needs S ≥ 1, shares).
+    static func positiveFactor(_ factor: Double, scheme: String) throws -> Double {
+        guard factor > 0, factor.isFinite else {
+            throw PositionError.invalidParameter(scheme: scheme, parameter: "S", value: "\(factor)", requirement: "must be > 0")
+        }
+        return factor
+    }
+}

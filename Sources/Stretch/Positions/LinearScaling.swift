@@ -5,10 +5,7 @@ public struct LinearScaling: FrequencyScaling, Equatable {
 
     /// Creates the scaling; `s` must be positive.
     public init(factor: Double) throws {
-        guard factor > 0, factor.isFinite else {
-            throw PositionError.invalidParameter(scheme: "linear", parameter: "S", value: "\(factor)", requirement: "must be > 0")
-        }
-        self.factor = factor
+        self.factor = try Self.positiveFactor(factor, scheme: "linear")
     }
 
     public func scaled(_ rope: RotaryEmbedding, trainedContext: Int, sequenceLength: Int) -> RotaryEmbedding {

@@ -7,10 +7,7 @@ public struct NTKScaling: FrequencyScaling, Equatable {
 
     /// Creates the scaling; `s` must be positive.
     public init(factor: Double) throws {
-        guard factor > 0, factor.isFinite else {
-            throw PositionError.invalidParameter(scheme: "ntk", parameter: "S", value: "\(factor)", requirement: "must be > 0")
-        }
-        self.factor = factor
+        self.factor = try Self.positiveFactor(factor, scheme: "ntk")
     }
 
     /// The inverse frequencies for a base multiplied by `alpha`.

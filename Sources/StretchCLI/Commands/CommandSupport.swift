@@ -43,4 +43,30 @@ enum CommandSupport {
             throw EvaluationError.unwritableOutput(path: path, reason: error.localizedDescription)
         }
     }
+
+    /// Notes, on stderr, each scheme's context warning for a run needing `requested` tokens (for example
+    /// plain attention past the trained context), followed by `suffix`.
+    static func noteContextWarnings(
+        _ schemes: [ContextScheme], trainedContext: Int, requested: Int, quiet: Bool, suffix: String = ""
+    ) throws {
+        let notes = ProgressReporter(total: 0, quiet: quiet)
+        for s in schemes {
+            let plan = try ContextPlan(trainedContext: trainedContext, requested: requested, positions: s.positions)
+            if let w = plan.warning { notes.note("\(s.spec): \(w)\(suffix)") }
+        }
+    }
+
+    /// Runs `body` for each scheme in turn under one progress line over all of them (`tokensPerScheme`
+    /// each); `body` gets the scheme and a callback for the tokens done within it. Results in order.
+    static func forEachScheme<R>(
+        _ schemes: [ContextScheme], tokensPerScheme: Int, progress: ProgressReporter,
+        _ body: (ContextScheme, @escaping (Int) -> Void) throws -> R
+    ) rethrows -> [R] {
+        var results: [R] = []
+        for (k, s) in schemes.enumerated() {
+            let offset = k * tokensPerScheme
+            results.append(try body(s) { done in progress.update(offset + done, label: s.spec) })
+        }
+        return results
+    }
 }

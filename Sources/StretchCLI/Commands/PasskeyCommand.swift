@@ -50,19 +50,10 @@ struct PasskeyCommand: ParsableCommand {
         let seed = sampling.seed >= 0 ? UInt64(sampling.seed) : 1
         let grid = try PasskeyRun(
             lengths: lengthList, depths: depthList, trials: trials, seed: seed, tokenizer: tokenizer)
-        let notes = ProgressReporter(total: 0, quiet: quiet)
-        for s in schemes {
-            let plan = try ContextPlan(trainedContext: L, requested: grid.maxSequence, positions: s.positions)
-            if let w = plan.warning { notes.note("\(s.spec): \(w)") }
-        }
+        try CommandSupport.noteContextWarnings(schemes, trainedContext: L, requested: grid.maxSequence, quiet: quiet)
         let progress = ProgressReporter(total: grid.tokensPerScheme * schemes.count, quiet: quiet)
-        var results: [PasskeyResult] = []
-        for (k, s) in schemes.enumerated() {
-            let offset = k * grid.tokensPerScheme
-            results.append(
-                try grid.run(model: model, tokenizer: tokenizer, scheme: s) { done in
-                    progress.update(offset + done, label: s.spec)
-                })
+        let results = try CommandSupport.forEachScheme(schemes, tokensPerScheme: grid.tokensPerScheme, progress: progress) {
+            try grid.run(model: model, tokenizer: tokenizer, scheme: $0, progress: $1)
         }
         progress.finish(
             String(

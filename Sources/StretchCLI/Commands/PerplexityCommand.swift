@@ -70,20 +70,11 @@ struct PerplexityCommand: ParsableCommand {
         let requested = contextOptions.contextSize ?? min(L, 4096)
         let run = try PerplexityRun(
             tokenCount: tokens.count, windowSize: requested, chunks: chunks, scoreMode: score, bosID: bos)
-        let notes = ProgressReporter(total: 0, quiet: quiet)
-        for s in schemes {
-            let plan = try ContextPlan(trainedContext: L, requested: run.windowSize, positions: s.positions)
-            if let w = plan.warning, !quiet { notes.note("\(s.spec): \(w)") }
-        }
-        let total = run.tokensPerScheme * schemes.count
-        let progress = ProgressReporter(total: total, quiet: quiet)
-        var results: [PerplexityResult] = []
-        for (k, s) in schemes.enumerated() {
-            let offset = k * run.tokensPerScheme
-            results.append(
-                try run.run(model: model, tokens: tokens, scheme: s) { done in
-                    progress.update(offset + done, label: s.spec)
-                })
+        // (ProgressReporter.note is already silent with --quiet.)
+        try CommandSupport.noteContextWarnings(schemes, trainedContext: L, requested: run.windowSize, quiet: quiet)
+        let progress = ProgressReporter(total: run.tokensPerScheme * schemes.count, quiet: quiet)
+        let results = try CommandSupport.forEachScheme(schemes, tokensPerScheme: run.tokensPerScheme, progress: progress) {
+            try run.run(model: model, tokens: tokens, scheme: $0, progress: $1)
         }
         progress.finish(
             String(

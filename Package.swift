@@ -9,7 +9,7 @@ import PackageDescription
 
 let package = Package(
     name: "Stretch",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Stretch", targets: ["Stretch"]),
         .executable(name: "stretch", targets: ["StretchCLI"]),

@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// `stretch`: run RoPE language models past their trained context, on CPU.
 @main
-struct StretchCommand: ParsableCommand {
+struct StretchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stretch",
         abstract: "Run GGUF language models on CPU, past their trained context with Self-Extend.",

@@ -1,5 +1,8 @@
 /// Keys and values of every processed token, per layer, already rotated.
 ///
+/// A cache is made for one position map and keeps it for life: its keys are rotated at that map's
+/// positions, so attending to them with another map would be silently wrong.
+///
 /// Layout per layer and KV head: `[position][headDim]`, contiguous, so one head's keys stream through
 /// the cache. Keys are stored twice when the position map has a far map (near and far rotations,
 /// SELF_EXTEND.md §2). Elements are float32 or binary16 (``KVElementType``). Capacity grows by
@@ -11,8 +14,10 @@ public final class KVCache: @unchecked Sendable {
     public let kvHeads: Int
     /// Head width.
     public let headDim: Int
+    /// The position map the cached keys were rotated for.
+    public let positions: PositionMap
     /// Whether far-rotated key copies are kept.
-    public let storesFarKeys: Bool
+    public var storesFarKeys: Bool { positions.usesFarPositions }
     /// Hard limit on the number of tokens.
     public let maxTokens: Int
     /// Storage format of keys and values.
@@ -30,12 +35,13 @@ public final class KVCache: @unchecked Sendable {
 
     /// Creates an empty cache.
     public init(
-        layers: Int, kvHeads: Int, headDim: Int, storesFarKeys: Bool, maxTokens: Int, elementType: KVElementType = .f32
+        layers: Int, kvHeads: Int, headDim: Int, positions: PositionMap, maxTokens: Int,
+        elementType: KVElementType = .f32
     ) {
         self.layers = layers
         self.kvHeads = kvHeads
         self.headDim = headDim
-        self.storesFarKeys = storesFarKeys
+        self.positions = positions
         self.maxTokens = maxTokens
         self.elementType = elementType
     }

@@ -52,8 +52,8 @@ public struct BenchmarkRun: Sendable {
         func randomTokens(_ n: Int) -> [Int] { (0..<n).map { _ in Int(rng.next() % UInt64(vocab)) } }
         // Warm-up: touch the weights once so the first timed run does not pay for page faults.
         for scheme in schemes {
-            let warm = model.makeCache(maxTokens: 8, positions: scheme.positions)
-            _ = try model.forward(randomTokens(8), cache: warm, positions: scheme.positions, logits: .last)
+            let warm = try model.makeCache(maxTokens: 8, positions: scheme.positions)
+            _ = try model.forward(randomTokens(8), cache: warm, logits: .last)
         }
 
         var done = 0
@@ -62,19 +62,19 @@ public struct BenchmarkRun: Sendable {
             let depthTokens = randomTokens(test.depth)
             var caches: [KVCache] = []
             for scheme in schemes {
-                let cache = model.makeCache(maxTokens: test.depth + test.timedTokens, positions: scheme.positions)
+                let cache = try model.makeCache(maxTokens: test.depth + test.timedTokens, positions: scheme.positions)
                 // The whole KV capacity up front (llama.cpp allocates it at context creation), so no
                 // timed pass pays for growing the cache.
                 cache.reserve(test.depth + test.timedTokens)
                 if test.depth > 0 {
-                    _ = try model.forward(depthTokens, cache: cache, positions: scheme.positions, logits: .last)
+                    _ = try model.forward(depthTokens, cache: cache, logits: .last)
                     done += test.depth
                     progress?(done)
                 }
                 // One untimed pass of the test's own shape (at most 512 tokens), as llama-bench warms up
                 // each test: first-touch page faults and buffer allocation stay out of the samples.
                 let warmTokens = test.promptTokens > 0 ? min(test.promptTokens, 512) : 1
-                _ = try model.forward(randomTokens(warmTokens), cache: cache, positions: scheme.positions, logits: .last)
+                _ = try model.forward(randomTokens(warmTokens), cache: cache, logits: .last)
                 cache.truncate(to: test.depth)
                 caches.append(cache)
             }
@@ -82,14 +82,14 @@ public struct BenchmarkRun: Sendable {
             for _ in 0..<repetitions {
                 let input = randomTokens(test.timedTokens)
                 for (k, scheme) in schemes.enumerated() {
-                    let cache = caches[k], positions = scheme.positions
-                    cache.truncate(to: test.depth)
+                for k in schemes.indices {
+                    let cache = caches[k]
                     let t0 = DispatchTime.now().uptimeNanoseconds
                     if test.promptTokens > 0 {
-                        _ = try model.forward(input, cache: cache, positions: positions, logits: .last)
+                        _ = try model.forward(input, cache: cache, logits: .last)
                     } else {
                         for t in input {
-                            _ = try model.forward([t], cache: cache, positions: positions, logits: .last)
+                            _ = try model.forward([t], cache: cache, logits: .last)
                         }
                     }
                     samples[k].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)

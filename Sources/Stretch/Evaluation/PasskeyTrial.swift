@@ -65,15 +65,15 @@ public struct PasskeyTrial: Sendable {
         model: LlamaModel, tokenizer: Tokenizer, positions: PositionMap, promptTokens: [Int], length: Int,
         depth: Double, key: Int, maxNewTokens: Int = 10
     ) throws -> PasskeyTrial {
-        let cache = model.makeCache(maxTokens: promptTokens.count + maxNewTokens, positions: positions)
-        var logits = try model.forward(promptTokens, cache: cache, positions: positions, logits: .last)
+        let cache = try model.makeCache(maxTokens: promptTokens.count + maxNewTokens, positions: positions)
+        var logits = try model.forward(promptTokens, cache: cache, logits: .last)
         var generated: [Int] = []
         while generated.count < maxNewTokens {
             let next = logits.withUnsafeBufferPointer { VectorOps.argmax($0.baseAddress!, $0.count) }
             if tokenizer.isEndOfGeneration(next) { break }
             generated.append(next)
             if isComplete(tokenizer.decode(generated)) || generated.count == maxNewTokens { break }
-            logits = try model.forward([next], cache: cache, positions: positions, logits: .last)
+            logits = try model.forward([next], cache: cache, logits: .last)
         }
         return PasskeyTrial(
             length: length, depth: depth, key: key, promptTokens: promptTokens.count,

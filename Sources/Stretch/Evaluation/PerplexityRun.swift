@@ -80,18 +80,18 @@ public struct PerplexityRun: Sendable {
         var done = 0
         for k in 0..<windowCount {
             let w = window(k, of: tokens)
-            let cache = model.makeCache(maxTokens: windowSize, positions: positions)
+            let cache = try model.makeCache(maxTokens: windowSize, positions: positions)
             var nll = [Double?](repeating: nil, count: windowSize - 1)
             // Unscored prefix: only fills the cache (the model computes one row of logits).
             if first > 0 {
-                _ = try model.forward(Array(w[0..<first]), cache: cache, positions: positions, logits: .last)
+                _ = try model.forward(Array(w[0..<first]), cache: cache, logits: .last)
                 done += first
                 progress?(done)
             }
             var i = first
             while i < windowSize - 1 {
                 let n = min(model.batchSize, windowSize - 1 - i)
-                let logits = try model.forward(Array(w[i..<(i + n)]), cache: cache, positions: positions, logits: .all)
+                let logits = try model.forward(Array(w[i..<(i + n)]), cache: cache, logits: .all)
                 logits.withUnsafeBufferPointer { buf in
                     for t in 0..<n {
                         let row = buf.baseAddress! + t * vocab

@@ -9,7 +9,7 @@ public enum TokenScorer {
         progress: ((Int) -> Void)? = nil
     ) throws -> [Double] {
         guard tokens.count >= 2 else { return [] }
-        let cache = model.makeCache(maxTokens: tokens.count, positions: positions)
+        let cache = try model.makeCache(maxTokens: tokens.count, positions: positions)
         let vocab = model.config.vocabularySize
         var nll: [Double] = []
         nll.reserveCapacity(tokens.count - 1)
@@ -17,7 +17,7 @@ public enum TokenScorer {
         let step = model.batchSize
         while done < tokens.count - 1 {
             let n = min(step, tokens.count - 1 - done)
-            let logits = try model.forward(Array(tokens[done..<(done + n)]), cache: cache, positions: positions, logits: .all)
+            let logits = try model.forward(Array(tokens[done..<(done + n)]), cache: cache, logits: .all)
             logits.withUnsafeBufferPointer { buf in
                 for t in 0..<n {
                     let row = buf.baseAddress! + t * vocab

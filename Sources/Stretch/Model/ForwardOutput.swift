@@ -4,4 +4,6 @@ public enum LogitsRequest: Sendable {
     case last
     /// Logits for every token of the batch (scoring, perplexity).
     case all
+    /// No logits: only fill the cache (prefill chunks before the last).
+    case none
 }

@@ -6,6 +6,8 @@ import Foundation
 /// and rotate-half RoPE; Gemma 3 adds an embedding scale, per-head Q/K norms, post-norms, GELU, and
 /// sliding-window layers with their own RoPE base (``ArchitectureTraits``). The model holds no
 /// per-sequence state: the caller owns a ``KVCache`` per sequence.
+// @unchecked Sendable: every stored property is a `let` set in `init` (weights are read-only mapped or owned
+// buffers never written after load), so sharing one model between threads and sessions is safe.
 public final class LlamaModel: @unchecked Sendable {
     /// Architectures this type implements.
     public static let architectures = ArchitectureTraits.supported
@@ -17,26 +19,26 @@ public final class LlamaModel: @unchecked Sendable {
     public let config: ModelConfig
     /// The file the weights are mapped from (kept alive for the pointers below).
     public let file: GGUFFile
-    /// Worker threads for matrix products and attention.
-    public var threads: Int
-    /// Tokens per forward chunk during prefill; bounds activation memory.
-    public var batchSize = 256
-    /// Numeric path: `.f32` keeps activations, accumulation and the KV cache in float32 end to end;
-    /// `.auto` may use faster reduced-precision paths (quantized activations, F16 KV cache).
-    public var precision: ComputePrecision = .auto
-    /// KV cache storage; nil picks F16 for `.auto` and F32 for `.f32`.
-    public var kvElementType: KVElementType?
+    /// How the model runs (threads, prefill batch, precision, KV type), fixed at load.
+    public let options: LoadOptions
+    /// Worker threads for matrix products and attention (``LoadOptions/threads``).
+    public var threads: Int { options.threads }
+    /// Tokens per forward chunk during prefill (``LoadOptions/batchSize``).
+    public var batchSize: Int { options.batchSize }
+    /// The numeric path (``LoadOptions/precision``).
+    public var precision: ComputePrecision { options.precision }
 
     let tokenEmbedding: WeightMatrix
     let output: WeightMatrix
     let outputNorm: UnsafePointer<Float>
     let layers: [TransformerLayerWeights]
-    private var ownedBuffers: [UnsafeMutablePointer<Float>] = []
+    private let ownedBuffers: [UnsafeMutablePointer<Float>]
 
     /// Loads the model from an opened GGUF, checking every tensor's shape.
-    public init(file: GGUFFile, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
+    public init(file: GGUFFile, options: LoadOptions = LoadOptions()) throws {
+        try options.validate()
         self.file = file
-        self.threads = max(1, threads)
+        self.options = options
         let config = try ModelConfig(file: file)
         guard let traits = ArchitectureTraits.of(config.architecture) else {
             throw ModelError.unsupportedArchitecture(
@@ -103,21 +105,22 @@ public final class LlamaModel: @unchecked Sendable {
 
     deinit { for p in ownedBuffers { p.deallocate() } }
 
-    /// A new, empty cache for one sequence of at most `maxTokens` tokens.
+    /// A new, empty cache for one sequence of at most `maxTokens` tokens, bound to `positions` for life.
     ///
-    /// Elements are F16 by default with `.auto` precision and F32 with `.f32` (or as `elementType` says).
-    public func makeCache(maxTokens: Int, positions: PositionMap, elementType: KVElementType? = nil) -> KVCache {
-        KVCache(layers: config.blockCount, kvHeads: config.headCountKV, headDim: config.headDim,
-                storesFarKeys: positions.usesFarPositions, maxTokens: maxTokens,
-                elementType: elementType ?? kvElementType ?? (precision == .f32 ? .f32 : .f16))
+    /// The map is checked against the model's trained context. Elements are as the load options say
+    /// (F16 with `.auto` precision, F32 with `.f32`).
+    public func makeCache(maxTokens: Int, positions: PositionMap = PlainPositions()) throws -> KVCache {
+        try positions.validate(trainedContext: config.contextLength)
+        return KVCache(layers: config.blockCount, kvHeads: config.headCountKV, headDim: config.headDim,
+                       positions: positions, maxTokens: maxTokens, elementType: options.resolvedKVElementType)
     }
 
-    /// Runs `tokens` through the model after the tokens already in `cache`, appending them to it.
+    /// Runs `tokens` through the model after the tokens already in `cache`, appending them to it, with the
+    /// position map the cache was made for.
     ///
     /// - Returns: logits, `[vocab]` for `.last` or `[tokens.count][vocab]` for `.all`.
-    public func forward(
-        _ tokens: [Int], cache: KVCache, positions: PositionMap = PlainPositions(), logits: LogitsRequest = .last
-    ) throws -> [Float] {
+    public func forward(_ tokens: [Int], cache: KVCache, logits: LogitsRequest = .last) throws -> [Float] {
+        let positions = cache.positions
         let vocab = config.vocabularySize
         for t in tokens where t < 0 || t >= vocab { throw ModelError.invalidToken(id: t, vocabularySize: vocab) }
         guard cache.count + tokens.count <= cache.maxTokens else {
@@ -126,7 +129,13 @@ public final class LlamaModel: @unchecked Sendable {
                 detail: "the cache was created for \(cache.maxTokens) tokens; raise -c or shorten the input")
         }
         if tokens.isEmpty { return [] }
-        var result = [Float](repeating: 0, count: logits == .all ? tokens.count * vocab : vocab)
+        let count: Int
+        switch logits {
+        case .all: count = tokens.count * vocab
+        case .last: count = vocab
+        case .none: count = 0
+        }
+        var result = [Float](repeating: 0, count: count)
         var done = 0
         while done < tokens.count {
             let n = min(batchSize, tokens.count - done)
@@ -140,6 +149,8 @@ public final class LlamaModel: @unchecked Sendable {
                 case .last:
                     try forwardChunk(chunk, cache: cache, positions: positions,
                                      logitsOut: isLast ? buf.baseAddress! : nil, allLogits: false)
+                case .none:
+                    try forwardChunk(chunk, cache: cache, positions: positions, logitsOut: nil, allLogits: false)
                 }
             }
             done += n

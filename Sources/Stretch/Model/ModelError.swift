@@ -6,6 +6,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
     case contextExceeded(tokens: Int, limit: Int, detail: String)
     /// A token id outside the vocabulary.
     case invalidToken(id: Int, vocabularySize: Int)
+    /// A load option is out of range.
+    case invalidOption(name: String, value: String, requirement: String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(tokens) tokens exceed the context of \(limit) tokens: \(detail)"
         case let .invalidToken(id, vocabularySize):
             return "token id \(id) is outside the vocabulary (0..<\(vocabularySize))"
+        case let .invalidOption(name, value, requirement):
+            return "invalid \(name) \(value): \(requirement)"
         }
     }
 }

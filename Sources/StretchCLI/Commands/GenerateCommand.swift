@@ -3,7 +3,7 @@ import Foundation
 import Stretch
 
 /// `stretch generate`: stream a continuation of a prompt to stdout, timings to stderr.
-struct GenerateCommand: ParsableCommand {
+struct GenerateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate", abstract: "Generate text from a prompt (streams to stdout; timings on stderr).")
 
@@ -26,30 +26,28 @@ struct GenerateCommand: ParsableCommand {
         if maxTokens < -1 { throw ValidationError("-n must be ≥ -1 (got \(maxTokens))") }
     }
 
-    func run() throws {
-        let gguf = try modelOptions.openFile()
-        let model = try modelOptions.loadModel(gguf)
-        let tokenizer = try Tokenizer(gguf: gguf)
-        let (positions, plan) = try contextOptions.plan(trainedContext: model.config.contextLength)
+    func run() async throws {
+        let model = try modelOptions.loadLanguageModel()
+        let session = try contextOptions.session(on: model)
         var text = prompt ?? ""
-        if let file { text = try String(contentsOfFile: file, encoding: .utf8) }
-        let ids = tokenizer.encode(text, addSpecial: true, parseSpecial: special)
+        if let file { text = try CommandSupport.readText(file) }
+        let ids = model.tokenizer.encode(text, addSpecial: true, parseSpecial: special)
+        let config = model.network.config
         if verbose {
-            Console.error("model: \(gguf.path) (\(model.config.architecture), \(model.config.blockCount) layers, "
-                + "d=\(model.config.embeddingLength), heads \(model.config.headCount)/\(model.config.headCountKV)), "
-                + "threads \(model.threads), precision \(modelOptions.precision.rawValue)")
+            Console.error("model: \(model.file.path) (\(config.architecture), \(config.blockCount) layers, "
+                + "d=\(config.embeddingLength), heads \(config.headCount)/\(config.headCountKV)), "
+                + "threads \(model.options.threads), precision \(model.options.precision.rawValue)")
         }
-        if ids.count + max(0, maxTokens) > plan.contextSize {
+        if ids.count + max(0, maxTokens) > session.contextSize {
             throw ValidationError(
-                "the prompt (\(ids.count) tokens) plus -n \(maxTokens) exceeds the context of \(plan.contextSize) tokens "
-                    + "(trained L=\(model.config.contextLength); \(positions.limitExplanation(trainedContext: model.config.contextLength))); "
+                "the prompt (\(ids.count) tokens) plus -n \(maxTokens) exceeds the context of \(session.contextSize) tokens "
+                    + "(trained L=\(config.contextLength); \(session.positions.limitExplanation(trainedContext: config.contextLength))); "
                     + "raise -c, lower -n, or use Self-Extend (-gan/-gaw)")
         }
-        let generator = TextGenerator(model: model, tokenizer: tokenizer, positions: positions, contextSize: plan.contextSize)
-        let stats = try generator.generate(
-            promptTokens: ids, maxTokens: maxTokens, sampling: sampling.parameters, stop: stop
-        ) { piece in
-            Console.out(piece)
+        let parameters = GenerationParameters(maxTokens: maxTokens, sampling: sampling.parameters, stop: stop)
+        var stats = GenerationStatistics()
+        for try await event in session.generate(prompt: ids, parameters: parameters) {
+            if case let .finished(s) = event { stats = s } else { Console.out(event.text) }
         }
         Console.out("\n")
         Console.error(String(

@@ -94,6 +94,13 @@ struct ContextOptions: ParsableArguments {
         return (positions, plan)
     }
 
+    /// Opens a session on `model` with these options' position map and context size, printing the
+    /// effective context (and any choice) on stderr.
+    func session(on model: LanguageModel, quiet: Bool = false) throws -> Session {
+        let (positions, plan) = try plan(trainedContext: model.trainedContext, quiet: quiet)
+        return try Session(model: model, positions: positions, contextSize: plan.contextSize)
+    }
+
     /// The schemes a tool runs: each of `compare` (comma-separated specs) when given; otherwise the one
     /// these options choose, preceded by plain attention when `withBaseline` is set and the choice is not
     /// plain attention itself (so a benchmark always has its reference).

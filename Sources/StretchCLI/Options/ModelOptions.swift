@@ -32,6 +32,11 @@ struct ModelOptions: ParsableArguments {
         model ?? ProcessInfo.processInfo.environment["STRETCH_MODEL"] ?? Self.defaultModel
     }
 
+    /// The library's load options these flags describe.
+    var loadOptions: LoadOptions {
+        LoadOptions(threads: threads, batchSize: batchSize, precision: precision, kvElementType: cacheTypeK ?? cacheTypeV)
+    }
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("-t/--threads must be at least 1 (got \(threads))") }
         if let k = cacheTypeK, let v = cacheTypeV, k != v {
@@ -53,12 +58,14 @@ struct ModelOptions: ParsableArguments {
         return try GGUFFile(path: path)
     }
 
+    /// Loads the network alone (the evaluation commands).
     func loadModel(_ file: GGUFFile) throws -> LlamaModel {
-        let m = try LlamaModel(file: file, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        m.batchSize = batchSize
-        m.precision = precision
-        m.kvElementType = cacheTypeK ?? cacheTypeV
-        return m
+        try LlamaModel(file: file, options: loadOptions)
+    }
+
+    /// Opens and loads the model with its tokenizer (the generation and chat commands).
+    func loadLanguageModel() throws -> LanguageModel {
+        try LanguageModel(file: openFile(), options: loadOptions)
     }
 }
 

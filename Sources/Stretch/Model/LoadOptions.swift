@@ -1,0 +1,43 @@
+import Foundation
+
+/// How a model runs, fixed when it is loaded: threads, prefill batch, numeric path and KV cache type.
+///
+/// A loaded model is shared by every session on it, so none of this can change afterwards; load the file
+/// again (the weights are memory-mapped, so a second load costs little memory) to run it differently.
+public struct LoadOptions: Sendable, Equatable {
+    /// Threads for matrix products and attention, the calling thread included.
+    public var threads: Int
+    /// Tokens per forward chunk during prefill; bounds activation memory.
+    public var batchSize: Int
+    /// Numeric path: `.f32` keeps activations, accumulation and the KV cache in float32 end to end;
+    /// `.auto` may use faster reduced-precision paths (quantized activations, F16 KV cache).
+    public var precision: ComputePrecision
+    /// KV cache storage; nil picks F16 for `.auto` and F32 for `.f32`.
+    public var kvElementType: KVElementType?
+
+    /// Creates options; `threads` nil means every active core.
+    public init(
+        threads: Int? = nil, batchSize: Int = 256, precision: ComputePrecision = .auto,
+        kvElementType: KVElementType? = nil
+    ) {
+        self.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        self.batchSize = batchSize
+        self.precision = precision
+        self.kvElementType = kvElementType
+    }
+
+    /// The KV cache element type these options resolve to.
+    public var resolvedKVElementType: KVElementType { kvElementType ?? (precision == .f32 ? .f32 : .f16) }
+
+    /// Checks the ranges and the combination of precision and KV type.
+    public func validate() throws {
+        guard threads >= 1 else { throw ModelError.invalidOption(name: "threads", value: "\(threads)", requirement: "at least 1") }
+        guard batchSize >= 1 else {
+            throw ModelError.invalidOption(name: "batch size", value: "\(batchSize)", requirement: "at least 1")
+        }
+        if precision == .f32, let t = kvElementType, t != .f32 {
+            throw ModelError.invalidOption(
+                name: "KV cache type", value: t.rawValue, requirement: "f32 precision keeps the KV cache in f32")
+        }
+    }
+}

@@ -81,7 +81,6 @@ public struct BenchmarkRun: Sendable {
             var samples: [[Double]] = Array(repeating: [], count: schemes.count)
             for _ in 0..<repetitions {
                 let input = randomTokens(test.timedTokens)
-                for (k, scheme) in schemes.enumerated() {
                 for k in schemes.indices {
                     let cache = caches[k]
                     let t0 = DispatchTime.now().uptimeNanoseconds

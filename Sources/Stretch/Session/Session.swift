@@ -121,6 +121,11 @@ public final class Session: @unchecked Sendable {
         }
     }
 
+    /// Returns when every generation and reset queued so far has ended.
+    public func waitUntilIdle() async {
+        await withCheckedContinuation { continuation in queue.async { continuation.resume() } }
+    }
+
     // MARK: - On the session's queue
 
     private func setHistory(_ tokens: [Int]) {

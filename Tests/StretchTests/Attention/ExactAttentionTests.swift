@@ -82,7 +82,7 @@ final class ExactAttentionTests: XCTestCase {
         slidingWindow: Int = Int.max
     ) -> [Float] {
         let rope = RotaryEmbedding(dimensions: p.headDim, base: base, pairing: .halves)
-        let cache = KVCache(layers: 1, kvHeads: p.kvHeads, headDim: p.headDim, storesFarKeys: map.usesFarPositions,
+        let cache = KVCache(layers: 1, kvHeads: p.kvHeads, headDim: p.headDim, positions: map,
                             maxTokens: p.n, elementType: elementType)
         var out = [Float]()
         var t0 = 0

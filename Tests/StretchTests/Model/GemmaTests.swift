@@ -13,11 +13,10 @@ final class GemmaTests: XCTestCase {
         let promptIDs = (ref["prompt_ids"] as! [Any]).map { ($0 as! NSNumber).intValue }
         let expected = (ref["greedy_ids"] as! [Any]).map { ($0 as! NSNumber).intValue }
         let gguf = try GGUFFile(path: TestFiles.gemma)
-        let model = try LlamaModel(file: gguf)
-        model.precision = .f32
+        let model = try LlamaModel(file: gguf, options: LoadOptions(precision: .f32))
         let tokenizer = try Tokenizer(gguf: gguf)
         XCTAssertEqual(tokenizer.encode(ref["prompt"] as! String), promptIDs)
-        let cache = model.makeCache(maxTokens: 64, positions: PlainPositions())
+        let cache = try model.makeCache(maxTokens: 64, positions: PlainPositions())
         var logits = try model.forward(promptIDs, cache: cache)
         var exact = 0
         for (step, token) in expected.enumerated() {
@@ -54,9 +53,9 @@ final class GemmaTests: XCTestCase {
         XCTAssertEqual(model.config.slidingWindow, 512)
         XCTAssertEqual((0..<18).filter { !model.traits.isLocal(layer: $0) }, [5, 11, 17])
         let tokens = [2] + Array(repeating: 506, count: 40) + [5279]
-        let plain = try model.forward(tokens, cache: model.makeCache(maxTokens: 64, positions: PlainPositions()))
+        let plain = try model.forward(tokens, cache: try model.makeCache(maxTokens: 64, positions: PlainPositions()))
         let se = try SelfExtendPositions(groupSize: 4, window: 64)
-        let wide = try model.forward(tokens, cache: model.makeCache(maxTokens: 64, positions: se), positions: se)
+        let wide = try model.forward(tokens, cache: try model.makeCache(maxTokens: 64, positions: se))
         XCTAssertEqual(plain, wide, "every distance is below W: Self-Extend equals plain attention")
     }
 }

@@ -24,13 +24,12 @@ final class GoldenQwenTests: XCTestCase {
         let positions = (ref["positions"] as! [Any]).map { ($0 as! NSNumber).intValue }
         let argmax = (ref["argmax_at_positions"] as! [Any]).map { ($0 as! NSNumber).intValue }
         let refLogits = try TestFiles.floats(TestFiles.shared(dir + "baseline.logits.f32"))
-        let model = try LlamaModel(file: GGUFFile(path: TestFiles.qwen))
-        model.precision = precision
+        let model = try LlamaModel(file: GGUFFile(path: TestFiles.qwen), options: LoadOptions(precision: precision))
         let vocab = model.config.vocabularySize
         XCTAssertEqual(refLogits.count, positions.count * vocab)
 
         // One pass: NLL for every token, and the logits rows at the reference positions.
-        let cache = model.makeCache(maxTokens: tokens.count, positions: PlainPositions())
+        let cache = try model.makeCache(maxTokens: tokens.count, positions: PlainPositions())
         var nll: [Double] = []
         var rows: [Int: [Float]] = [:]
         var done = 0

@@ -9,8 +9,8 @@ final class GoldenStories260KTests: XCTestCase {
         let tokens = (try TestFiles.json(TestFiles.shared(dir + "tokens.json"))["token_ids"] as! [Any]).map { ($0 as! NSNumber).intValue }
         let ref = try TestFiles.json(TestFiles.shared(dir + config + ".json"))
         let refNLL = (ref["nll"] as! [Any]).map { ($0 as! NSNumber).doubleValue }
-        let model = try LlamaModel(file: GGUFFile(path: TestFiles.stories260K))
-        model.precision = .f32  // the bar is for --precision f32 (float32 KV cache too)
+        // The bar is for --precision f32 (float32 KV cache too).
+        let model = try LlamaModel(file: GGUFFile(path: TestFiles.stories260K), options: LoadOptions(precision: .f32))
         let nll = try TokenScorer.score(model: model, tokens: tokens, positions: positions)
         XCTAssertEqual(nll.count, refNLL.count)
         let mad = zip(nll, refNLL).map { abs($0 - $1) }.reduce(0, +) / Double(nll.count)
@@ -21,8 +21,8 @@ final class GoldenStories260KTests: XCTestCase {
         let argmax = (ref["argmax_at_positions"] as! [Any]).map { ($0 as! NSNumber).intValue }
         let refLogits = try TestFiles.floats(TestFiles.shared(dir + config + ".logits.f32"))
         let vocab = model.config.vocabularySize
-        let cache = model.makeCache(maxTokens: tokens.count, positions: positions)
-        let all = try model.forward(tokens, cache: cache, positions: positions, logits: .all)
+        let cache = try model.makeCache(maxTokens: tokens.count, positions: positions)
+        let all = try model.forward(tokens, cache: cache, logits: .all)
         for (k, p) in positionsList.enumerated() {
             let row = Array(all[(p * vocab)..<((p + 1) * vocab)])
             XCTAssertEqual(row.indices.max(by: { row[$0] < row[$1] }), argmax[k], "argmax at position \(p)")

@@ -46,18 +46,18 @@ final class LongContextTests: XCTestCase {
     /// Chunked prefill and token-by-token decode give the one-shot logits on the real model (float32 KV;
     /// with F16 storage, rounding of slightly different float32 sums can flip a half-precision ulp).
     func testChunkedAndDecodeEqualOneShotOnTheModel() throws {
-        let (model, all) = try stories()
-        model.precision = .f32
+        let (loaded, all) = try stories()
+        let oneShotModel = try LlamaModel(file: loaded.file, options: LoadOptions(batchSize: 700, precision: .f32))
+        let model = try LlamaModel(file: loaded.file, options: LoadOptions(batchSize: 37, precision: .f32))
         let tokens = Array(all.prefix(700))
         let map = try SelfExtendPositions(groupSize: 4, window: 100)
         let vocab = model.config.vocabularySize
-        model.batchSize = 700
-        let oneShot = try model.forward(tokens, cache: model.makeCache(maxTokens: 700, positions: map), positions: map, logits: .all)
-        model.batchSize = 37
-        let cache = model.makeCache(maxTokens: 700, positions: map)
-        let chunked = try model.forward(Array(tokens.prefix(650)), cache: cache, positions: map, logits: .all)
+        let oneShot = try oneShotModel.forward(
+            tokens, cache: try oneShotModel.makeCache(maxTokens: 700, positions: map), logits: .all)
+        let cache = try model.makeCache(maxTokens: 700, positions: map)
+        let chunked = try model.forward(Array(tokens.prefix(650)), cache: cache, logits: .all)
         var decoded: [Float] = []
-        for t in tokens[650...] { decoded += try model.forward([t], cache: cache, positions: map, logits: .all) }
+        for t in tokens[650...] { decoded += try model.forward([t], cache: cache, logits: .all) }
         let joined = chunked + decoded
         XCTAssertEqual(joined.count, 700 * vocab)
         XCTAssertLessThan(zip(joined, oneShot).map { abs($0 - $1) }.max()!, 1e-4)

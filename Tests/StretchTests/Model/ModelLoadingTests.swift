@@ -24,10 +24,10 @@ final class ModelLoadingTests: XCTestCase {
         // The same random weights quantized to each format: logits stay close to the F32 model's.
         let reference = try LlamaModel(file: GGUFFile(path: build(TinyModel(dim: 256, ffn: 256), "f32.gguf")))
         let tokens = [1, 5, 9, 33, 60, 7]
-        let refLogits = try reference.forward(tokens, cache: reference.makeCache(maxTokens: 16, positions: PlainPositions()))
+        let refLogits = try reference.forward(tokens, cache: try reference.makeCache(maxTokens: 16, positions: PlainPositions()))
         for type in GGMLType.allCases where type != .f32 {
             let model = try LlamaModel(file: GGUFFile(path: build(TinyModel(dim: 256, ffn: 256, weightType: type), "\(type).gguf")))
-            let logits = try model.forward(tokens, cache: model.makeCache(maxTokens: 16, positions: PlainPositions()))
+            let logits = try model.forward(tokens, cache: try model.makeCache(maxTokens: 16, positions: PlainPositions()))
             XCTAssertEqual(logits.count, 64)
             XCTAssertTrue(logits.allSatisfy(\.isFinite), "\(type)")
             let err = zip(logits, refLogits).map { abs($0 - $1) }.max()!
@@ -41,7 +41,7 @@ final class ModelLoadingTests: XCTestCase {
         let model = try LlamaModel(file: GGUFFile(path: path))
         XCTAssertEqual(model.config.rope.pairing, .halves)
         XCTAssertEqual(model.config.headCountKV, 2)
-        let logits = try model.forward([1, 2, 3], cache: model.makeCache(maxTokens: 8, positions: PlainPositions()))
+        let logits = try model.forward([1, 2, 3], cache: try model.makeCache(maxTokens: 8, positions: PlainPositions()))
         XCTAssertTrue(logits.allSatisfy(\.isFinite))
         XCTAssertEqual(try LlamaModel(file: GGUFFile(path: build(TinyModel(architecture: "mistral"), "mi.gguf"))).config.rope.pairing, .adjacent)
     }
@@ -66,7 +66,7 @@ final class ModelLoadingTests: XCTestCase {
 
     func testOutOfVocabularyTokenAndFullCacheAreErrors() throws {
         let model = try LlamaModel(file: GGUFFile(path: build(TinyModel())))
-        let cache = model.makeCache(maxTokens: 4, positions: PlainPositions())
+        let cache = try model.makeCache(maxTokens: 4, positions: PlainPositions())
         XCTAssertThrowsError(try model.forward([1, 64], cache: cache)) { e in
             guard case .invalidToken(64, 64) = e as? ModelError else { return XCTFail("\(e)") }
         }

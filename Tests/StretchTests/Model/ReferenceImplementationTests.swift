@@ -55,8 +55,8 @@ final class ReferenceImplementationTests: XCTestCase {
         XCTAssertEqual(tokens.count, n)
         let map = try SelfExtendPositions(groupSize: g, window: w)
         XCTAssertLessThanOrEqual(n, map.maxSequenceLength(trainedContext: 512)!)
-        let model = try LlamaModel(file: gguf)
-        model.precision = .f32  // the reference is float32 end to end (the default F16 KV cache rounds)
+        // The reference is float32 end to end (the default F16 KV cache rounds).
+        let model = try LlamaModel(file: gguf, options: LoadOptions(precision: .f32))
         let ours = try TokenScorer.score(model: model, tokens: tokens, positions: map)
         let ref = try referenceNLL(tokens: tokens, selfExtend: (g, w))
         XCTAssertEqual(ours.count, ref.count)

@@ -7,7 +7,7 @@ struct StretchCommand: AsyncParsableCommand {
         commandName: "stretch",
         abstract: "Run GGUF language models on CPU, past their trained context with Self-Extend.",
         subcommands: [
-            GenerateCommand.self, InspectCommand.self, TokenizeCommand.self, PerplexityCommand.self, PasskeyCommand.self,
+            GenerateCommand.self, ChatCommand.self, InspectCommand.self, TokenizeCommand.self, PerplexityCommand.self, PasskeyCommand.self,
             BenchCommand.self,
         ],
         defaultSubcommand: nil

@@ -16,7 +16,8 @@ enum CLIRunner {
         return products.appendingPathComponent("stretch")
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {
+    /// Runs `stretch arguments`, with `stdin` as standard input (none: an empty, closed input).
+    static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String = "") throws -> Output {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -24,10 +25,16 @@ enum CLIRunner {
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         process.environment = env
-        let out = Pipe(), err = Pipe()
+        let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err
+        process.standardInput = input
         try process.run()
+        let inputWriter = input.fileHandleForWriting
+        DispatchQueue.global().async {
+            inputWriter.write(Data(stdin.utf8))
+            try? inputWriter.close()
+        }
         // Read both pipes concurrently so a full pipe never blocks the child.
         var errData = Data()
         let group = DispatchGroup()

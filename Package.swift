@@ -31,7 +31,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "StretchTests", dependencies: ["Stretch", "StretchCLI", "StretchKernelsC"]),
+        // The README's "Use it from Swift" example; the tests build and run it.
+        .executableTarget(name: "ChatExample", dependencies: ["Stretch"], path: "Examples/ChatExample"),
+        .testTarget(name: "StretchTests", dependencies: ["Stretch", "StretchCLI", "StretchKernelsC", "ChatExample"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -70,3 +70,22 @@ final class ChatCLITests: XCTestCase {
         }
     }
 }
+
+/// The README's Swift example (Examples/ChatExample), built with the tests, run as a user would.
+final class ChatExampleTests: XCTestCase {
+    func testExampleStreamsAReplyWithSelfExtend() throws {
+        let model = try TestFiles.qwen
+        let process = Process()
+        process.executableURL = CLIRunner.binary.deletingLastPathComponent().appendingPathComponent("ChatExample")
+        process.arguments = [model, "What is the capital of France?"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, text)
+        XCTAssertFalse(text.contains("error:"), text)
+        XCTAssertTrue(text.contains("Paris"), text)
+        XCTAssertTrue(text.contains(" tokens/s]"), text)
+    }
+}

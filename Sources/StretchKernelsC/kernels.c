@@ -1,6 +1,7 @@
 // Integer dot products of quantized rows with Q8 activations; see include/StretchKernelsC.h.
 // The manifest sets no CPU flags: the x86 variants carry their ISA in per-function target attributes
 // and are chosen at run time, so the target builds for any CPU (and for arm64, scalar only).
+#include <stdatomic.h>
 #include "StretchKernelsC.h"
 
 #include <math.h>
@@ -179,21 +180,22 @@ static int stretch_max_level(void) {
     return 0;
 }
 
-// -1 until first use; every writer stores the same value, so the race is benign.
-static volatile int stretch_level = -1;
+// -1 until first use; every first user stores the same value. Relaxed atomics: no ordering is needed,
+// but a plain int shared by threads is a data race (the thread sanitizer reports it).
+static _Atomic int stretch_level = -1;
 
 int stretch_kernels_level(void) {
-    int l = stretch_level;
+    int l = atomic_load_explicit(&stretch_level, memory_order_relaxed);
     if (l < 0) {
         l = stretch_max_level();
-        stretch_level = l;
+        atomic_store_explicit(&stretch_level, l, memory_order_relaxed);
     }
     return l;
 }
 
 void stretch_kernels_set_level(int level) {
     int max = stretch_max_level();
-    stretch_level = level < 0 ? 0 : (level > max ? max : level);
+    atomic_store_explicit(&stretch_level, level < 0 ? 0 : (level > max ? max : level), memory_order_relaxed);
 }
 
 void stretch_dot_rows(int kind, const void *w, size_t rowBytes, long rows, const StretchQ8 *x, float *y) {

@@ -72,10 +72,7 @@ public final class ChatSession: @unchecked Sendable {
     /// The prompt's tokens: BOS is added only when the tokenizer adds one and the template did not
     /// already render it (as llama.cpp does; HF renders without adding any).
     public func tokens(forPrompt text: String) -> [Int] {
-        let tokenizer = session.model.tokenizer
-        let bosText = tokenizer.bosID.map(tokenizer.tokenText) ?? ""
-        let rendersBOS = !bosText.isEmpty && text.hasPrefix(bosText)
-        return tokenizer.encode(text, addSpecial: !rendersBOS, parseSpecial: true)
+        session.model.tokenizer.encode(text, addSpecial: !formatter.startsWithBOS(text), parseSpecial: true)
     }
 
     /// Adds a user message and streams the assistant's reply, which joins the conversation when it ends

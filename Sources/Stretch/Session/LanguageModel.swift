@@ -27,7 +27,7 @@ public final class LanguageModel: Sendable {
         let tokenizer = try Tokenizer(gguf: file)
         self.tokenizer = tokenizer
         chatFormatter = try ChatFormatter(
-            templateSource: try file.optionalString("tokenizer.chat_template"), override: chatTemplate,
+            ggufTemplate: try file.optionalString("tokenizer.chat_template"), override: chatTemplate,
             bosToken: tokenizer.bosID.map(tokenizer.tokenText) ?? "",
             eosToken: tokenizer.eosID.map(tokenizer.tokenText) ?? "")
     }

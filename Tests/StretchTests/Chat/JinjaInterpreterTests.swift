@@ -1,0 +1,88 @@
+import Foundation
+import XCTest
+
+import Stretch
+
+/// Focused interpreter tests; expected strings were checked against jinja2 3.1 by hand.
+final class JinjaInterpreterTests: XCTestCase {
+    private func render(_ source: String, _ context: [String: JinjaValue] = [:]) throws -> String {
+        try JinjaTemplate(source: source).render(context, now: Date(timeIntervalSince1970: 0),
+            timeZone: TimeZone(identifier: "UTC")!)
+    }
+
+    private func assertError(
+        _ source: String, _ expected: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
+        XCTAssertThrowsError(try render(source), file: file, line: line) { error in
+            XCTAssertEqual(String(describing: error), expected, file: file, line: line)
+        }
+    }
+
+    func testPythonReprPrinting() throws {
+        XCTAssertEqual(try render("{{ none }} {{ true }} {{ 1.0 }} {{ 0.1 }} {{ 1e16 }} {{ 1.5e-7 }} {{ 100.0 }}"),
+            "None True 1.0 0.1 1e+16 1.5e-07 100.0")
+        XCTAssertEqual(try render("{{ ['a', \"it's\", 1, none] }} {{ {'k': (1,)} }}"),
+            "['a', \"it's\", 1, None] {'k': (1,)}")
+        XCTAssertEqual(try render("{{ 'tab\\there' | list | first }}{{ ['\\n'] }}"), "t['\\n']")
+    }
+
+    func testWhitespaceControl() throws {
+        XCTAssertEqual(try render("a\n  {% if true %}\nb\n  {% endif %}\nc"), "a\nb\nc")
+        XCTAssertEqual(try render("a  {{- 'x' -}}  \n b"), "axb")
+        XCTAssertEqual(try render("  {%+ if true %}x{% endif +%}\ny"), "  x\ny")
+        XCTAssertEqual(try render("{# c #}\n  {# c2 -#}   z\n"), "z")
+        XCTAssertEqual(try render("{% raw %}{{ x }}{% endraw %}"), "{{ x }}")
+    }
+
+    func testUndefinedSemantics() throws {
+        XCTAssertEqual(try render("[{{ x }}]{{ x is defined }}{{ x | length }}{% for i in x %}no{% endfor %}"),
+            "[]False0")
+        XCTAssertEqual(try render("{{ d.missing is defined }}", ["d": .object([])]), "False")
+        XCTAssertThrowsError(try render("{{ x.y }}"))
+        XCTAssertThrowsError(try render("{{ x + 1 }}"))
+    }
+
+    func testScopingAndNamespaces() throws {
+        XCTAssertEqual(try render("{% set x = 1 %}{% for i in [1] %}{% set x = 2 %}{% endfor %}{{ x }}"), "1")
+        XCTAssertEqual(try render("{% set ns = namespace(x=1) %}{% for i in [1] %}{% set ns.x = 2 %}{% endfor %}"
+            + "{{ ns.x }}"), "2")
+        XCTAssertEqual(try render("{% macro m(a, b='d') %}{{ a }}{{ b }}{% endmacro %}{{ m(1) }}{{ m(1, b=2) }}"),
+            "1d12")
+    }
+
+    func testLoopControls() throws {
+        XCTAssertEqual(try render("{% for i in range(10) %}{% if i is odd %}{% continue %}{% endif %}"
+            + "{% if i > 5 %}{% break %}{% endif %}{{ i }}{% endfor %}"), "024")
+        XCTAssertEqual(try render("{% for a, b in {'x': 1}.items() %}{{ a }}{{ b }}{{ loop.length }}{% endfor %}"),
+            "x11")
+    }
+
+    func testStrftime() throws {
+        XCTAssertEqual(try render("{{ strftime_now('%Y-%m-%d %H:%M:%S %a %b %j %p') }}"),
+            "1970-01-01 00:00:00 Thu Jan 001 AM")
+    }
+
+    func testErrorsNameConstructAndPosition() {
+        assertError("ab\n{{ x | foo }}", "unknown filter 'foo' at 2:8")
+        assertError("{{ 1 is frob }}", "unknown test 'frob' at 1:9")
+        assertError("{% include 'x' %}", "unknown tag 'include' at 1:4")
+        assertError("{% if %}", "syntax error: expected an expression, got '%}' at 1:7")
+        assertError("{% for x in y %}", "syntax error: unexpected end of template, expected 'else' or 'endfor' at 1:17")
+        assertError("\n  {{ raise_exception('bad role') }}", "template raised exception: bad role at 2:21")
+        assertError("{{ 'a'.format(1) }}", "unsupported string method 'format' at 1:14")
+        assertError("{{ [1].append(2) }}",
+            "method 'append' of list is not supported (the immutable sandbox forbids mutation) at 1:14")
+        XCTAssertThrowsError(try render("{{ x }")) { error in
+            guard case JinjaError.syntax = error else { return XCTFail("expected syntax error, got \(error)") }
+        }
+    }
+
+    func testFiltersAndTojson() throws {
+        XCTAssertEqual(try render("{{ {'a': [1, 'é']} | tojson }}|{{ {'a': 1} | tojson(indent=2) }}"),
+            "{\"a\": [1, \"é\"]}|{\n  \"a\": 1\n}")
+        XCTAssertEqual(try render("{{ 'x' | tojson(ensure_ascii=true) }}{{ 'é' | tojson(ensure_ascii=true) }}"),
+            "\"x\"\"\\u00e9\"")
+        XCTAssertEqual(try render("{{ [3, 1] | sort | join(',') }} {{ 'aBc' | upper }} {{ 2.5 | round }}"),
+            "1,3 ABC 2.0")
+    }
+}

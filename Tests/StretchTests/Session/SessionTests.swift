@@ -90,9 +90,10 @@ final class SessionTests: XCTestCase {
     /// what each gives alone: the same logits after the prompt and the same greedy tokens.
     func testConcurrentSessionsEqualSingleSessions() async throws {
         let (model, text) = try stories()
-        let prompt = Array(text.prefix(700))
+        // Past the trained 512 tokens, where the two schemes differ; small enough for the thread sanitizer.
+        let prompt = Array(text.prefix(560))
         let specs = ["none", "self-extend:G=4:W=128"]
-        let parameters = GenerationParameters(maxTokens: 64, sampling: .greedy)
+        let parameters = GenerationParameters(maxTokens: 24, sampling: .greedy)
         @Sendable func run(_ spec: String) async throws -> ([Float], [Int]) {
             let session = try Session(model: model, contextExtension: spec, contextSize: 1024)
             let (logits, _) = try await session.prefill(prompt)
@@ -101,7 +102,7 @@ final class SessionTests: XCTestCase {
         }
         var alone: [([Float], [Int])] = []
         for spec in specs { alone.append(try await run(spec)) }
-        for _ in 0..<3 {
+        for _ in 0..<2 {
             async let a = run(specs[0])
             async let b = run(specs[1])
             let (ra, rb) = try await (a, b)

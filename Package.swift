@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Stretch", targets: ["Stretch"]),
+        .library(name: "StretchEvaluation", targets: ["StretchEvaluation"]),
         .executable(name: "stretch", targets: ["StretchCLI"]),
     ],
     dependencies: [
@@ -23,15 +24,18 @@ let package = Package(
         // attributes and run-time dispatch, no flags here (docs/DESIGN.md, "Kernels").
         .target(name: "StretchKernelsC"),
         .target(name: "Stretch", dependencies: ["StretchKernelsC"]),
+        // Perplexity, passkey and speed runs, their reports and SVG plots; the engine does not depend on it.
+        .target(name: "StretchEvaluation", dependencies: ["Stretch"]),
         .executableTarget(
             name: "StretchCLI",
             dependencies: [
                 "Stretch",
+                "StretchEvaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "StretchTests", dependencies: ["Stretch", "StretchCLI", "StretchKernelsC"]),
+        .testTarget(name: "StretchTests", dependencies: ["Stretch", "StretchEvaluation", "StretchCLI", "StretchKernelsC"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Stretch
+import StretchEvaluation
 
 /// File reading and writing shared by the evaluation commands, with errors that name the file.
 enum CommandSupport {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Stretch
+import StretchEvaluation
 
 /// Context size and context-extension settings, shared by every command that runs a model.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import Stretch
+import StretchEvaluation
 import XCTest
 
 /// stories260K (trained at L=512) far past its trained context: SELF_EXTEND.md §5.7 on a real model.

@@ -1,4 +1,5 @@
 import Foundation
+import Stretch
 
 /// A passkey grid: every (length, depth) cell gets ``trials`` prompts with seeded random 5-digit keys,
 /// and every scheme sees exactly the same prompts.

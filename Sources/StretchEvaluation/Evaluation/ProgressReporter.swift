@@ -1,4 +1,5 @@
 import Foundation
+import Stretch
 
 /// Progress of a long job on stderr: `label: done/total tokens, rate, ETA`, redrawn in place.
 ///

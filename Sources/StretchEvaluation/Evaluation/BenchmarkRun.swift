@@ -1,4 +1,5 @@
 import Foundation
+import Stretch
 
 /// Runs llama-bench-style throughput tests: random tokens (no tokenizer), no sampling inside the timings.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import Stretch
 
 /// llama.cpp-style perplexity: non-overlapping windows of N tokens, each scored from an empty cache.
 ///

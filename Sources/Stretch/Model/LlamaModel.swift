@@ -18,7 +18,9 @@ public final class LlamaModel: @unchecked Sendable {
     /// The file the weights are mapped from (kept alive for the pointers below).
     public let file: GGUFFile
     /// Worker threads for matrix products and attention.
-    public var threads: Int
+    public let threads: Int
+    /// The threads themselves, shut down when the model is released.
+    private let pool: WorkerPool
     /// Tokens per forward chunk during prefill; bounds activation memory.
     public var batchSize = 256
     /// Numeric path: `.f32` keeps activations, accumulation and the KV cache in float32 end to end;
@@ -37,6 +39,7 @@ public final class LlamaModel: @unchecked Sendable {
     public init(file: GGUFFile, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
         self.file = file
         self.threads = max(1, threads)
+        pool = WorkerPool(threads: self.threads)
         let config = try ModelConfig(file: file)
         guard let traits = ArchitectureTraits.of(config.architecture) else {
             throw ModelError.unsupportedArchitecture(
@@ -160,7 +163,7 @@ public final class LlamaModel: @unchecked Sendable {
         let qDim = nh * hd
         let kvDim = nkv * hd
         let ffn = c.feedForwardLength
-        let threads = self.threads
+        let pool = self.pool
         let precision = self.precision
         let x = UnsafeMutablePointer<Float>.allocate(capacity: n * d)
         let xn = UnsafeMutablePointer<Float>.allocate(capacity: n * d)
@@ -192,7 +195,7 @@ public final class LlamaModel: @unchecked Sendable {
         cache.reserve(n)
         for (l, w) in layers.enumerated() {
             for t in 0..<n { VectorOps.rmsNorm(x + t * d, w.attentionNorm, xn + t * d, d, eps: c.rmsEpsilon) }
-            MatMul.multiply([w.wq, w.wk, w.wv], xn, tokens: n, [q, k, v], threads: threads, precision: precision)
+            MatMul.multiply([w.wq, w.wk, w.wv], xn, tokens: n, [q, k, v], workers: pool, precision: precision)
             for t in 0..<n {
                 if let b = w.bq { VectorOps.add(b, into: q + t * qDim, qDim) }
                 if let b = w.bk { VectorOps.add(b, into: k + t * kvDim, kvDim) }
@@ -203,20 +206,20 @@ public final class LlamaModel: @unchecked Sendable {
                 for r in 0..<(n * nkv) { VectorOps.rmsNorm(k + r * hd, kNorm, k + r * hd, hd, eps: c.rmsEpsilon) }
             }
             let layerStep = w.isLocal ? localStep! : step
-            layerStep.attend(cache: cache, layer: l, queries: q, keys: k, values: v, heads: nh, out: att, threads: threads)
-            MatMul.multiply(w.wo, att, tokens: n, tmp, threads: threads, precision: precision)
+            layerStep.attend(cache: cache, layer: l, queries: q, keys: k, values: v, heads: nh, out: att, workers: pool)
+            MatMul.multiply(w.wo, att, tokens: n, tmp, workers: pool, precision: precision)
             if let post = w.postAttentionNorm {
                 for t in 0..<n { VectorOps.rmsNorm(tmp + t * d, post, tmp + t * d, d, eps: c.rmsEpsilon) }
             }
             VectorOps.add(tmp, into: x, n * d)
 
             for t in 0..<n { VectorOps.rmsNorm(x + t * d, w.ffnNorm, xn + t * d, d, eps: c.rmsEpsilon) }
-            MatMul.multiply([w.gate, w.up], xn, tokens: n, [gate, up], threads: threads, precision: precision)
+            MatMul.multiply([w.gate, w.up], xn, tokens: n, [gate, up], workers: pool, precision: precision)
             switch traits.activation {
             case .silu: VectorOps.swiGLU(gate, up, n * ffn)
             case .geluTanh: VectorOps.geGLU(gate, up, n * ffn)
             }
-            MatMul.multiply(w.down, gate, tokens: n, tmp, threads: threads, precision: precision)
+            MatMul.multiply(w.down, gate, tokens: n, tmp, workers: pool, precision: precision)
             if let post = w.postFeedForwardNorm {
                 for t in 0..<n { VectorOps.rmsNorm(tmp + t * d, post, tmp + t * d, d, eps: c.rmsEpsilon) }
             }
@@ -227,10 +230,10 @@ public final class LlamaModel: @unchecked Sendable {
         guard let logitsOut else { return }
         if allLogits {
             for t in 0..<n { VectorOps.rmsNorm(x + t * d, outputNorm, xn + t * d, d, eps: c.rmsEpsilon) }
-            MatMul.multiply(output, xn, tokens: n, logitsOut, threads: threads, precision: precision)
+            MatMul.multiply(output, xn, tokens: n, logitsOut, workers: pool, precision: precision)
         } else {
             VectorOps.rmsNorm(x + (n - 1) * d, outputNorm, xn, d, eps: c.rmsEpsilon)
-            MatMul.multiply(output, xn, tokens: 1, logitsOut, threads: threads, precision: precision)
+            MatMul.multiply(output, xn, tokens: 1, logitsOut, workers: pool, precision: precision)
         }
     }
 }

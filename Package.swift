@@ -37,5 +37,5 @@ let package = Package(
         ),
         .testTarget(name: "StretchTests", dependencies: ["Stretch", "StretchEvaluation", "StretchCLI", "StretchKernelsC"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

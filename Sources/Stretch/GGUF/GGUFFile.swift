@@ -2,6 +2,7 @@
 ///
 /// Every offset is checked against the file size before it is read, so a truncated or corrupt file
 /// yields a ``GGUFError`` naming what was being read, never a crash.
+// @unchecked: every property is immutable after init, and the mapping is read-only.
 public final class GGUFFile: @unchecked Sendable {
     /// Path the file was opened from.
     public let path: String

@@ -5,6 +5,7 @@ import Darwin
 #endif
 
 /// A read-only memory map of a whole file. Weights stay in the page cache, never copied.
+// @unchecked: the mapping is read-only (PROT_READ) and unmapped only in deinit.
 public final class MappedFile: @unchecked Sendable {
     /// Start of the mapping (nil for an empty file).
     package let base: UnsafeRawPointer?

@@ -6,6 +6,7 @@ import Foundation
 /// and rotate-half RoPE; Gemma 3 adds an embedding scale, per-head Q/K norms, post-norms, GELU, and
 /// sliding-window layers with their own RoPE base (``ArchitectureTraits``). The model holds no
 /// per-sequence state: the caller owns a ``KVCache`` per sequence.
+// @unchecked: weights are read-only after init; the settings (batchSize, precision…) must not change during a forward.
 public final class LlamaModel: @unchecked Sendable {
     /// Architectures this type implements.
     public static let architectures = ArchitectureTraits.supported

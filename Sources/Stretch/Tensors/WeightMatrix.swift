@@ -2,6 +2,7 @@
 ///
 /// GGUF stores a linear layer as `dims = [columns, rows]`, row-major, each row `type.rowBytes(columns)`
 /// bytes, so a row is one output feature and dequantizes independently of the others.
+// @unchecked: `data` points into a read-only mapping that the owning GGUFFile keeps alive; nothing writes it.
 package struct WeightMatrix: @unchecked Sendable {
     /// Tensor name, for messages.
     package let name: String

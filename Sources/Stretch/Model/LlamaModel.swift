@@ -127,7 +127,7 @@ public final class LlamaModel: @unchecked Sendable {
         guard cache.count + tokens.count <= cache.maxTokens else {
             throw ModelError.contextExceeded(
                 tokens: cache.count + tokens.count, limit: cache.maxTokens,
-                detail: "the cache was created for \(cache.maxTokens) tokens; raise -c or shorten the input")
+                detail: "the cache was created for \(cache.maxTokens) tokens; use a larger cache or a shorter input")
         }
         if tokens.isEmpty { return [] }
         var result = [Float](repeating: 0, count: logits == .all ? tokens.count * vocab : vocab)

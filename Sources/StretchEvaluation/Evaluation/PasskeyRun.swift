@@ -43,10 +43,10 @@ public struct PasskeyRun: Sendable {
     ) throws {
         guard !lengths.isEmpty, !depths.isEmpty else {
             throw EvaluationError.invalidSetting(
-                name: "--lengths/--depths", value: "", requirement: "give at least one of each")
+                name: "lengths/depths", value: "", requirement: "give at least one of each")
         }
         guard trials >= 1 else {
-            throw EvaluationError.invalidSetting(name: "--trials", value: "\(trials)", requirement: "must be ≥ 1")
+            throw EvaluationError.invalidSetting(name: "trials", value: "\(trials)", requirement: "must be ≥ 1")
         }
         self.lengths = lengths
         self.depths = depths

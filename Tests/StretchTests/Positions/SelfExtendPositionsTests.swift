@@ -86,8 +86,8 @@ final class SelfExtendPositionsTests: XCTestCase {
                 return "no error"
             } catch { return "\(error)" }
         }
-        XCTAssertTrue(message { try SelfExtendPositions(groupSize: 0, window: 4) }.contains("G (--grp-attn-n)=0"))
-        XCTAssertTrue(message { try SelfExtendPositions(groupSize: 2, window: 0) }.contains("W (--grp-attn-w)=0"))
+        XCTAssertTrue(message { try SelfExtendPositions(groupSize: 0, window: 4) }.contains("G (group size)=0"))
+        XCTAssertTrue(message { try SelfExtendPositions(groupSize: 2, window: 0) }.contains("W (neighbour window)=0"))
         XCTAssertTrue(message { try PositionSpec.parse("self-extend:G=4:W=512", trainedContext: 512) }
             .contains("must be smaller than the trained context L=512"))
         XCTAssertTrue(message { try PositionSpec.parse("leaky-rerope:W=64:K=1", trainedContext: 512) }.contains("K=1.0: must be > 1"))

@@ -8,7 +8,8 @@ enum ErrorHints {
     static func hint(for error: Error) -> String? {
         switch error {
         case PositionError.sequenceTooLong:
-            return "raise -c or use a larger G (-gan)"
+            // Thrown both for a -c above the scheme's maximum and for input longer than -c.
+            return "set -c to at most the maximum and at least the tokens needed, or use a larger G (-gan)"
         case let PositionError.invalidParameter(scheme, parameter, _, _) where scheme == "self-extend":
             return parameter.hasPrefix("G") ? "set G with -gan (--grp-attn-n)" : "set W with -gaw (--grp-attn-w)"
         case ModelError.contextExceeded:

@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Stretch", targets: ["Stretch"]),
+        .library(name: "StretchEvaluation", targets: ["StretchEvaluation"]),
         .executable(name: "stretch", targets: ["StretchCLI"]),
     ],
     dependencies: [
@@ -23,17 +24,22 @@ let package = Package(
         // attributes and run-time dispatch, no flags here (docs/DESIGN.md, "Kernels").
         .target(name: "StretchKernelsC"),
         .target(name: "Stretch", dependencies: ["StretchKernelsC"]),
+        // Perplexity, passkey and speed runs, their reports and SVG plots; the engine does not depend on it.
+        .target(name: "StretchEvaluation", dependencies: ["Stretch"]),
         .executableTarget(
             name: "StretchCLI",
             dependencies: [
                 "Stretch",
+                "StretchEvaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The README's "Use it from Swift" example; the tests build and run it.
         .executableTarget(name: "ChatExample", dependencies: ["Stretch"], path: "Examples/ChatExample"),
-        .testTarget(name: "StretchTests", dependencies: ["Stretch", "StretchCLI", "StretchKernelsC", "ChatExample"]),
+        .testTarget(
+            name: "StretchTests", dependencies: ["Stretch", "StretchEvaluation", "StretchCLI", "StretchKernelsC", "ChatExample"],
+            exclude: ["Chat/Fixtures"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -12,4 +12,14 @@ struct StretchCommand: AsyncParsableCommand {
         ],
         defaultSubcommand: nil
     )
+
+    /// Parses and runs the subcommand; library errors are printed with the flags that fix them.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: ErrorHints.withHint(error))
+        }
+    }
 }

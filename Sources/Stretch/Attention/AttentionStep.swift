@@ -4,28 +4,28 @@
 /// them), precomputes the cos/sin tables for near and far positions, and then, per layer, rotates the
 /// new keys into the cache (near and far copies), rotates and scales the queries, and runs
 /// ``ExactAttention``. The caller reserves room in the cache before and commits the tokens after all layers.
-public final class AttentionStep {
+package final class AttentionStep {
     /// First new position (tokens already in the cache).
-    public let start: Int
+    package let start: Int
     /// Number of new tokens.
-    public let tokens: Int
+    package let tokens: Int
     /// The scheme.
-    public let positions: PositionMap
+    package let positions: PositionMap
     /// The angles used for this chunk.
-    public let rope: RotaryEmbedding
+    package let rope: RotaryEmbedding
     private let half: Int
     private let far: Bool
     private let cosNear, sinNear, cosFarQ, sinFarQ, cosFarK, sinFarK: UnsafeMutablePointer<Float>
     private let queryScales: [Float]
 
     /// Keys farther than this are masked (sliding-window layers); `Int.max` for full attention.
-    public let slidingWindow: Int
+    package let slidingWindow: Int
 
     /// Prepares a chunk of `tokens` tokens after those already in `cache`.
     ///
     /// - Parameter updatesCacheRope: whether this step's angles are the cache's (re-rotating cached keys
     ///   if a dynamic scheme moved them). Sliding-window layers with their own fixed RoPE pass false.
-    public init(
+    package init(
         cache: KVCache, tokens: Int, rope base: RotaryEmbedding, positions: PositionMap, trainedContext: Int,
         slidingWindow: Int = Int.max, updatesCacheRope: Bool = true
     ) {
@@ -78,19 +78,19 @@ public final class AttentionStep {
     ///   - queries: `[tokens][heads][headDim]`, unrotated; rotated in place.
     ///   - keys: `[tokens][kvHeads][headDim]`, unrotated; rotated in place.
     ///   - values: `[tokens][kvHeads][headDim]`.
-    public func attend(
+    package func attend(
         cache: KVCache, layer: Int, queries q: UnsafeMutablePointer<Float>, keys k: UnsafeMutablePointer<Float>,
-        values v: UnsafePointer<Float>, heads: Int, out: UnsafeMutablePointer<Float>, threads: Int
+        values v: UnsafePointer<Float>, heads: Int, out: UnsafeMutablePointer<Float>, workers: WorkerPool
     ) {
         switch cache.elementType {
-        case .f32: attend(F32Element.self, cache, layer, q, k, v, heads, out, threads)
-        case .f16: attend(F16Element.self, cache, layer, q, k, v, heads, out, threads)
+        case .f32: attend(F32Element.self, cache, layer, q, k, v, heads, out, workers)
+        case .f16: attend(F16Element.self, cache, layer, q, k, v, heads, out, workers)
         }
     }
 
     private func attend<E: KVElement>(
         _: E.Type, _ cache: KVCache, _ layer: Int, _ q: UnsafeMutablePointer<Float>, _ k: UnsafeMutablePointer<Float>,
-        _ v: UnsafePointer<Float>, _ heads: Int, _ out: UnsafeMutablePointer<Float>, _ threads: Int
+        _ v: UnsafePointer<Float>, _ heads: Int, _ out: UnsafeMutablePointer<Float>, _ workers: WorkerPool
     ) {
         let hd = cache.headDim
         let nkv = cache.kvHeads
@@ -129,6 +129,6 @@ public final class AttentionStep {
         ExactAttention.run(
             E.self, cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, window: positions.window,
             slidingWindow: slidingWindow,
-            qNear: q, qFar: far ? UnsafePointer(qFar) : nil, out: out, threads: threads)
+            qNear: q, qFar: far ? UnsafePointer(qFar) : nil, out: out, workers: workers)
     }
 }

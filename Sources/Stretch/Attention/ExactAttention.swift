@@ -14,7 +14,7 @@ import Foundation
 /// accumulators in registers for the whole tile. Memory per thread is
 /// `3 · 64 · headDim + rows · (headDim + 3 · 64 + 16)` floats — independent of N, never an N×N matrix.
 /// Head dims that are not a multiple of 16 (stories260K: 8) take a row-at-a-time path.
-public enum ExactAttention {
+package enum ExactAttention {
     /// Query tokens per work item.
     static let queryTile = 8
     /// Keys per tile.
@@ -32,16 +32,16 @@ public enum ExactAttention {
     static func run<E: KVElement>(
         _: E.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, window: Int, slidingWindow: Int = Int.max,
         qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
-        threads: Int
+        workers: WorkerPool
     ) {
         if cache.headDim % 16 == 0 {
             runTiled(
                 E.self, cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, window: window,
-                slidingWindow: slidingWindow, qNear: qNear, qFar: qFar, out: out, threads: threads)
+                slidingWindow: slidingWindow, qNear: qNear, qFar: qFar, out: out, workers: workers)
         } else {
             runRowwise(
                 E.self, cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, window: window,
-                slidingWindow: slidingWindow, qNear: qNear, qFar: qFar, out: out, threads: threads)
+                slidingWindow: slidingWindow, qNear: qNear, qFar: qFar, out: out, workers: workers)
         }
     }
 
@@ -49,7 +49,7 @@ public enum ExactAttention {
     static func runTiled<E: KVElement>(
         _: E.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, window: Int, slidingWindow: Int,
         qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
-        threads: Int
+        workers: WorkerPool
     ) {
         let hd = cache.headDim
         let rowBytes = hd * cache.elementType.size
@@ -62,6 +62,7 @@ public enum ExactAttention {
         let tilesPerHead = (tokens + tq - 1) / tq
         let items = kvHeads * tilesPerHead
         // Several interleaved parts per thread, claimed dynamically by the worker pool.
+        let threads = workers.participants
         let parts = threads <= 1 ? 1 : max(1, min(4 * threads, items))
         let useFar = qFar != nil && window != Int.max
         let qFarBase = qFar ?? qNear
@@ -196,7 +197,7 @@ public enum ExactAttention {
         if parts == 1 {
             work(0)
         } else {
-            Parallel.forRanges(parts, threads: threads) { s, e in
+            Parallel.forRanges(parts, workers: workers) { s, e in
                 for p in s..<e { work(p) }
             }
         }
@@ -483,7 +484,7 @@ public enum ExactAttention {
     static func runRowwise<E: KVElement>(
         _: E.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, window: Int, slidingWindow: Int = Int.max,
         qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
-        threads: Int
+        workers: WorkerPool
     ) {
         let hd = cache.headDim
         let rowBytes = hd * cache.elementType.size
@@ -495,6 +496,7 @@ public enum ExactAttention {
         let tilesPerHead = (tokens + tq - 1) / tq
         let items = kvHeads * tilesPerHead
         // Several interleaved parts per thread, claimed dynamically by the worker pool.
+        let threads = workers.participants
         let parts = threads <= 1 ? 1 : max(1, min(4 * threads, items))
         let useFar = qFar != nil && window != Int.max
 
@@ -631,7 +633,7 @@ public enum ExactAttention {
         if parts == 1 {
             work(0)
         } else {
-            Parallel.forRanges(parts, threads: threads) { s, e in
+            Parallel.forRanges(parts, workers: workers) { s, e in
                 for p in s..<e { work(p) }
             }
         }

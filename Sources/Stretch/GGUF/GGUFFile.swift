@@ -2,6 +2,7 @@
 ///
 /// Every offset is checked against the file size before it is read, so a truncated or corrupt file
 /// yields a ``GGUFError`` naming what was being read, never a crash.
+// @unchecked: every property is immutable after init, and the mapping is read-only.
 public final class GGUFFile: @unchecked Sendable {
     /// Path the file was opened from.
     public let path: String
@@ -135,8 +136,18 @@ public final class GGUFFile: @unchecked Sendable {
     }
 
     /// Pointer to the first byte of a tensor's data. Valid while this file is alive.
-    public func data(of tensor: GGUFTensorInfo) -> UnsafeRawPointer {
+    package func data(of tensor: GGUFTensorInfo) -> UnsafeRawPointer {
         mapping.base!.advanced(by: tensor.fileOffset)
+    }
+
+    /// A tensor's values dequantized to float32, in file order (`dims[0]` varies fastest).
+    /// - Complexity: O(elements); allocates the whole tensor.
+    public func floats(of tensor: GGUFTensorInfo) -> [Float] {
+        let count = tensor.elementCount
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if count > 0 { Dequantize.row(tensor.type, data(of: tensor), buffer.baseAddress!, count: count) }
+            initialized = count
+        }
     }
 
     /// The tensor named `name`, or a ``GGUFError/missingTensor(file:tensor:)`` error.

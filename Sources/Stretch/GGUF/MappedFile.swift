@@ -5,9 +5,10 @@ import Darwin
 #endif
 
 /// A read-only memory map of a whole file. Weights stay in the page cache, never copied.
+// @unchecked: the mapping is read-only (PROT_READ) and unmapped only in deinit.
 public final class MappedFile: @unchecked Sendable {
     /// Start of the mapping (nil for an empty file).
-    public let base: UnsafeRawPointer?
+    package let base: UnsafeRawPointer?
     /// Size of the file in bytes.
     public let size: Int
     /// Path the file was opened from.

@@ -2,7 +2,7 @@ import Foundation
 import StretchKernelsC
 
 /// Matrix products of activations with stored (possibly quantized) weights.
-public enum MatMul {
+package enum MatMul {
     /// Rows of weights dequantized together in the batched path; they stay in L1/L2 while every token
     /// of the batch is multiplied with them.
     static let rowBlock = 16
@@ -18,16 +18,16 @@ public enum MatMul {
     ///
     /// One parallel loop over the rows of all matrices instead of one per matrix (fewer thread
     /// hand-offs per token), and in decode the activations are quantized once for all of them. Falls
-    /// back to one ``multiply(_:_:tokens:_:threads:precision:)`` per matrix when the matrices cannot
+    /// back to one ``multiply(_:_:tokens:_:workers:precision:)`` per matrix when the matrices cannot
     /// share a path.
     /// - Complexity: O(tokens · Σ rows · columns).
-    public static func multiply(
-        _ ws: [WeightMatrix], _ x: UnsafePointer<Float>, tokens: Int, _ ys: [UnsafeMutablePointer<Float>], threads: Int,
+    package static func multiply(
+        _ ws: [WeightMatrix], _ x: UnsafePointer<Float>, tokens: Int, _ ys: [UnsafeMutablePointer<Float>], workers: WorkerPool,
         precision: ComputePrecision = .f32
     ) {
         precondition(ws.count == ys.count, "one output per weight matrix")
         guard let cols = ws.first?.columns, ws.allSatisfy({ $0.columns == cols }) else {
-            for (w, y) in zip(ws, ys) { multiply(w, x, tokens: tokens, y, threads: threads, precision: precision) }
+            for (w, y) in zip(ws, ys) { multiply(w, x, tokens: tokens, y, workers: workers, precision: precision) }
             return
         }
         // Row offsets of each matrix in the concatenated row space.
@@ -46,7 +46,7 @@ public enum MatMul {
             defer { xq.deallocate() }
             xq.quantize(x)
             let useC = IntegerDot.useC
-            Parallel.forRanges(total, threads: threads, granularity: 16) { r0, r1 in
+            Parallel.forRanges(total, workers: workers, granularity: 16) { r0, r1 in
                 split(r0, r1) { m, lo, hi in
                     let w = ws[m], y = ys[m]
                     if useC {
@@ -61,7 +61,7 @@ public enum MatMul {
         if tokens >= panelMinTokens {
             // Chunks are multiples of 32 rows of the concatenated matrices; a matrix whose row count is
             // not a multiple of 32 ends in (and the next begins with) a partial panel.
-            Parallel.forRanges(total, threads: threads, granularity: panelRows) { r0, r1 in
+            Parallel.forRanges(total, workers: workers, granularity: panelRows) { r0, r1 in
                 let rowScratch = UnsafeMutablePointer<Float>.allocate(capacity: panelRows * cols)
                 let panel = UnsafeMutablePointer<Float>.allocate(capacity: panelRows * cols)
                 defer {
@@ -74,7 +74,7 @@ public enum MatMul {
             }
             return
         }
-        for (w, y) in zip(ws, ys) { multiply(w, x, tokens: tokens, y, threads: threads, precision: precision) }
+        for (w, y) in zip(ws, ys) { multiply(w, x, tokens: tokens, y, workers: workers, precision: precision) }
     }
 
     /// Whether a product takes the integer path: one token on `.auto`, every matrix in a format with an
@@ -107,18 +107,18 @@ public enum MatMul {
     /// against Q8-quantized activations where the format has one); several tokens dequantize a block of
     /// rows once into float32 and reuse it for the whole batch.
     /// - Complexity: O(tokens · rows · columns).
-    public static func multiply(
-        _ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>, threads: Int,
+    package static func multiply(
+        _ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>, workers: WorkerPool,
         precision: ComputePrecision = .f32
     ) {
         let cols = w.columns
         let rows = w.rows
         if usesIntegerKernels([w], tokens: tokens, precision: precision) {
-            multiply([w], x, tokens: tokens, [y], threads: threads, precision: precision)
+            multiply([w], x, tokens: tokens, [y], workers: workers, precision: precision)
             return
         }
         if tokens == 1 {
-            Parallel.forRanges(rows, threads: threads, granularity: 16) { r0, r1 in
+            Parallel.forRanges(rows, workers: workers, granularity: 16) { r0, r1 in
                 let type = w.type
                 for r in r0..<r1 {
                     y[r] = QuantizedDot.dot(type, w.row(r), x, count: cols)
@@ -129,11 +129,11 @@ public enum MatMul {
         if tokens >= panelMinTokens {
             // Rows are dequantized 32 at a time, packed k-major, and multiplied with every token by the
             // outer-product kernel of StretchKernelsC (docs/DESIGN.md, "Kernels").
-            multiply([w], x, tokens: tokens, [y], threads: threads, precision: precision)
+            multiply([w], x, tokens: tokens, [y], workers: workers, precision: precision)
             return
         }
         let block = rowBlock
-        Parallel.forRanges(rows, threads: threads, granularity: block) { r0, r1 in
+        Parallel.forRanges(rows, workers: workers, granularity: block) { r0, r1 in
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block * cols)
             defer { scratch.deallocate() }
             var rb = r0

@@ -12,7 +12,7 @@ extension VectorOps {
     /// no per-lane branches); used by the attention softmax.
     /// - Complexity: O(1), about 20 vector instructions.
     @inline(__always)
-    public static func exp(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    package static func exp(_ x: SIMD16<Float>) -> SIMD16<Float> {
         let lo = SIMD16<Float>(repeating: -105), hi = SIMD16<Float>(repeating: 89)
         // `replacing(where: a .> b)` in this form compiles to vmaxps/vminps; pointwiseMax does not.
         var v = x.replacing(with: lo, where: lo .> x)

@@ -1,11 +1,11 @@
 import Foundation
 
 /// Small float32 vector kernels used between the matrix multiplications.
-public enum VectorOps {
+package enum VectorOps {
     /// Dot product of two float32 vectors with four SIMD16 accumulators.
     /// - Complexity: O(n).
     @inline(__always)
-    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    package static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
         let ra = UnsafeRawPointer(a)
         let rb = UnsafeRawPointer(b)
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
@@ -37,7 +37,7 @@ public enum VectorOps {
 
     /// `y += alpha * x`.
     @inline(__always)
-    public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    package static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         let rx = UnsafeRawPointer(x)
         let ry = UnsafeMutableRawPointer(y)
         let va = SIMD16<Float>(repeating: alpha)
@@ -57,13 +57,13 @@ public enum VectorOps {
 
     /// `y[i] *= alpha`.
     @inline(__always)
-    public static func scale(_ y: UnsafeMutablePointer<Float>, _ alpha: Float, _ n: Int) {
+    package static func scale(_ y: UnsafeMutablePointer<Float>, _ alpha: Float, _ n: Int) {
         for i in 0..<n { y[i] *= alpha }
     }
 
     /// RMSNorm: `out = x / sqrt(mean(x²) + eps) * weight`. Accumulates in Double for stability.
     /// - Complexity: O(n).
-    public static func rmsNorm(
+    package static func rmsNorm(
         _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
         _ n: Int, eps: Float
     ) {
@@ -86,7 +86,7 @@ public enum VectorOps {
     }
 
     /// SwiGLU in place: `gate[i] = silu(gate[i]) * up[i]`.
-    public static func swiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
+    package static func swiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
         // Sixteen lanes with the vector exp (the scalar expf call per element was ~2.5% of prefill).
         let rg = UnsafeMutableRawPointer(gate), ru = UnsafeRawPointer(up)
         var i = 0
@@ -107,7 +107,7 @@ public enum VectorOps {
     ///
     /// `tanh(u) = 1 − 2 / (e^{2u} + 1)` on sixteen lanes (exact limits ±1 at ±∞; near 0 the absolute
     /// error is ~1 ulp of 1, which `1 + tanh` absorbs). Scalar `tanhf` was 16% of Gemma's prefill.
-    public static func geGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
+    package static func geGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
         let c: Float = 0.797_884_56  // sqrt(2/π)
         let rg = UnsafeMutableRawPointer(gate), ru = UnsafeRawPointer(up)
         var i = 0
@@ -128,7 +128,7 @@ public enum VectorOps {
     /// Σ of 16 lanes by halving. The standard library's `sum()` on SIMD types is a generic call (it was 8%
     /// of decode time when called once per row).
     @inline(__always)
-    public static func horizontalSum(_ v: SIMD16<Float>) -> Float {
+    package static func horizontalSum(_ v: SIMD16<Float>) -> Float {
         let h8 = v.lowHalf + v.highHalf
         let h4 = h8.lowHalf + h8.highHalf
         let h2 = h4.lowHalf + h4.highHalf
@@ -136,12 +136,12 @@ public enum VectorOps {
     }
 
     /// `y += x` elementwise.
-    public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ n: Int) {
+    package static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ n: Int) {
         for i in 0..<n { y[i] += x[i] }
     }
 
     /// Index of the largest element (first one on ties).
-    public static func argmax(_ x: UnsafePointer<Float>, _ n: Int) -> Int {
+    package static func argmax(_ x: UnsafePointer<Float>, _ n: Int) -> Int {
         var best = 0
         var bv = x[0]
         for i in 1..<n where x[i] > bv {
@@ -152,7 +152,7 @@ public enum VectorOps {
     }
 
     /// `log(sum(exp(x)))`, computed stably in Double.
-    public static func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Double {
+    package static func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Double {
         var m = -Float.infinity
         for i in 0..<n { m = max(m, x[i]) }
         var s: Double = 0

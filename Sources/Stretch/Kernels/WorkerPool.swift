@@ -1,7 +1,9 @@
+import Dispatch
 import Foundation
 import Synchronization
 
-/// A fixed set of threads, created once, that share the chunks of one parallel loop at a time.
+/// A fixed set of threads, owned by whoever creates the pool (a model), that share the chunks of one
+/// parallel loop at a time.
 ///
 /// Decode issues ~170 small matrix products per token; `DispatchQueue.concurrentPerform` wakes and
 /// parks its threads for each of them. Here workers spin on a generation counter for a while after a
@@ -10,14 +12,88 @@ import Synchronization
 /// Chunks are claimed from an atomic counter by the caller and the workers alike, so the caller never
 /// waits for a worker that the OS has not scheduled (the machine is shared with compilers and other
 /// processes): it takes the remaining chunks itself and only waits for chunks already in flight.
-@available(macOS 15, *)
-final class WorkerPool: @unchecked Sendable {
+///
+/// The worker threads reference only the pool's inner state, never the pool, so dropping the last
+/// reference to the pool runs `deinit`, which shuts the threads down.
+package final class WorkerPool: Sendable {
     /// Threads that take part in a job, the caller included.
-    let participants: Int
+    package let participants: Int
 
+    /// Worker threads that have not ended yet (the caller is not counted).
+    package var liveThreads: Int { threadCount.value }
+    /// The live-thread counter itself; the worker threads hold it, not the pool, so it can be read
+    /// after the pool is gone.
+    package let threadCount: ThreadCount
+
+    /// The shared state the workers run on; nil with one participant, or where `Atomic` is missing
+    /// (macOS < 15), in which case `run` falls back to the caller (see ``Parallel``).
+    private let state: (any AnyObject & Sendable)?
+
+    /// Starts `threads - 1` worker threads (none for `threads <= 1`).
+    package init(threads: Int) {
+        participants = max(1, threads)
+        threadCount = ThreadCount()
+        if participants > 1, #available(macOS 15, *) {
+            let state = PoolState(threadCount: threadCount)
+            threadCount.add(participants - 1)
+            for _ in 1..<participants {
+                state.exited.enter()
+                let thread = Thread { [state] in state.workerLoop() }
+                thread.name = "stretch-worker"
+                thread.start()
+            }
+            self.state = state
+        } else {
+            state = nil
+        }
+    }
+
+    deinit {
+        shutdown()
+    }
+
+    /// Wakes every worker thread, lets it end, and waits until all have. Idempotent. A job in progress
+    /// on another thread finishes first; afterwards ``run(chunks:_:)`` runs every chunk on its caller.
+    package func shutdown() {
+        if #available(macOS 15, *), let state {
+            unsafeDowncast(state, to: PoolState.self).shutdown()
+        }
+    }
+
+    /// Runs `body(c)` for every chunk `c` in `0..<chunks`, spread over the pool; returns when all
+    /// have finished. Returns `false` without running anything if the pool is busy with another job
+    /// (another caller, or a loop nested in a chunk), or has no worker threads at all.
+    package func run(chunks: Int, _ body: (Int) -> Void) -> Bool {
+        if #available(macOS 15, *), let state {
+            return unsafeDowncast(state, to: PoolState.self).run(chunks: chunks, body)
+        }
+        return false
+    }
+}
+
+extension WorkerPool {
+    /// Counts live worker threads. Lock-based rather than `Atomic`, so it exists on every platform (it
+    /// is touched once per thread start and end, never on a hot path).
+    // @unchecked: `count` is read and written only under `lock`.
+    package final class ThreadCount: @unchecked Sendable {
+        private let lock = NSLock()
+        private var count = 0
+
+        /// Worker threads started and not yet ended.
+        package var value: Int { lock.withLock { count } }
+
+        func add(_ n: Int) { lock.withLock { count += n } }
+    }
+}
+
+/// What the worker threads share with the pool: the job slot, counters and the condition they sleep on.
+// @unchecked: `slot` is read and written only under `slotLock`, `stopped` only under `busy`; everything
+// else is an atomic, a lock or immutable.
+@available(macOS 15, *)
+private final class PoolState: @unchecked Sendable {
     /// One parallel loop: its body, its chunk count, and its own counters, so a worker that wakes late
     /// can never claim chunks of a different job.
-    private final class Job {
+    final class Job {
         let body: (Int) -> Void
         let chunks: Int
         let claimed = Atomic<Int>(0)
@@ -39,39 +115,42 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Bumped once per job; workers wait for it to change.
-    private let generation = Atomic<Int>(0)
+    /// Bumped once per job (and once by `shutdown`); workers wait for it to change.
+    let generation = Atomic<Int>(0)
+    /// Set by `shutdown`; a worker that sees a new generation with this set ends.
+    let stopping = Atomic<Bool>(false)
     /// Workers holding a reference to the current job. The caller waits for zero after withdrawing the
     /// job, so the (non-escaping) body is never referenced after `run` returns.
-    private let holders = Atomic<Int>(0)
+    let holders = Atomic<Int>(0)
     /// Workers blocked on `condition` (so `run` knows whether it must signal).
-    private let sleepers = Atomic<Int>(0)
-    private let condition = NSCondition()
-    /// Held by the thread running a job; a second caller (another model, or a nested loop) falls back.
-    private let busy = NSLock()
+    let sleepers = Atomic<Int>(0)
+    let condition = NSCondition()
+    /// Held by the thread running a job; a second caller (another thread, or a nested loop) falls back.
+    let busy = NSLock()
     /// Guards `slot`: workers take the job (and count themselves in `holders`) under it.
-    private let slotLock = NSLock()
-    private nonisolated(unsafe) var slot: Job?
+    let slotLock = NSLock()
+    var slot: Job?
+    /// Under `busy`: after shutdown, jobs run on the caller.
+    var stopped = false
+    /// Left by each worker thread as it ends; `shutdown` waits for it.
+    let exited = DispatchGroup()
+    let threadCount: WorkerPool.ThreadCount
 
     /// Polls of the generation counter before a worker sleeps (tens of µs): long enough to bridge the
     /// serial work between two matrix products, short enough not to steal a core when the model is idle.
     static let spinLimit = 20_000
 
-    /// Starts `threads - 1` worker threads.
-    init(threads: Int) {
-        participants = max(1, threads)
-        for _ in 1..<participants {
-            let thread = Thread { [self] in workerLoop() }
-            thread.name = "stretch-worker"
-            thread.start()
-        }
+    init(threadCount: WorkerPool.ThreadCount) {
+        self.threadCount = threadCount
     }
 
-    /// Runs `body(c)` for every chunk `c` in `0..<chunks`, spread over the pool; returns when all
-    /// have finished. Returns `false` without running anything if the pool is busy.
     func run(chunks: Int, _ body: (Int) -> Void) -> Bool {
         guard busy.try() else { return false }
         defer { busy.unlock() }
+        if stopped {
+            for c in 0..<chunks { body(c) }
+            return true
+        }
         withoutActuallyEscaping(body) { escaping in
             var job: Job? = Job(body: escaping, chunks: chunks)
             slotLock.lock()
@@ -99,7 +178,25 @@ final class WorkerPool: @unchecked Sendable {
         return true
     }
 
-    private func workerLoop() {
+    func shutdown() {
+        busy.lock()  // waits for a job in progress
+        defer { busy.unlock() }
+        if stopped { return }
+        stopped = true
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        // Under the condition's lock, so a worker between its generation check and `wait` cannot miss it.
+        condition.lock()
+        generation.add(1, ordering: .sequentiallyConsistent)
+        condition.broadcast()
+        condition.unlock()
+        exited.wait()
+    }
+
+    func workerLoop() {
+        defer {
+            threadCount.add(-1)
+            exited.leave()
+        }
         var seen = 0
         while true {
             var spins = 0
@@ -113,6 +210,7 @@ final class WorkerPool: @unchecked Sendable {
                 condition.unlock()
                 spins = 0
             }
+            if stopping.load(ordering: .sequentiallyConsistent) { return }
             seen = generation.load(ordering: .sequentiallyConsistent)
             var taken: Job?
             slotLock.lock()
@@ -125,18 +223,5 @@ final class WorkerPool: @unchecked Sendable {
                 holders.subtract(1, ordering: .sequentiallyConsistent)
             }
         }
-    }
-
-    private static let poolsLock = NSLock()
-    private nonisolated(unsafe) static var pools: [Int: WorkerPool] = [:]
-
-    /// The process-wide pool with `threads` participants (created on first use, never torn down).
-    static func shared(threads: Int) -> WorkerPool {
-        poolsLock.lock()
-        defer { poolsLock.unlock() }
-        if let pool = pools[threads] { return pool }
-        let pool = WorkerPool(threads: threads)
-        pools[threads] = pool
-        return pool
     }
 }

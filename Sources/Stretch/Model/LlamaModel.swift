@@ -27,6 +27,8 @@ public final class LlamaModel: @unchecked Sendable {
     public var batchSize: Int { options.batchSize }
     /// The numeric path (``LoadOptions/precision``).
     public var precision: ComputePrecision { options.precision }
+    /// The worker threads, shut down when the model is released.
+    private let pool: WorkerPool
 
     let tokenEmbedding: WeightMatrix
     let output: WeightMatrix
@@ -39,6 +41,7 @@ public final class LlamaModel: @unchecked Sendable {
         try options.validate()
         self.file = file
         self.options = options
+        pool = WorkerPool(threads: options.threads)
         let config = try ModelConfig(file: file)
         guard let traits = ArchitectureTraits.of(config.architecture) else {
             throw ModelError.unsupportedArchitecture(
@@ -126,7 +129,7 @@ public final class LlamaModel: @unchecked Sendable {
         guard cache.count + tokens.count <= cache.maxTokens else {
             throw ModelError.contextExceeded(
                 tokens: cache.count + tokens.count, limit: cache.maxTokens,
-                detail: "the cache was created for \(cache.maxTokens) tokens; raise -c or shorten the input")
+                detail: "the cache was created for \(cache.maxTokens) tokens; use a larger cache or a shorter input")
         }
         if tokens.isEmpty { return [] }
         let count: Int
@@ -171,7 +174,7 @@ public final class LlamaModel: @unchecked Sendable {
         let qDim = nh * hd
         let kvDim = nkv * hd
         let ffn = c.feedForwardLength
-        let threads = self.threads
+        let pool = self.pool
         let precision = self.precision
         let x = UnsafeMutablePointer<Float>.allocate(capacity: n * d)
         let xn = UnsafeMutablePointer<Float>.allocate(capacity: n * d)
@@ -203,7 +206,7 @@ public final class LlamaModel: @unchecked Sendable {
         cache.reserve(n)
         for (l, w) in layers.enumerated() {
             for t in 0..<n { VectorOps.rmsNorm(x + t * d, w.attentionNorm, xn + t * d, d, eps: c.rmsEpsilon) }
-            MatMul.multiply([w.wq, w.wk, w.wv], xn, tokens: n, [q, k, v], threads: threads, precision: precision)
+            MatMul.multiply([w.wq, w.wk, w.wv], xn, tokens: n, [q, k, v], workers: pool, precision: precision)
             for t in 0..<n {
                 if let b = w.bq { VectorOps.add(b, into: q + t * qDim, qDim) }
                 if let b = w.bk { VectorOps.add(b, into: k + t * kvDim, kvDim) }
@@ -214,20 +217,20 @@ public final class LlamaModel: @unchecked Sendable {
                 for r in 0..<(n * nkv) { VectorOps.rmsNorm(k + r * hd, kNorm, k + r * hd, hd, eps: c.rmsEpsilon) }
             }
             let layerStep = w.isLocal ? localStep! : step
-            layerStep.attend(cache: cache, layer: l, queries: q, keys: k, values: v, heads: nh, out: att, threads: threads)
-            MatMul.multiply(w.wo, att, tokens: n, tmp, threads: threads, precision: precision)
+            layerStep.attend(cache: cache, layer: l, queries: q, keys: k, values: v, heads: nh, out: att, workers: pool)
+            MatMul.multiply(w.wo, att, tokens: n, tmp, workers: pool, precision: precision)
             if let post = w.postAttentionNorm {
                 for t in 0..<n { VectorOps.rmsNorm(tmp + t * d, post, tmp + t * d, d, eps: c.rmsEpsilon) }
             }
             VectorOps.add(tmp, into: x, n * d)
 
             for t in 0..<n { VectorOps.rmsNorm(x + t * d, w.ffnNorm, xn + t * d, d, eps: c.rmsEpsilon) }
-            MatMul.multiply([w.gate, w.up], xn, tokens: n, [gate, up], threads: threads, precision: precision)
+            MatMul.multiply([w.gate, w.up], xn, tokens: n, [gate, up], workers: pool, precision: precision)
             switch traits.activation {
             case .silu: VectorOps.swiGLU(gate, up, n * ffn)
             case .geluTanh: VectorOps.geGLU(gate, up, n * ffn)
             }
-            MatMul.multiply(w.down, gate, tokens: n, tmp, threads: threads, precision: precision)
+            MatMul.multiply(w.down, gate, tokens: n, tmp, workers: pool, precision: precision)
             if let post = w.postFeedForwardNorm {
                 for t in 0..<n { VectorOps.rmsNorm(tmp + t * d, post, tmp + t * d, d, eps: c.rmsEpsilon) }
             }
@@ -238,10 +241,10 @@ public final class LlamaModel: @unchecked Sendable {
         guard let logitsOut else { return }
         if allLogits {
             for t in 0..<n { VectorOps.rmsNorm(x + t * d, outputNorm, xn + t * d, d, eps: c.rmsEpsilon) }
-            MatMul.multiply(output, xn, tokens: n, logitsOut, threads: threads, precision: precision)
+            MatMul.multiply(output, xn, tokens: n, logitsOut, workers: pool, precision: precision)
         } else {
             VectorOps.rmsNorm(x + (n - 1) * d, outputNorm, xn, d, eps: c.rmsEpsilon)
-            MatMul.multiply(output, xn, tokens: 1, logitsOut, threads: threads, precision: precision)
+            MatMul.multiply(output, xn, tokens: 1, logitsOut, workers: pool, precision: precision)
         }
     }
 }

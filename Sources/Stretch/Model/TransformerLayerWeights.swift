@@ -1,4 +1,5 @@
 /// The weights of one transformer block.
+// @unchecked: every pointer is into read-only weights (the mapping or buffers the model filled once at load).
 struct TransformerLayerWeights: @unchecked Sendable {
     let attentionNorm: UnsafePointer<Float>
     let wq: WeightMatrix

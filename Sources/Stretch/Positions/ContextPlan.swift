@@ -1,4 +1,4 @@
-/// The context size a run will use, decided from the model, the position map and the user's `-c`.
+/// The context size a run will use, decided from the model, the position map and the requested size.
 public struct ContextPlan: Sendable {
     /// Tokens the run may hold.
     public let contextSize: Int
@@ -27,11 +27,10 @@ public struct ContextPlan: Sendable {
             if positions.refusesPastMaximum {
                 throw PositionError.sequenceTooLong(
                     tokens: n, maximum: limit,
-                    detail: positions.limitExplanation(trainedContext: L) + "; use a larger G (-gan) or a smaller -c")
+                    detail: positions.limitExplanation(trainedContext: L) + "; use a larger G or a smaller context")
             }
-            warning = "warning: -c \(n) is above \(limit) tokens: \(positions.limitExplanation(trainedContext: L)); "
-                + "expect quality to collapse past \(limit) tokens"
-                + (positions is PlainPositions ? " (use --grp-attn-n/--grp-attn-w for Self-Extend)" : "")
+            warning = "warning: a context of \(n) tokens is above \(limit) tokens: "
+                + "\(positions.limitExplanation(trainedContext: L)); expect quality to collapse past \(limit) tokens"
         } else {
             warning = nil
         }
@@ -45,7 +44,7 @@ public struct ContextPlan: Sendable {
         guard tokens <= contextSize else {
             throw PositionError.sequenceTooLong(
                 tokens: tokens, maximum: contextSize,
-                detail: "\(what) needs \(tokens) tokens but the context is \(contextSize) (-c); "
+                detail: "\(what) needs \(tokens) tokens but the context is \(contextSize) tokens; "
                     + positions.limitExplanation(trainedContext: trainedContext))
         }
     }

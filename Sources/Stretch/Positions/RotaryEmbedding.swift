@@ -40,8 +40,18 @@ public struct RotaryEmbedding: Sendable, Equatable {
         pow(base, -2.0 * Double(k) / Double(dimensions))
     }
 
+    /// The rotation for `position`: `dimensions/2` cosines and sines, one per pair.
+    public func table(position: Double) -> (cos: [Float], sin: [Float]) {
+        var c = [Float](repeating: 0, count: inverseFrequencies.count)
+        var s = c
+        c.withUnsafeMutableBufferPointer { cb in
+            s.withUnsafeMutableBufferPointer { sb in table(position: position, cos: cb.baseAddress!, sin: sb.baseAddress!) }
+        }
+        return (c, s)
+    }
+
     /// Fills `cos`/`sin` (each `dimensions/2` floats) with the rotation for `position`.
-    public func table(position: Double, cos c: UnsafeMutablePointer<Float>, sin s: UnsafeMutablePointer<Float>) {
+    package func table(position: Double, cos c: UnsafeMutablePointer<Float>, sin s: UnsafeMutablePointer<Float>) {
         for k in 0..<inverseFrequencies.count {
             let angle = position * inverseFrequencies[k]
             c[k] = Float(Foundation.cos(angle))
@@ -51,7 +61,7 @@ public struct RotaryEmbedding: Sendable, Equatable {
 
     /// Rotates `heads` consecutive heads of width `headDim` in place with a precomputed table.
     @inline(__always)
-    public func apply(
+    package func apply(
         _ x: UnsafeMutablePointer<Float>, heads: Int, headDim: Int,
         cos c: UnsafePointer<Float>, sin s: UnsafePointer<Float>
     ) {

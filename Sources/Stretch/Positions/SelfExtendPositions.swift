@@ -12,11 +12,11 @@ public struct SelfExtendPositions: PositionMap, Equatable {
     public init(groupSize: Int, window: Int) throws {
         guard groupSize >= 1 else {
             throw PositionError.invalidParameter(
-                scheme: "self-extend", parameter: "G (--grp-attn-n)", value: "\(groupSize)", requirement: "must be ≥ 1")
+                scheme: "self-extend", parameter: "G (group size)", value: "\(groupSize)", requirement: "must be ≥ 1")
         }
         guard window >= 1 else {
             throw PositionError.invalidParameter(
-                scheme: "self-extend", parameter: "W (--grp-attn-w)", value: "\(window)", requirement: "must be ≥ 1")
+                scheme: "self-extend", parameter: "W (neighbour window)", value: "\(window)", requirement: "must be ≥ 1")
         }
         self.groupSize = groupSize
         self.window = window
@@ -37,7 +37,7 @@ public struct SelfExtendPositions: PositionMap, Equatable {
     public func validate(trainedContext: Int) throws {
         guard window < trainedContext else {
             throw PositionError.invalidParameter(
-                scheme: "self-extend", parameter: "W (--grp-attn-w)", value: "\(window)",
+                scheme: "self-extend", parameter: "W (neighbour window)", value: "\(window)",
                 requirement: "must be smaller than the trained context L=\(trainedContext)")
         }
     }

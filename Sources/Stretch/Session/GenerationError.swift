@@ -10,7 +10,7 @@ public enum GenerationError: Error, Equatable, CustomStringConvertible, Sendable
         case let .invalidParameter(name, value, requirement):
             return "invalid \(name) \(value): \(requirement)"
         case .emptyPrompt:
-            return "the prompt is empty and the model has no BOS token to start from; give a prompt with -p"
+            return "the prompt is empty and the model has no BOS token to start from; give a non-empty prompt"
         }
     }
 }

@@ -32,17 +32,17 @@ public struct SamplingParameters: Sendable, Equatable {
     /// Greedy decoding.
     public static let greedy = SamplingParameters(temperature: 0)
 
-    /// Checks ranges, naming the offending flag.
+    /// Checks ranges, naming the offending parameter.
     public func validate() throws {
-        func fail(_ flag: String, _ value: Any, _ rule: String) -> GenerationError {
-            .invalidParameter(name: flag, value: "\(value)", requirement: rule)
+        func fail(_ name: String, _ value: Any, _ rule: String) -> GenerationError {
+            .invalidParameter(name: name, value: "\(value)", requirement: rule)
         }
-        guard temperature.isFinite else { throw fail("--temp", temperature, "must be a finite number") }
-        guard topP > 0, topP <= 1 else { throw fail("--top-p", topP, "must be in (0, 1]") }
-        guard minP >= 0, minP <= 1 else { throw fail("--min-p", minP, "must be in [0, 1]") }
+        guard temperature.isFinite else { throw fail("temperature", temperature, "must be a finite number") }
+        guard topP > 0, topP <= 1 else { throw fail("top-p", topP, "must be in (0, 1]") }
+        guard minP >= 0, minP <= 1 else { throw fail("min-p", minP, "must be in [0, 1]") }
         guard repetitionPenalty > 0, repetitionPenalty.isFinite else {
-            throw fail("--repeat-penalty", repetitionPenalty, "must be > 0")
+            throw fail("repetition penalty", repetitionPenalty, "must be > 0")
         }
-        guard repetitionWindow >= -1 else { throw fail("--repeat-last-n", repetitionWindow, "must be ≥ -1") }
+        guard repetitionWindow >= -1 else { throw fail("repetition window", repetitionWindow, "must be ≥ -1") }
     }
 }

@@ -5,9 +5,9 @@
 /// The type is switched on once per row; each format has its own block loop working 16 lanes at a time.
 /// Arithmetic matches ggml's scalar reference order (e.g. `d * q + m`, `d1 * q - m1`, `d * sc * q`), so
 /// results are bit-identical to a straightforward scalar dequantizer.
-public enum Dequantize {
+package enum Dequantize {
     /// Dequantizes `count` elements (a multiple of `type.blockSize`) of one row from `src` into `dst`.
-    public static func row(_ type: GGMLType, _ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, count: Int) {
+    package static func row(_ type: GGMLType, _ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, count: Int) {
         precondition(count >= 0 && count % type.blockSize == 0, "count \(count) is not a multiple of \(type) block size")
         switch type {
         case .f32: UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: count * 4)

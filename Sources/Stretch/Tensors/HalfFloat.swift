@@ -4,10 +4,10 @@
 /// `Float16` (x86_64/arm64 Linux, Apple silicon) the hardware/compiler conversion is used: it is exact for
 /// every binary16 value, including subnormals, infinities and NaNs, and with F16C (`-target-cpu` x86-64-v3 or
 /// later) it lowers to `vcvtph2ps`/`vcvtps2ph`. Elsewhere a bit-manipulation fallback gives identical results.
-public enum HalfFloat {
+package enum HalfFloat {
     /// Decodes an IEEE binary16 bit pattern to `Float` (exact; NaN payloads are kept).
     @inline(__always)
-    public static func f16ToF32(_ bits: UInt16) -> Float {
+    package static func f16ToF32(_ bits: UInt16) -> Float {
         #if (os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64)
         return softF16ToF32(bits)
         #else
@@ -17,7 +17,7 @@ public enum HalfFloat {
 
     /// Encodes a `Float` as IEEE binary16, rounding to nearest, ties to even; overflow gives ±infinity.
     @inline(__always)
-    public static func f32ToF16(_ value: Float) -> UInt16 {
+    package static func f32ToF16(_ value: Float) -> UInt16 {
         #if (os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64)
         return softF32ToF16(value)
         #else
@@ -27,14 +27,14 @@ public enum HalfFloat {
 
     /// Decodes a bfloat16 bit pattern: bfloat16 is the top half of a binary32, so this is a shift.
     @inline(__always)
-    public static func bf16ToF32(_ bits: UInt16) -> Float {
+    package static func bf16ToF32(_ bits: UInt16) -> Float {
         Float(bitPattern: UInt32(bits) &<< 16)
     }
 
     /// Encodes a `Float` as bfloat16, rounding to nearest, ties to even. NaNs stay NaN (quiet bit forced, so
     /// a payload living only in the dropped low bits cannot turn into infinity).
     @inline(__always)
-    public static func f32ToBF16(_ value: Float) -> UInt16 {
+    package static func f32ToBF16(_ value: Float) -> UInt16 {
         let bits = value.bitPattern
         if value.isNaN { return UInt16(truncatingIfNeeded: bits &>> 16) | 0x0040 }
         // Adding 0x7FFF plus the lowest kept bit rounds half-way cases toward the even result.
@@ -43,7 +43,7 @@ public enum HalfFloat {
     }
 
     /// Portable binary16 → binary32 decoding by bit manipulation (used where `Float16` is unavailable).
-    public static func softF16ToF32(_ bits: UInt16) -> Float {
+    package static func softF16ToF32(_ bits: UInt16) -> Float {
         let sign = UInt32(bits & 0x8000) &<< 16
         let exponent = UInt32(bits &>> 10) & 0x1F
         let mantissa = UInt32(bits & 0x03FF)
@@ -59,7 +59,7 @@ public enum HalfFloat {
     }
 
     /// Portable binary32 → binary16 encoding, round to nearest even (used where `Float16` is unavailable).
-    public static func softF32ToF16(_ value: Float) -> UInt16 {
+    package static func softF32ToF16(_ value: Float) -> UInt16 {
         let bits = value.bitPattern
         let sign = UInt16(truncatingIfNeeded: (bits &>> 16) & 0x8000)
         let magnitude = bits & 0x7FFF_FFFF

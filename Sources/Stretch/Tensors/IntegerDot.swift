@@ -9,15 +9,15 @@ import StretchKernelsC
 /// for 4-6-bit weights), widened to 32 bits and converted once per block, where the block's weight and
 /// activation scales are applied. Per 32 weights that is ~10 vector instructions, against ~30 for the
 /// float path of ``QuantizedDot`` — and the activation vector is 4× smaller in cache.
-public enum IntegerDot {
+package enum IntegerDot {
     /// Formats with an integer kernel.
-    public static func supports(_ type: GGMLType) -> Bool {
+    package static func supports(_ type: GGMLType) -> Bool {
         type == .q8_0 || type == .q5_0 || type == .q4_K || type == .q6_K
     }
 
     /// Σ row[i] · x[i] over `x.count` elements, `row` in ggml block layout of `type` (see ``supports(_:)``).
     @inline(__always)
-    public static func dot(_ type: GGMLType, _ row: UnsafeRawPointer, _ x: Q8Activations) -> Float {
+    package static func dot(_ type: GGMLType, _ row: UnsafeRawPointer, _ x: Q8Activations) -> Float {
         switch type {
         case .q8_0: return q8_0(row, x, x.count / 32)
         case .q5_0: return q5_0(row, x, x.count / 32)
@@ -44,19 +44,19 @@ public enum IntegerDot {
     /// Whether decode uses the C kernels (``dotRows(_:_:rowBytes:rows:_:_:)``, 1.4–1.7× faster than the
     /// Swift kernels below): on unless the environment sets `STRETCH_C_KERNELS=0`, which selects the Swift
     /// kernels (for A/B measurements and as a fallback).
-    public static let useC: Bool = {
+    package static let useC: Bool = {
         if let v = getenv("STRETCH_C_KERNELS"), String(cString: v) == "0" { return false }
         return true
     }()
 
     /// The C implementation in use: 0 portable scalar, 1 AVX2, 2 AVX-512 VNNI.
-    public static var cLevel: Int {
+    package static var cLevel: Int {
         get { Int(stretch_kernels_level()) }
         set { stretch_kernels_set_level(Int32(newValue)) }
     }
 
     /// `y[r] = Σ row_r · x` for `r < rows`, row `r` at `w + r · rowBytes`, by the C kernels.
-    public static func dotRows(_ type: GGMLType, _ w: UnsafeRawPointer, rowBytes: Int, rows: Int,
+    package static func dotRows(_ type: GGMLType, _ w: UnsafeRawPointer, rowBytes: Int, rows: Int,
                                _ x: Q8Activations, _ y: UnsafeMutablePointer<Float>) {
         guard let kind = cKind(type) else { preconditionFailure("no integer kernel for \(type)") }
         var q = StretchQ8(quants: x.quants, scales: x.scales, sums: x.sums, sums16: x.sums16, count: x.count)

@@ -6,20 +6,20 @@ import StretchKernelsC
 /// (max-abs rounding, `|q| ≤ 127`, as llama.cpp's Q8_0), and `sum[b] = scale[b] · Σ q` for the formats
 /// whose weights carry a min (Q4_K). The scale stays float32 (not f16): it costs nothing in the dot
 /// product and keeps the activation error at the int8 rounding alone.
-public struct Q8Activations {
+package struct Q8Activations {
     /// Elements (a multiple of 32).
-    public let count: Int
+    package let count: Int
     /// `count` quantized values.
-    public let quants: UnsafeMutablePointer<Int8>
+    package let quants: UnsafeMutablePointer<Int8>
     /// `count / 32` block scales.
-    public let scales: UnsafeMutablePointer<Float>
+    package let scales: UnsafeMutablePointer<Float>
     /// `count / 32` block sums `scale · Σ q`.
-    public let sums: UnsafeMutablePointer<Float>
+    package let sums: UnsafeMutablePointer<Float>
     /// `count / 16` integer sums `Σ q` of 16 consecutive values (for Q6_K's per-16 scales).
-    public let sums16: UnsafeMutablePointer<Int32>
+    package let sums16: UnsafeMutablePointer<Int32>
 
     /// Allocates room for `count` elements; the caller calls ``deallocate()``.
-    public init(count: Int) {
+    package init(count: Int) {
         precondition(count % 32 == 0, "Q8 activations need a multiple of 32 elements, got \(count)")
         self.count = count
         quants = .allocate(capacity: count)
@@ -29,7 +29,7 @@ public struct Q8Activations {
     }
 
     /// Frees the buffers.
-    public func deallocate() {
+    package func deallocate() {
         quants.deallocate()
         scales.deallocate()
         sums.deallocate()
@@ -41,7 +41,7 @@ public struct Q8Activations {
     /// Done in C (`stretch_quantize_q8`): the Swift version spent 4% of decode here, in generic
     /// `SIMD16<Int8>(truncatingIfNeeded:)` and `wrappedSum()` calls.
     /// - Complexity: O(count).
-    public func quantize(_ x: UnsafePointer<Float>) {
+    package func quantize(_ x: UnsafePointer<Float>) {
         stretch_quantize_q8(x, count, quants, scales, sums, sums16)
     }
 }

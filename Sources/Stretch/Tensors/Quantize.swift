@@ -4,9 +4,9 @@
 /// they exist so tests and tools can build random-weight GGUF models and round-trip check the readers.
 /// Scales are rounded to f16 (or 6/8-bit sub-scales) *before* the quants are chosen, so the quants are
 /// computed against exactly the scale the dequantizer will see. Not tuned for speed.
-public enum Quantize {
+package enum Quantize {
     /// Quantizes `count` floats (a multiple of `type.blockSize`) into `type.rowBytes(count)` bytes.
-    public static func row(_ type: GGMLType, _ src: UnsafePointer<Float>, count: Int) -> [UInt8] {
+    package static func row(_ type: GGMLType, _ src: UnsafePointer<Float>, count: Int) -> [UInt8] {
         precondition(count >= 0 && count % type.blockSize == 0, "count \(count) is not a multiple of \(type) block size")
         var out = [UInt8](repeating: 0, count: type.rowBytes(count))
         out.withUnsafeMutableBytes { buffer in
@@ -34,7 +34,7 @@ public enum Quantize {
     }
 
     /// Convenience overload for arrays.
-    public static func row(_ type: GGMLType, _ src: [Float]) -> [UInt8] {
+    package static func row(_ type: GGMLType, _ src: [Float]) -> [UInt8] {
         src.withUnsafeBufferPointer { row(type, $0.baseAddress!, count: $0.count) }
     }
 

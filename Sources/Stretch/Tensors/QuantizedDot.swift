@@ -4,9 +4,9 @@
 /// stack tile, see ``Strategy``) and multiplied straight into `Float` accumulators. Per-block scales are applied once per 16/32 products (the block's partial sums
 /// are scaled, not every weight), and two or more independent accumulators hide FP add latency.
 /// Results equal the dequantize-then-dot value up to Float32 reassociation rounding.
-public enum QuantizedDot {
+package enum QuantizedDot {
     /// How a block format's dot product is evaluated.
-    public enum Strategy: Sendable, CaseIterable {
+    package enum Strategy: Sendable, CaseIterable {
         /// The measured-faster of the two below for each type (see ``dot(_:_:_:count:strategy:)``).
         case automatic
         /// Fully fused: unpack each block into registers and multiply-accumulate directly.
@@ -21,7 +21,7 @@ public enum QuantizedDot {
     /// `.automatic` uses the tile for Q4_0, Q4_1, Q5_1, Q5_K and Q6_K: for those the Swift/LLVM SIMD lowering of
     /// the fused loop fragments into partial vectors and measured 1.1-2.5× slower than dequantizing
     /// into L1 first (skylake-avx512). Float formats are always fused.
-    public static func dot(_ type: GGMLType, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, count: Int,
+    package static func dot(_ type: GGMLType, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, count: Int,
                            strategy: Strategy = .automatic) -> Float {
         precondition(count >= 0 && count % type.blockSize == 0, "count \(count) is not a multiple of \(type) block size")
         let useTile: Bool

@@ -2,22 +2,23 @@
 ///
 /// GGUF stores a linear layer as `dims = [columns, rows]`, row-major, each row `type.rowBytes(columns)`
 /// bytes, so a row is one output feature and dequantizes independently of the others.
-public struct WeightMatrix: @unchecked Sendable {
+// @unchecked: `data` points into a read-only mapping that the owning GGUFFile keeps alive; nothing writes it.
+package struct WeightMatrix: @unchecked Sendable {
     /// Tensor name, for messages.
-    public let name: String
+    package let name: String
     /// Element format.
-    public let type: GGMLType
+    package let type: GGMLType
     /// Number of output features.
-    public let rows: Int
+    package let rows: Int
     /// Number of input features (row length).
-    public let columns: Int
+    package let columns: Int
     /// Bytes per row.
-    public let rowBytes: Int
+    package let rowBytes: Int
     /// First byte of row 0.
-    public let data: UnsafeRawPointer
+    package let data: UnsafeRawPointer
 
     /// Wraps a tensor of `file`.
-    public init(file: GGUFFile, tensor: GGUFTensorInfo) {
+    package init(file: GGUFFile, tensor: GGUFTensorInfo) {
         name = tensor.name
         type = tensor.type
         columns = tensor.rowLength
@@ -28,10 +29,10 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// Pointer to row `r`.
     @inline(__always)
-    public func row(_ r: Int) -> UnsafeRawPointer { data.advanced(by: r * rowBytes) }
+    package func row(_ r: Int) -> UnsafeRawPointer { data.advanced(by: r * rowBytes) }
 
     /// Dequantizes row `r` into `out` (`columns` floats).
-    public func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+    package func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
         Dequantize.row(type, row(r), out, count: columns)
     }
 }

@@ -4,6 +4,7 @@
 /// Gemma 3) and `gpt2` with pre-tokenizer `qwen2` (byte-level BPE, e.g. Qwen2.5). Special-token
 /// handling, BOS/EOS insertion and end-of-generation detection follow llama.cpp's vocabulary loader.
 /// A `Tokenizer` is immutable after `init` and safe to use from several threads.
+// @unchecked: all state is immutable after init (the vocabulary and tables are only read).
 public final class Tokenizer: @unchecked Sendable {
     /// The two implemented algorithm families.
     public enum Model: Sendable, Equatable {

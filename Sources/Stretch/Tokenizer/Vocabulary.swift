@@ -1,4 +1,5 @@
 /// The token table shared by both tokenizer implementations: texts (as bytes), scores and kinds.
+// @unchecked: immutable after init; the byte table is only read.
 final class Vocabulary: @unchecked Sendable {
     /// Token texts by id, plus byte-exact lookup.
     let table: ByteStringTable

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Stretch
+import StretchEvaluation
 
 /// `stretch bench`: llama-bench-style throughput (pp/tg tests, mean ± sd tokens/s) with and without
 /// the chosen context extension.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Stretch
+import StretchEvaluation
 
 /// File reading and writing shared by the evaluation commands, with errors that name the file.
 enum CommandSupport {
@@ -52,7 +53,7 @@ enum CommandSupport {
         let notes = ProgressReporter(total: 0, quiet: quiet)
         for s in schemes {
             let plan = try ContextPlan(trainedContext: trainedContext, requested: requested, positions: s.positions)
-            if let w = plan.warning { notes.note("\(s.spec): \(w)\(suffix)") }
+            if let w = ErrorHints.warning(plan, positions: s.positions) { notes.note("\(s.spec): \(w)\(suffix)") }
         }
     }
 

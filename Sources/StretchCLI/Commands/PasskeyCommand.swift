@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Stretch
+import StretchEvaluation
 
 /// `stretch passkey`: passkey retrieval accuracy over a grid of prompt lengths × key depths.
 struct PasskeyCommand: ParsableCommand {

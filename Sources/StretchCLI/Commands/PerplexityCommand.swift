@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Stretch
+import StretchEvaluation
 
 /// `stretch perplexity`: llama.cpp-style perplexity, bucketed by position, for one or more context schemes.
 struct PerplexityCommand: ParsableCommand {

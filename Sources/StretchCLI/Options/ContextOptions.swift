@@ -1,5 +1,6 @@
 import ArgumentParser
 import Stretch
+import StretchEvaluation
 
 /// Context size and context-extension settings, shared by every command that runs a model.
 ///
@@ -90,7 +91,7 @@ struct ContextOptions: ParsableArguments {
             if let note { Console.error(note) }
             Console.error(plan.summary)
         }
-        if let w = plan.warning { Console.error(w) }
+        if let w = ErrorHints.warning(plan, positions: positions) { Console.error(w) }
         return (positions, plan)
     }
 

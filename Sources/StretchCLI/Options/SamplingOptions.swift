@@ -19,6 +19,6 @@ struct SamplingOptions: ParsableArguments {
     }
 
     func validate() throws {
-        do { try parameters.validate() } catch { throw ValidationError("\(error)") }
+        do { try parameters.validate() } catch { throw ValidationError(ErrorHints.message(error)) }
     }
 }

@@ -81,6 +81,7 @@ final class ExactAttentionTests: XCTestCase {
         _ p: Problem, map: PositionMap, chunks: [Int], threads: Int = 2, elementType: KVElementType = .f32,
         slidingWindow: Int = Int.max
     ) -> [Float] {
+        let workers = WorkerPool(threads: threads)
         let rope = RotaryEmbedding(dimensions: p.headDim, base: base, pairing: .halves)
         let cache = KVCache(layers: 1, kvHeads: p.kvHeads, headDim: p.headDim, positions: map,
                             maxTokens: p.n, elementType: elementType)
@@ -99,7 +100,7 @@ final class ExactAttentionTests: XCTestCase {
                     v.withUnsafeBufferPointer { vb in
                         o.withUnsafeMutableBufferPointer { ob in
                             step.attend(cache: cache, layer: 0, queries: qb.baseAddress!, keys: kb.baseAddress!,
-                                        values: vb.baseAddress!, heads: p.heads, out: ob.baseAddress!, threads: threads)
+                                        values: vb.baseAddress!, heads: p.heads, out: ob.baseAddress!, workers: workers)
                         }
                     }
                 }

@@ -56,13 +56,27 @@ final class CLITests: XCTestCase {
         let tooLong = try CLIRunner.run(["generate", "-m", stories, "-p", long, "-n", "8"])
         XCTAssertNotEqual(tooLong.status, 0)
         XCTAssertTrue(tooLong.stderr.contains("exceeds the context of 512 tokens"), tooLong.stderr)
+        XCTAssertTrue(tooLong.stderr.contains("raise -c, lower -n, or use Self-Extend (-gan/-gaw)"), tooLong.stderr)
 
         let badSE = try CLIRunner.run(["generate", "-m", stories, "-p", "x", "-gan", "4", "-gaw", "600"])
         XCTAssertNotEqual(badSE.status, 0)
         XCTAssertTrue(badSE.stderr.contains("must be smaller than the trained context L=512"), badSE.stderr)
+        XCTAssertTrue(badSE.stderr.contains("set W with -gaw (--grp-attn-w)"), badSE.stderr)
+
+        // A library error (no flags in its text) printed with the CLI's flag hint.
+        let pastMax = try CLIRunner.run(["generate", "-m", stories, "-p", "x", "-c", "9000", "-gan", "2", "-gaw", "64"])
+        XCTAssertNotEqual(pastMax.status, 0)
+        XCTAssertTrue(
+            pastMax.stderr.contains(
+                "9000 tokens exceed the maximum of 960: Self-Extend with G=2, W=64 on a model trained at L=512 reaches "),
+            pastMax.stderr)
+        XCTAssertTrue(
+            pastMax.stderr.contains(
+                "use a larger G or a smaller context; set -c to at most the maximum and at least the tokens needed, "
+                    + "or use a larger G (-gan)"), pastMax.stderr)
 
         let badTemp = try CLIRunner.run(["generate", "-m", stories, "-p", "x", "--top-p", "1.5"])
         XCTAssertNotEqual(badTemp.status, 0)
-        XCTAssertTrue(badTemp.stderr.contains("--top-p"), badTemp.stderr)
+        XCTAssertTrue(badTemp.stderr.contains("invalid top-p 1.5: must be in (0, 1]; set it with --top-p"), badTemp.stderr)
     }
 }

@@ -40,7 +40,9 @@ final class EvaluationCLITests: XCTestCase {
         // Not a terminal: no live progress, only the warning for plain attention past L and a final summary.
         let errLines = r.stderr.split(separator: "\n")
         XCTAssertEqual(errLines.count, 2, r.stderr)
-        XCTAssertTrue(errLines[0].hasPrefix("none: warning: -c 4096 is above 512 tokens"), r.stderr)
+        XCTAssertTrue(errLines[0].hasPrefix("none: warning: a context of 4096 tokens is above 512 tokens"), r.stderr)
+        // The library's warning names no flags; the CLI adds them.
+        XCTAssertTrue(errLines[0].contains("(use --grp-attn-n/--grp-attn-w for Self-Extend)"), r.stderr)
         XCTAssertTrue(errLines[1].hasPrefix("perplexity: 2 schemes × 1 windows × 4096 tokens in "), r.stderr)
 
         let report = try TestFiles.json(json)

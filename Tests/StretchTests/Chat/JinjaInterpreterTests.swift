@@ -69,7 +69,7 @@ final class JinjaInterpreterTests: XCTestCase {
         assertError("{% if %}", "syntax error: expected an expression, got '%}' at 1:7")
         assertError("{% for x in y %}", "syntax error: unexpected end of template, expected 'else' or 'endfor' at 1:17")
         assertError("\n  {{ raise_exception('bad role') }}", "template raised exception: bad role at 2:21")
-        assertError("{{ 'a'.format(1) }}", "unsupported string method 'format' at 1:14")
+        XCTAssertEqual(try render("{{ 'a'.format(1) }}"), "a")  // jinja2: extra format arguments are ignored
         assertError("{{ [1].append(2) }}",
             "method 'append' of list is not supported (the immutable sandbox forbids mutation) at 1:14")
         XCTAssertThrowsError(try render("{{ x }")) { error in
@@ -84,5 +84,29 @@ final class JinjaInterpreterTests: XCTestCase {
             "\"x\"\"\\u00e9\"")
         XCTAssertEqual(try render("{{ [3, 1] | sort | join(',') }} {{ 'aBc' | upper }} {{ 2.5 | round }}"),
             "1,3 ABC 2.0")
+    }
+
+    /// jinja2: `ENV.from_string(t).render()` with the HF environment of scripts/chat_template_fixtures.py.
+    func testNestedBracesInsidePrintTag() throws {
+        // {{ {'name': 'f', 'arguments': {'a': [1, {'b': 2}]}} | tojson }}|{{ [{'a': {'b': 1}}][0].a.b }}
+        XCTAssertEqual(
+            try render("{{ {'name': 'f', 'arguments': {'a': [1, {'b': 2}]}} | tojson }}|{{ [{'a': {'b': 1}}][0].a.b }}"),
+            "{\"name\": \"f\", \"arguments\": {\"a\": [1, {\"b\": 2}]}}|1")
+        assertError("{{ (1, 2] }}", "syntax error: unexpected ']', expected ')' at 1:9")
+    }
+
+    /// jinja2 renders these as shown (printf-style `%` on strings).
+    func testPrintfStyleFormatting() throws {
+        XCTAssertEqual(try render("{{ \"%s-%d-%05.2f|%-4s|%x|%%|%r\" % ('a', 3, 2.5, 'b', 255, 'q') }}"
+            + "|{{ '%(n)s' % {'n': 'k'} }}|{{ '%s' % [1, 2] }}"), "a-3-02.50|b   |ff|%|'q'|k|[1, 2]")
+        XCTAssertThrowsError(try render("{{ '%s %s' % ('a',) }}"))  // jinja2: not enough arguments
+        XCTAssertThrowsError(try render("{{ '%d' % 'x' }}"))  // jinja2: a real number is required
+    }
+
+    /// jinja2: `"1 and b|aa{x}|'v'|x  |..x|-005"`.
+    func testStrFormatAndPadding() throws {
+        XCTAssertEqual(try render("{{ '{} and {}'.format(1, 'b') }}|{{ '{0}{0}{{x}}'.format('a') }}|"
+            + "{{ '{k!r}'.format(k='v') }}|{{ 'x'.ljust(3) }}|{{ 'x'.rjust(3, '.') }}|{{ '-5'.zfill(4) }}"),
+            "1 and b|aa{x}|'v'|x  |..x|-005")
     }
 }

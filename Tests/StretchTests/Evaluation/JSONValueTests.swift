@@ -1,5 +1,6 @@
 import Foundation
 import Stretch
+import StretchEvaluation
 import XCTest
 
 final class JSONValueTests: XCTestCase {

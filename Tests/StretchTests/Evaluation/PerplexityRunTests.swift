@@ -1,4 +1,5 @@
 import Stretch
+import StretchEvaluation
 import XCTest
 
 final class PerplexityRunTests: XCTestCase {
@@ -29,15 +30,15 @@ final class PerplexityRunTests: XCTestCase {
         ) {
             XCTAssertEqual(
                 "\($0)",
-                "the input has 100 tokens but 256 are needed: one window of -c 256 does not fit; "
-                    + "lower -c or give more text")
+                "the input has 100 tokens but 256 are needed: one window of 256 tokens does not fit; "
+                    + "use a smaller window or more text")
         }
         XCTAssertThrowsError(
             try PerplexityRun(tokenCount: 600, windowSize: 256, chunks: 3, scoreMode: .half, bosID: nil)
         ) {
             XCTAssertEqual(
                 "\($0)",
-                "the input has 600 tokens but 768 are needed: --chunks 3 windows of -c 256 need 768 tokens; only 2 fit")
+                "the input has 600 tokens but 768 are needed: 3 windows of 256 tokens need 768 tokens; only 2 fit")
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Stretch
+import StretchEvaluation
 import XCTest
 
 /// Gemma 3 (270M, Q4_K_M) against llama.cpp's outputs in ../shared/models/reference-llama.cpp.json.

@@ -1,5 +1,6 @@
 import Foundation
 import Stretch
+import StretchEvaluation
 import XCTest
 
 /// stories260K against the independent float32 references in ../shared/golden/stories260K.

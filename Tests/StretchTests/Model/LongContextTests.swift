@@ -1,11 +1,10 @@
 import Foundation
 import Stretch
+import StretchEvaluation
 import XCTest
 
 /// stories260K (trained at L=512) far past its trained context: SELF_EXTEND.md §5.7 on a real model.
 final class LongContextTests: XCTestCase {
-    static var model: LlamaModel?
-
     func stories() throws -> (LlamaModel, [Int]) {
         let gguf = try GGUFFile(path: TestFiles.stories260K)
         let model = try LlamaModel(file: gguf)

@@ -1,5 +1,6 @@
 import Foundation
 import Stretch
+import StretchEvaluation
 import XCTest
 
 /// Self-Extend configurations that are not in ../shared/golden, checked against an independent float32

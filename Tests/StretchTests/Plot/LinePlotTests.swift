@@ -1,4 +1,5 @@
 import Stretch
+import StretchEvaluation
 import XCTest
 
 final class LinePlotTests: XCTestCase {

@@ -86,8 +86,21 @@ final class SelfExtendPositionsTests: XCTestCase {
                 return "no error"
             } catch { return "\(error)" }
         }
-        XCTAssertTrue(message { try SelfExtendPositions(groupSize: 0, window: 4) }.contains("G (--grp-attn-n)=0"))
-        XCTAssertTrue(message { try SelfExtendPositions(groupSize: 2, window: 0) }.contains("W (--grp-attn-w)=0"))
+        XCTAssertTrue(message { try SelfExtendPositions(groupSize: 0, window: 4) }.contains("G (group size)=0"))
+        XCTAssertTrue(message { try SelfExtendPositions(groupSize: 2, window: 0) }.contains("W (neighbour window)=0"))
+        // Library messages speak of tokens, G, W and L; the CLI adds the flags (ErrorHints).
+        let se = try SelfExtendPositions(groupSize: 2, window: 64)
+        let pastMax = message { try ContextPlan(trainedContext: 512, requested: 9000, positions: se) }
+        XCTAssertTrue(pastMax.hasPrefix("9000 tokens exceed the maximum of 960: "), pastMax)
+        XCTAssertTrue(pastMax.hasSuffix("; use a larger G or a smaller context"), pastMax)
+        let plan = try ContextPlan(trainedContext: 512, requested: 0, positions: se)
+        let tooMany = message { try plan.check(tokens: 1000, what: "the prompt", positions: se, trainedContext: 512) }
+        XCTAssertTrue(tooMany.contains("the prompt needs 1000 tokens but the context is 960 tokens; "), tooMany)
+        let plainPlan = try ContextPlan(trainedContext: 512, requested: 1024, positions: PlainPositions())
+        XCTAssertTrue(plainPlan.warning!.hasPrefix("warning: a context of 1024 tokens is above 512 tokens: "), plainPlan.warning!)
+        for text in [pastMax, tooMany, plainPlan.warning!] {
+            for flag in ["-c ", "(-c)", "-gan", "-gaw", "--"] { XCTAssertFalse(text.contains(flag), "\(flag) in: \(text)") }
+        }
         XCTAssertTrue(message { try PositionSpec.parse("self-extend:G=4:W=512", trainedContext: 512) }
             .contains("must be smaller than the trained context L=512"))
         XCTAssertTrue(message { try PositionSpec.parse("leaky-rerope:W=64:K=1", trainedContext: 512) }.contains("K=1.0: must be > 1"))

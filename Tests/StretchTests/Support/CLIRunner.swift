@@ -36,17 +36,23 @@ enum CLIRunner {
             try? inputWriter.close()
         }
         // Read both pipes concurrently so a full pipe never blocks the child.
-        var errData = Data()
+        let errData = DataBox()
         let group = DispatchGroup()
         group.enter()
         DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
+            errData.data = err.fileHandleForReading.readDataToEndOfFile()
             group.leave()
         }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
-        return Output(stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
+        return Output(stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData.data, as: UTF8.self),
                       status: process.terminationStatus)
     }
+}
+
+/// The stderr bytes, filled by the reading thread.
+// @unchecked: written once by the reader before `group.leave()`, read only after `group.wait()`.
+private final class DataBox: @unchecked Sendable {
+    var data = Data()
 }

@@ -49,7 +49,8 @@ enum TokenizerTestResources {
         try TestFiles.require(sharedDirectory.appendingPathComponent(relative).path, what: "../shared/\(relative)")
     }
 
-    private static var cache: [String: Tokenizer] = [:]
+    // nonisolated(unsafe): read and written only under `lock`.
+    private nonisolated(unsafe) static var cache: [String: Tokenizer] = [:]
     private static let lock = NSLock()
 
     /// A tokenizer for a model file (loaded once per test process).

@@ -194,9 +194,12 @@ struct JinjaLexer {
     private mutating func lexExpression(from start: Int, block: Bool, openedAt: Int) throws(JinjaError) {
         var i = start
         let endText = block ? "%}" : "}}"
+        // Open brackets; like jinja2, the closing delimiter only ends the tag outside of them,
+        // so `{{ {'a': {'b': 1}} }}` lexes the inner `}}` as two closing braces.
+        var brackets: [String] = []
         while i < chars.count {
             // jinja2 checks for the closing delimiter before any other token.
-            if let end = consumeTagEnd(endText, at: i, trims: block) {
+            if brackets.isEmpty, let end = consumeTagEnd(endText, at: i, trims: block) {
                 tokens.append(JinjaToken(kind: block ? .blockEnd : .variableEnd, location: location(i)))
                 pos = end
                 return
@@ -217,6 +220,15 @@ struct JinjaLexer {
             } else if c == "'" || c == "\"" {
                 i = try lexString(from: i, quote: c)
             } else if let op = JinjaLexer.operators.first(where: { matches($0, at: i) }) {
+                if op == "(" || op == "[" || op == "{" {
+                    brackets.append(op)
+                } else if op == ")" || op == "]" || op == "}" {
+                    let opener = op == ")" ? "(" : op == "]" ? "[" : "{"
+                    guard brackets.last == opener else {
+                        throw .syntax(brackets.isEmpty ? "unexpected '\(op)'" : "unexpected '\(op)', expected '\(brackets.last! == "(" ? ")" : brackets.last! == "[" ? "]" : "}")'", loc)
+                    }
+                    brackets.removeLast()
+                }
                 tokens.append(JinjaToken(kind: .op(op), location: loc))
                 i += op.count
             } else {

@@ -210,9 +210,7 @@ enum JinjaOperations {
         }
         if let i = integer(a), let j = integer(b) { return try intArithmetic(op, i, j) }
         if let x = number(a), let y = number(b) { return try floatArithmetic(op, x, y) }
-        if op == "%", case .string = a {
-            throw .unsupported("printf-style string formatting with '%'")
-        }
+        if op == "%", case .string(let template) = a { return try JinjaPrintf.format(template, b) }
         throw .type("unsupported operand type(s) for \(op): '\(a.typeName)' and '\(b.typeName)'")
     }
 

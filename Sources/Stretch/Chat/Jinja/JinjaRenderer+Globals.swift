@@ -195,6 +195,19 @@ extension JinjaRenderer {
             let width = try integerArgument(first, "width", at: loc) ?? 0
             return .string(JinjaStrings.center(s, width, fill: try stringArgument(args.value(1, "fillchar"), "fill",
                 at: loc) ?? " "))
+        case "ljust", "rjust", "zfill":
+            let width = try integerArgument(first, "width", at: loc) ?? 0
+            let pad = max(0, width - s.unicodeScalars.count)
+            if name == "zfill" {
+                let signed = s.hasPrefix("-") || s.hasPrefix("+")
+                return .string((signed ? String(s.prefix(1)) : "") + String(repeating: "0", count: pad)
+                    + (signed ? String(s.dropFirst()) : s))
+            }
+            let fill = try stringArgument(args.value(1, "fillchar"), "fill", at: loc) ?? " "
+            let padding = String(repeating: fill, count: pad)
+            return .string(name == "ljust" ? s + padding : padding + s)
+        case "format":
+            return .string(try formatString(s, args, at: loc))
         case "removeprefix":
             let p = try requiredString(0, "prefix")
             return .string(s.hasPrefix(p) && !p.isEmpty ? String(s.unicodeScalars.dropFirst(p.unicodeScalars.count)
@@ -206,5 +219,55 @@ extension JinjaRenderer {
         default:
             throw .unsupported("unsupported string method '\(name)'", loc)
         }
+    }
+
+    /// Python `str.format`: `{}`, `{0}`, `{name}`, `{{`/`}}` and the `!s`/`!r` conversions (no format specs).
+    private func formatString(_ s: String, _ args: JinjaCallArguments, at loc: JinjaSourceLocation)
+        throws(JinjaError) -> String
+    {
+        var out = ""
+        var auto = 0
+        let chars = Array(s)
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            if c == "}" {
+                guard i + 1 < chars.count, chars[i + 1] == "}" else {
+                    throw .runtime("Single '}' encountered in format string", loc)
+                }
+                out += "}"
+                i += 2
+                continue
+            }
+            guard c == "{" else { out.append(c); i += 1; continue }
+            if i + 1 < chars.count, chars[i + 1] == "{" { out += "{"; i += 2; continue }
+            guard let close = chars[i...].firstIndex(of: "}") else {
+                throw .runtime("Single '{' encountered in format string", loc)
+            }
+            var field = String(chars[(i + 1)..<close])
+            i = close + 1
+            if field.contains(":") { throw .unsupported("format spec in str.format field '{\(field)}'", loc) }
+            var conversion: Character = "s"
+            if let bang = field.firstIndex(of: "!") {
+                conversion = field[field.index(after: bang)...].first ?? "s"
+                field = String(field[..<bang])
+            }
+            let value: JinjaValue
+            if field.isEmpty || field.allSatisfy({ $0.isASCII && $0.isNumber }) {
+                let index = field.isEmpty ? auto : Int(field)!
+                if field.isEmpty { auto += 1 }
+                guard index < args.positional.count else {
+                    throw .runtime("Replacement index \(index) out of range for positional args tuple", loc)
+                }
+                value = args.positional[index]
+            } else {
+                guard let found = args.keywords.first(where: { $0.0 == field })?.1 else {
+                    throw .runtime("KeyError: '\(field)'", loc)
+                }
+                value = found
+            }
+            out += conversion == "r" ? JinjaOperations.repr(value) : JinjaOperations.str(value)
+        }
+        return out
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Stretch
 
 /// llama.cpp-style perplexity: non-overlapping windows of N tokens, each scored from an empty cache.
 ///
@@ -24,27 +25,27 @@ public struct PerplexityRun: Sendable {
         let n = windowSize == 0 ? tokenCount : windowSize
         guard windowSize >= 0 else {
             throw EvaluationError.invalidSetting(
-                name: "-c", value: "\(windowSize)", requirement: "must be ≥ 0 (0 = whole input)")
+                name: "window size", value: "\(windowSize)", requirement: "must be ≥ 0 (0 = whole input)")
         }
         if let chunks, chunks < 1 {
-            throw EvaluationError.invalidSetting(name: "--chunks", value: "\(chunks)", requirement: "must be ≥ 1")
+            throw EvaluationError.invalidSetting(name: "chunks", value: "\(chunks)", requirement: "must be ≥ 1")
         }
         let minimum = scoreMode == .half ? 4 : 2
         guard n >= minimum else {
             throw EvaluationError.inputTooShort(
                 tokens: tokenCount, needed: minimum,
                 detail:
-                    "a window needs at least \(minimum) tokens to score anything in --score \(scoreMode.rawValue) mode")
+                    "a window needs at least \(minimum) tokens to score anything in score mode \(scoreMode.rawValue)")
         }
         let fit = tokenCount / n
         guard fit >= 1 else {
             throw EvaluationError.inputTooShort(
-                tokens: tokenCount, needed: n, detail: "one window of -c \(n) does not fit; lower -c or give more text")
+                tokens: tokenCount, needed: n, detail: "one window of \(n) tokens does not fit; use a smaller window or more text")
         }
         if let chunks, chunks > fit {
             throw EvaluationError.inputTooShort(
                 tokens: tokenCount, needed: chunks * n,
-                detail: "--chunks \(chunks) windows of -c \(n) need \(chunks * n) tokens; only \(fit) fit")
+                detail: "\(chunks) windows of \(n) tokens need \(chunks * n) tokens; only \(fit) fit")
         }
         self.windowSize = n
         windowCount = chunks ?? fit

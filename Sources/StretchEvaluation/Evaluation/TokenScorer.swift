@@ -1,3 +1,5 @@
+import Stretch
+
 /// Per-token negative log-likelihoods of a token sequence under a model.
 public enum TokenScorer {
     /// `nll[i] = −log p(tokens[i+1] | tokens[0...i])` for `i < tokens.count − 1`, in one sequence.

@@ -1,4 +1,5 @@
 import Foundation
+import Stretch
 
 /// The timings of one test under one scheme, with llama-bench's field names.
 public struct BenchmarkRecord: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import Stretch
 
 /// Formats perplexity results for several schemes over the same windows: table, CSV, JSON and SVG.
 public struct PerplexityReport: Sendable {

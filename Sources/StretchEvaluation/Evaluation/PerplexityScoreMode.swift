@@ -1,3 +1,5 @@
+import Stretch
+
 /// Which predictions of a window count towards perplexity.
 public enum PerplexityScoreMode: String, Sendable, CaseIterable {
     /// llama.cpp's default: only the second half of each window (every prediction has ≥ N/2 tokens of context).

@@ -1,4 +1,5 @@
 import Foundation
+import Stretch
 
 /// Runs llama-bench-style throughput tests: random tokens (no tokenizer), no sampling inside the timings.
 ///
@@ -16,11 +17,11 @@ public struct BenchmarkRun: Sendable {
     /// Creates a run; `repetitions` must be ≥ 1.
     public init(tests: [BenchmarkTest], repetitions: Int, seed: UInt64 = 1) throws {
         guard repetitions >= 1 else {
-            throw EvaluationError.invalidSetting(name: "-r", value: "\(repetitions)", requirement: "must be ≥ 1")
+            throw EvaluationError.invalidSetting(name: "repetitions", value: "\(repetitions)", requirement: "must be ≥ 1")
         }
         guard !tests.isEmpty else {
             throw EvaluationError.invalidSetting(
-                name: "-p/-n", value: "0", requirement: "give at least one non-zero -p or -n")
+                name: "prompt/generation lengths", value: "0", requirement: "give at least one non-zero length")
         }
         self.tests = tests
         self.repetitions = repetitions

@@ -1,9 +1,11 @@
 import Foundation
+import Stretch
 
 /// Progress of a long job on stderr: `label: done/total tokens, rate, ETA`, redrawn in place.
 ///
 /// Live updates appear only on an interactive terminal, not with `quiet`, and only once the job has run
 /// for ``delay`` seconds (short jobs stay silent). A final summary line is always written unless quiet.
+// @unchecked: the drawing state is mutable and unlocked; a reporter is used by one thread at a time (its run loop).
 public final class ProgressReporter: @unchecked Sendable {
     /// What is being counted (e.g. "tokens").
     public let unit: String

@@ -1,4 +1,5 @@
 import Foundation
+import Stretch
 
 /// Parses comma-separated token counts with `k` suffixes: `1k,2k,4k` → `[1024, 2048, 4096]`.
 public enum TokenCountList {

@@ -1,4 +1,5 @@
 import Foundation
+import Stretch
 
 /// A context-extension scheme as the user wrote it (`self-extend:G=16:W=256`) with its parsed map.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import Stretch
 
 /// Formats passkey results: an accuracy table per scheme, JSON, and a (length × depth) heatmap.
 public struct PasskeyReport: Sendable {

@@ -1,3 +1,5 @@
+import Stretch
+
 /// One passkey retrieval: the prompt, what the model wrote greedily, and whether it recalled the key.
 public struct PasskeyTrial: Sendable {
     /// Requested prompt length in tokens.

@@ -1,3 +1,5 @@
+import Stretch
+
 /// One llama-bench test: process `promptTokens` (pp) or generate `generatedTokens` (tg) after `depth` tokens.
 public struct BenchmarkTest: Sendable, Equatable {
     /// Tokens processed in one batch (`n_prompt`); 0 for a generation test.

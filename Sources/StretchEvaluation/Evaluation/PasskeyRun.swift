@@ -1,4 +1,5 @@
 import Foundation
+import Stretch
 
 /// A passkey grid: every (length, depth) cell gets ``trials`` prompts with seeded random 5-digit keys,
 /// and every scheme sees exactly the same prompts.
@@ -42,10 +43,10 @@ public struct PasskeyRun: Sendable {
     ) throws {
         guard !lengths.isEmpty, !depths.isEmpty else {
             throw EvaluationError.invalidSetting(
-                name: "--lengths/--depths", value: "", requirement: "give at least one of each")
+                name: "lengths/depths", value: "", requirement: "give at least one of each")
         }
         guard trials >= 1 else {
-            throw EvaluationError.invalidSetting(name: "--trials", value: "\(trials)", requirement: "must be ≥ 1")
+            throw EvaluationError.invalidSetting(name: "trials", value: "\(trials)", requirement: "must be ≥ 1")
         }
         self.lengths = lengths
         self.depths = depths

@@ -1,4 +1,5 @@
 import Foundation
+import Stretch
 
 /// Perplexity of one scheme over one or more windows: per-token NLLs, buckets and llama.cpp's estimate.
 public struct PerplexityResult: Sendable {

@@ -1,3 +1,5 @@
+import Stretch
+
 /// Passkey trials of one scheme over a (length × depth) grid, with accuracy per cell.
 public struct PasskeyResult: Sendable {
     /// The scheme the prompts ran under.

@@ -1,4 +1,5 @@
 import Foundation
+import Stretch
 
 /// Per-token NLLs grouped into fixed-size position buckets, averaged over windows.
 ///

@@ -1,3 +1,5 @@
+import Stretch
+
 /// The Landmark-Attention passkey prompt (SELF_EXTEND.md §4), as used by the paper and llama.cpp.
 ///
 /// Lines joined by `\n`: the task line, ``fillerCount`` filler lines with the key line inserted after

@@ -1,3 +1,5 @@
+import Stretch
+
 /// Invalid evaluation settings or inputs, with a message that says what to change.
 public enum EvaluationError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The input has fewer tokens than one window needs.

@@ -1,4 +1,5 @@
 import Foundation
+import Stretch
 
 /// A JSON value with ordered object keys, rendered deterministically (reports, test fixtures).
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import Stretch
 
 /// Formats benchmark records like llama-bench: a Markdown table, CSV, or a JSON array of records.
 public struct BenchmarkReport: Sendable {

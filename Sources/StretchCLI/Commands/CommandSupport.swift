@@ -5,14 +5,41 @@ import StretchEvaluation
 
 /// File reading and writing shared by the evaluation commands, with errors that name the file.
 enum CommandSupport {
-    /// Reads a UTF-8 text file.
+    /// Reads a UTF-8 text file (`-`: standard input), naming the path and the cause in words on failure:
+    /// a missing file, a folder, an unreadable file, or the byte offset of the first invalid UTF-8.
     static func readText(_ path: String) throws -> String {
-        do {
-            return try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw EvaluationError.unreadableInput(
-                path: path, reason: "not a readable UTF-8 text file (\(error.localizedDescription))")
+        let data: Data
+        if path == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+                throw EvaluationError.unreadableInput(path: path, reason: "no such file")
+            }
+            if isFolder.boolValue { throw EvaluationError.unreadableInput(path: path, reason: "a folder, not a file") }
+            guard let contents = FileManager.default.contents(atPath: path) else {
+                throw EvaluationError.unreadableInput(path: path, reason: "the file cannot be read (permissions?)")
+            }
+            data = contents
         }
+        if let text = String(validating: data, as: UTF8.self) { return text }
+        throw EvaluationError.unreadableInput(
+            path: path == "-" ? "standard input" : path,
+            reason: "not UTF-8 text: invalid byte sequence at byte offset \(firstInvalidUTF8Offset(data))")
+    }
+
+    /// Offset of the first byte that does not start or continue a valid UTF-8 sequence.
+    static func firstInvalidUTF8Offset(_ data: Data) -> Int {
+        let bytes = [UInt8](data)
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            let length = b < 0x80 ? 1 : b >= 0xC2 && b <= 0xDF ? 2 : b >= 0xE0 && b <= 0xEF ? 3 : b >= 0xF0 && b <= 0xF4 ? 4 : 0
+            guard length > 0, i + length <= bytes.count,
+                  String(validating: bytes[i..<(i + length)], as: UTF8.self) != nil else { return i }
+            i += length
+        }
+        return bytes.count
     }
 
     /// Reads a JSON array of token ids, checking each against the vocabulary.

@@ -12,7 +12,7 @@ struct GenerateCommand: AsyncParsableCommand {
     @OptionGroup var sampling: SamplingOptions
 
     @Option(name: [.customShort("p"), .customLong("prompt")], help: "Prompt text.") var prompt: String?
-    @Option(name: [.customShort("f"), .customLong("file")], help: "Read the prompt from a file.") var file: String?
+    @Option(name: [.customShort("f"), .customLong("file")], help: "Read the prompt from a file (- for standard input).") var file: String?
     @Option(name: [.customShort("n"), .customLong("n-predict")], help: "Tokens to generate (-1 = until the context is full).")
     var maxTokens: Int = 128
     @Option(name: .customLong("stop"), help: "Stop when this text is produced (repeatable).") var stop: [String] = []

@@ -22,7 +22,7 @@ struct TokenizeCommand: ParsableCommand {
     func run() throws {
         let gguf = try modelOptions.openFile()
         let tokenizer = try Tokenizer(gguf: gguf)
-        let text = try prompt ?? String(contentsOfFile: file!, encoding: .utf8)
+        let text = try prompt ?? CommandSupport.readText(file!)
         let ids = tokenizer.encode(text, addSpecial: !noBOS, parseSpecial: parseSpecial)
         if pieces {
             let items = ids.map { id -> String in

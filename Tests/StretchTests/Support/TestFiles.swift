@@ -4,7 +4,7 @@ import XCTest
 /// Locates the shared reference files and the downloaded models for tests.
 ///
 /// `../shared` (beside the repository) holds stories260K and the golden outputs; `models/` (in the
-/// repository, filled by `scripts/get-models.sh`) holds the PyPI models. Override with
+/// repository, filled by `python3 scripts/get_models.py`) holds the PyPI models. Override with
 /// `STRETCH_SHARED_DIR` / `STRETCH_MODELS_DIR`. When a file is absent a test is skipped with a loud
 /// message, except under CI (`CI=true`), where nothing may be skipped and a missing file fails.
 enum TestFiles {
@@ -41,7 +41,7 @@ enum TestFiles {
     }
 
     static func model(_ name: String) throws -> String {
-        try require(modelsDirectory + "/" + name, what: "model \(name) (run scripts/get-models.sh)")
+        try require(modelsDirectory + "/" + name, what: "model \(name) (run python3 scripts/get_models.py)")
     }
 
     static var stories260K: String { get throws { try shared("models/stories260K.gguf") } }

@@ -114,7 +114,7 @@ public final class Session: @unchecked Sendable {
         try await withCheckedThrowingContinuation { continuation in
             queue.async { [self] in
                 continuation.resume(with: Result {
-                    let (logits, reused) = try prefillLocked(prompt, cancelled: nil)
+                    let (logits, reused) = try advanceCache(to: prompt, cancelled: nil)
                     return (logits ?? [], reused)
                 })
             }
@@ -141,7 +141,7 @@ public final class Session: @unchecked Sendable {
     }
 
     /// Brings the cache to `prompt` and returns the logits after it (nil if cancelled) and the reused count.
-    private func prefillLocked(_ prompt: [Int], cancelled: CancellationFlag?) throws -> ([Float]?, Int) {
+    private func advanceCache(to prompt: [Int], cancelled: CancellationFlag?) throws -> ([Float]?, Int) {
         guard !prompt.isEmpty else { throw GenerationError.emptyPrompt }
         guard prompt.count <= plan.contextSize else {
             throw ModelError.contextExceeded(
@@ -189,7 +189,7 @@ public final class Session: @unchecked Sendable {
         var stats = GenerationStatistics()
         stats.promptTokens = prompt.count
         let t0 = DispatchTime.now()
-        let (prefilled, reused) = try prefillLocked(prompt, cancelled: cancelled)
+        let (prefilled, reused) = try advanceCache(to: prompt, cancelled: cancelled)
         stats.cachedPromptTokens = reused
         stats.promptSeconds = Self.seconds(since: t0)
         guard var logits = prefilled else {

@@ -1,4 +1,4 @@
-/// llama.cpp's byte-level BPE (`gpt2` vocabulary) algorithm with the `qwen2` pre-tokenizer.
+/// llama.cpp's byte-level BPE (`gpt2` vocabulary) algorithm with the pre-tokenizer named by `tokenizer.ggml.pre`.
 ///
 /// Each pre-tokenized word is mapped byte by byte to GPT-2's printable stand-in characters; adjacent
 /// symbols are merged by merge rank (lowest first; ties: leftmost first) until no listed merge applies.
@@ -6,6 +6,8 @@
 /// that are not vocabulary entries (never the case in well-formed files, but llama.cpp allows it).
 struct BytePairTokenizer {
     let vocab: Vocabulary
+    /// How text is split into words before merging.
+    let preTokenizer: BytePairPreTokenizer
     /// Id of the stand-in character of each byte.
     private let byteSymbols: [Int32]
     /// Merge table: key `left << 32 | right`, value `rank << 32 | merged`.
@@ -13,8 +15,9 @@ struct BytePairTokenizer {
     /// Texts of virtual ids (`vocab.count + i`), stored in GPT-2 stand-in form.
     private let virtualTexts: ByteStringTable
 
-    init(vocab: Vocabulary, mergeList: [String]) {
+    init(vocab: Vocabulary, mergeList: [String], preTokenizer: BytePairPreTokenizer) {
         self.vocab = vocab
+        self.preTokenizer = preTokenizer
         var virtual = ByteStringTable(expectedCount: 16)
         let base = vocab.count
 
@@ -98,7 +101,7 @@ struct BytePairTokenizer {
 
     /// Tokenizes one raw text fragment, appending ids to `output`.
     func tokenize(_ text: UnsafeBufferPointer<UInt8>, scratch: inout Scratch, into output: inout [Int]) {
-        for word in Qwen2PreTokenizer.split(text) {
+        for word in preTokenizer.split(text) {
             let bytes = UnsafeBufferPointer(rebasing: text[word])
             if bytes.count == 1 {
                 appendSymbol(byteSymbols[Int(bytes[0])], into: &output)
@@ -109,7 +112,8 @@ struct BytePairTokenizer {
                 for id in cached { appendSymbol(id, into: &output) }
                 continue
             }
-            let ids = mergeWord(bytes, scratch: &scratch)
+            let ids = preTokenizer.ignoresMerges ? (wholeWord(bytes) ?? mergeWord(bytes, scratch: &scratch))
+                : mergeWord(bytes, scratch: &scratch)
             if scratch.cache.count > 100_000 { scratch.cache.removeAll(keepingCapacity: true) }
             scratch.cache[key] = ids
             for id in ids { appendSymbol(id, into: &output) }
@@ -128,6 +132,15 @@ struct BytePairTokenizer {
             let single = vocab.id([b])
             if single >= 0 { output.append(single) }
         }
+    }
+
+    /// The id of the vocabulary entry spelling the whole word (llama.cpp's `ignore_merges`), if any.
+    private func wholeWord(_ bytes: UnsafeBufferPointer<UInt8>) -> [Int32]? {
+        var mapped: [UInt8] = []
+        mapped.reserveCapacity(bytes.count * 2)
+        for b in bytes { mapped.append(contentsOf: ByteLevelMapping.utf8ForByte[Int(b)]) }
+        let id = vocab.id(mapped)
+        return id >= 0 ? [Int32(id)] : nil
     }
 
     private func mergeWord(_ bytes: UnsafeBufferPointer<UInt8>, scratch: inout Scratch) -> [Int32] {

@@ -1,7 +1,9 @@
 /// Text ↔ token ids for a GGUF model, reproducing llama.cpp's `llama_tokenize` / `llama_detokenize`.
 ///
 /// Supported vocabularies: `tokenizer.ggml.model = llama` (SentencePiece, e.g. LLaMA-2, TinyStories,
-/// Gemma 3) and `gpt2` with pre-tokenizer `qwen2` (byte-level BPE, e.g. Qwen2.5). Special-token
+/// Gemma 3) and `gpt2` (byte-level BPE) with the pre-tokenizers listed in
+/// ``TokenizerError/unsupportedPreTokenizer(file:pre:supported:)`` (Llama 3, GPT-2, Qwen2/3.5, Falcon,
+/// StarCoder, DeepSeek, Command-R, MPT, GPT-4o, Tekken and their aliases). Special-token
 /// handling, BOS/EOS insertion and end-of-generation detection follow llama.cpp's vocabulary loader.
 /// A `Tokenizer` is immutable after `init` and safe to use from several threads.
 // @unchecked: all state is immutable after init (the vocabulary and tables are only read).
@@ -55,10 +57,13 @@ public final class Tokenizer: @unchecked Sendable {
         case "gpt2": model = .bytePair
         default: throw TokenizerError.unsupportedModel(file: file, model: modelName)
         }
+        var preTokenizer: BytePairPreTokenizer?
         if model == .bytePair {
             let pre = try gguf.optionalString("tokenizer.ggml.pre") ?? "default"
-            let qwen2Family: Set<String> = ["qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "hunyuan", "solar-open", "grok-2"]
-            guard qwen2Family.contains(pre) else { throw TokenizerError.unsupportedPreTokenizer(file: file, pre: pre) }
+            guard let rule = BytePairPreTokenizer(name: pre) else {
+                throw TokenizerError.unsupportedPreTokenizer(file: file, pre: pre, supported: BytePairPreTokenizer.supportedNames)
+            }
+            preTokenizer = rule
         }
 
         // Vocabulary texts.
@@ -98,7 +103,7 @@ public final class Tokenizer: @unchecked Sendable {
         var addBOS: Bool, addEOS = false, addSpacePrefix: Bool
         switch model {
         case .sentencePiece: bos = 1; eos = 2; unk = 0; addBOS = true; addSpacePrefix = true
-        case .bytePair: bos = 11; eos = 11; unk = nil; addBOS = false; addSpacePrefix = false
+        case .bytePair: bos = 11; eos = 11; unk = nil; addBOS = preTokenizer?.addsBOSByDefault ?? false; addSpacePrefix = false
         }
         func specialID(_ key: String, default value: Int?) throws -> Int? {
             var id = value
@@ -189,7 +194,7 @@ public final class Tokenizer: @unchecked Sendable {
                 throw TokenizerError.missingKey(file: file, key: "tokenizer.ggml.merges")
             }
             sentencePiece = nil
-            bytePair = BytePairTokenizer(vocab: vocab, mergeList: merges)
+            bytePair = BytePairTokenizer(vocab: vocab, mergeList: merges, preTokenizer: preTokenizer!)
         }
     }
 

@@ -107,10 +107,14 @@ final class TokenizerSyntheticTests: XCTestCase {
             guard case .missingKey(_, "tokenizer.ggml.tokens")? = error as? TokenizerError else { return XCTFail("\(error)") }
         }
         XCTAssertThrowsError(try Tokenizer(gguf: makeFile([
-            ("tokenizer.ggml.model", .string("gpt2")), ("tokenizer.ggml.pre", .string("llama-bpe")),
+            ("tokenizer.ggml.model", .string("gpt2")), ("tokenizer.ggml.pre", .string("chameleon")),
             ("tokenizer.ggml.tokens", strings(["a"])),
         ]))) { error in
-            guard case .unsupportedPreTokenizer(_, "llama-bpe")? = error as? TokenizerError else { return XCTFail("\(error)") }
+            guard case let .unsupportedPreTokenizer(_, "chameleon", supported)? = error as? TokenizerError else {
+                return XCTFail("\(error)")
+            }
+            XCTAssertTrue(supported.contains("llama-bpe") && supported.contains("qwen2") && supported.contains("gpt-2"))
+            XCTAssertTrue("\(error)".contains("'chameleon'") && "\(error)".contains("'deepseek-coder'"))
         }
         XCTAssertThrowsError(try Tokenizer(gguf: makeFile([
             ("tokenizer.ggml.model", .string("gpt2")), ("tokenizer.ggml.pre", .string("qwen2")),

@@ -103,7 +103,14 @@ struct BytePairPreTokenizer: Sendable {
         starts.append(n)
         let count = cps.count
         var flags = [UInt8](repeating: 0, count: count)
-        for k in 0..<count { flags[k] = PreTokenizerFlags.of(cps[k]) }
+        PreTokenizerFlags.ascii.withUnsafeBufferPointer { ascii in
+            flags.withUnsafeMutableBufferPointer { fl in
+                for k in 0..<count {
+                    let cp = cps[k]
+                    fl[k] = cp < 0x80 ? ascii[Int(cp)] : PreTokenizerFlags.compute(cp)
+                }
+            }
+        }
 
         var pieces: [Range<Int>] = count > 0 ? [0..<count] : []
         cps.withUnsafeBufferPointer { cp in
@@ -116,6 +123,7 @@ struct BytePairPreTokenizer: Sendable {
                 }
             }
         }
-        return pieces.map { starts[$0.lowerBound]..<starts[$0.upperBound] }
+        for k in pieces.indices { pieces[k] = starts[pieces[k].lowerBound]..<starts[pieces[k].upperBound] }
+        return pieces
     }
 }

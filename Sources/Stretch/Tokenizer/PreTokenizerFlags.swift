@@ -11,15 +11,10 @@ enum PreTokenizerFlags {
     static let separator: UInt8 = 0x40
     static let whitespace: UInt8 = 0x80
 
-    /// Flags of the ASCII code points, computed once.
+    /// Flags of the ASCII code points, computed once (read the table once per text, not per code point).
     static let ascii: [UInt8] = (0..<128).map { compute(UInt32($0)) }
 
-    /// The flags of a code point (ASCII from a table).
-    @inline(__always)
-    static func of(_ cp: UInt32) -> UInt8 {
-        cp < 0x80 ? ascii[Int(cp)] : compute(cp)
-    }
-
+    /// The flags of a code point, from Swift's Unicode tables.
     static func compute(_ cp: UInt32) -> UInt8 {
         guard let scalar = Unicode.Scalar(cp) else { return 0 }
         let props = scalar.properties

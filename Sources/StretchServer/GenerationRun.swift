@@ -1,0 +1,46 @@
+import Foundation
+import Stretch
+
+/// One generation on a leased slot: its events, a way to stop it, and the slot's release once the
+/// session is idle again (after the last token, or within one token of a cancel).
+final class GenerationRun: Sendable {
+    /// The session's events.
+    let events: AsyncThrowingStream<GenerationEvent, Error>
+    private let pump: Task<Void, Never>
+
+    init(lease: SlotPool.Lease, state: ServerState, prompt: [Int], parameters: GenerationParameters, timeout: Double) {
+        let inner = lease.session.generate(prompt: prompt, parameters: parameters)
+        let (events, continuation) = AsyncThrowingStream<GenerationEvent, Error>.makeStream()
+        self.events = events
+        let session = lease.session
+        let pool = state.pool
+        // Cancelling this task cancels the iteration of `inner`, which sets the session's cancel flag.
+        let pump = Task {
+            do {
+                for try await event in inner { continuation.yield(event) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+            await session.waitUntilIdle()
+            await pool.release(lease.slot)
+        }
+        self.pump = pump
+        continuation.onTermination = { termination in
+            if case .cancelled = termination { pump.cancel() }
+        }
+        let deadline = Task {
+            try? await Task.sleep(nanoseconds: UInt64(max(0, timeout) * 1e9))
+            if !Task.isCancelled { pump.cancel() }
+        }
+        state.track(self)
+        Task { [self] in
+            await pump.value
+            deadline.cancel()
+            state.untrack(self)
+        }
+    }
+
+    /// Stops the generation (a disconnect, a shutdown); the slot is released once the session has stopped.
+    func cancel() { pump.cancel() }
+}

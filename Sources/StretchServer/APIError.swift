@@ -1,4 +1,5 @@
 import Hummingbird
+import HTTPTypes
 
 /// An error answered as llama-server does: `{"error": {"code": …, "message": …, "type": …}}` with the
 /// HTTP status `code`.

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import Stretch
@@ -217,7 +218,8 @@ struct ServerResponder: HTTPResponder {
             var text = ""
             switch item["content"] {
             case .string(let s)?: text = s
-            case .null?, nil where role == "assistant": text = ""
+            case .null?, nil:
+                guard role == "assistant" else { throw APIError.badRequest("messages[\(k)].content is required") }
             case .array(let parts)?:
                 for (p, part) in parts.enumerated() {
                     guard case .string(let type)? = part["type"] else {

@@ -81,12 +81,10 @@ struct ServeCommand: AsyncParsableCommand {
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             if configuration.apiKeys.isEmpty { throw ValidationError("--api-key-file \(apiKeyFile) holds no key") }
         }
-        let host = self.host
-        let app = try buildApplication(model: model, configuration: configuration) { port in
-            Console.error("listening on http://\(host):\(port) (\(configuration.slots) slot(s), chat template: "
-                + "\(model.chatFormatter.description))")
+        let host = self.host, slots = configuration.slots, format = model.chatFormatter.description
+        try await serve(model: model, configuration: configuration) { port in
+            Console.error("listening on http://\(host):\(port) (\(slots) slot(s), chat template: \(format))")
         }
-        try await app.runService()
         Console.error("server stopped")
     }
 }

@@ -55,13 +55,13 @@ final class ServerProcess: @unchecked Sendable {
     func request(
         _ method: String, _ path: String, json: String? = nil, headers: [String: String] = [:]
     ) throws -> HTTPReply {
-        try HTTPReply.send(method, path, port: port, body: json.map { Data($0.utf8) }, headers: headers)
+        try HTTPReply.exchange(method, path, port: port, body: json.map { Data($0.utf8) }, headers: headers)
     }
 
     /// POSTs `body` (a JSON object) and decodes the JSON answer.
     func post(_ path: String, _ body: [String: Any], headers: [String: String] = [:]) throws -> HTTPReply {
         let data = try JSONSerialization.data(withJSONObject: body)
-        return try HTTPReply.send("POST", path, port: port, body: data, headers: headers)
+        return try HTTPReply.exchange("POST", path, port: port, body: data, headers: headers)
     }
 }
 
@@ -115,7 +115,7 @@ struct HTTPReply {
         return fd
     }
 
-    static func send(
+    static func exchange(
         _ method: String, _ path: String, port: Int, body: Data?, headers: [String: String] = [:]
     ) throws -> HTTPReply {
         let fd = try open(method, path, port: port, body: body, headers: headers)

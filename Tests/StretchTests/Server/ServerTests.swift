@@ -157,7 +157,7 @@ final class ServerTests: XCTestCase {
     func testAPIKey() throws {
         let server = try ServerProcess(["-m", try TestFiles.stories260K, "--api-key", "sk-test-123"])
         defer { XCTAssertEqual(server.stop(), 0, server.stderr) }
-        let body = ["prompt": "Once", "n_predict": 2]
+        let body: [String: Any] = ["prompt": "Once", "n_predict": 2]
         XCTAssertEqual(try server.request("GET", "/health").status, 200)
         XCTAssertEqual(try server.request("GET", "/v1/models").status, 200)
         assertError(try server.post("/completion", body), 401, "authentication_error", "Invalid API Key")
@@ -229,7 +229,7 @@ final class ServerTests: XCTestCase {
         for _ in 0..<100 where !idle {
             let slots = try server.request("GET", "/slots")
             idle = ((try JSONSerialization.jsonObject(with: slots.body) as? [[String: Any]])?.first)?["is_processing"] as? Bool == false
-            if !idle { Thread.sleep(forTimeInterval: 0.1) }
+            if !idle { try await Task.sleep(nanoseconds: 100_000_000) }
         }
         XCTAssertTrue(idle, "the slot stayed busy after the client left")
         let after = try server.post("/v1/chat/completions", ["messages": messages, "max_tokens": 16, "temperature": 0])

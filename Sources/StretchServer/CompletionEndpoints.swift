@@ -17,8 +17,11 @@ extension ServerResponder {
             throw APIError.badRequest("the chat template failed on these messages: \(error)")
         }
         request.prompt = state.model.tokenizer.encode(text, addSpecial: !formatter.startsWithBOS(text), parseSpecial: true)
-        request.parameters.stopTokens.formUnion(state.chatStopTokens)
-        request.parameters.stop += state.chatStopTexts
+        // `ignore_eos` keeps generating through the end-of-turn markers too (llama.cpp bans every end token).
+        if !request.parameters.ignoreEndOfGeneration {
+            request.parameters.stopTokens.formUnion(state.chatStopTokens)
+            request.parameters.stop += state.chatStopTexts
+        }
         return try await generate(request, context: context)
     }
 

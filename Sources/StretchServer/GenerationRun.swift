@@ -41,6 +41,10 @@ final class GenerationRun: Sendable {
         }
     }
 
+    /// Returns once the generation ended and its slot is free again (so that a client's next request,
+    /// sent as soon as this answer arrives, finds the slot idle).
+    func released() async { await pump.value }
+
     /// Stops the generation (a disconnect, a shutdown); the slot is released once the session has stopped.
     func cancel() { pump.cancel() }
 }

@@ -32,6 +32,7 @@ struct Reply: Sendable {
             throw Self.apiError(error)
         }
         let stats = finish(&outcome)
+        await run.released()
         return ServerResponder.json(body(outcome, stats: stats))
     }
 
@@ -63,6 +64,7 @@ struct Reply: Sendable {
                 return
             }
             let stats = finish(&outcome)
+            await run.released()
             let reason = Self.finishReason(stats)
             switch request.kind {
             case .chat:

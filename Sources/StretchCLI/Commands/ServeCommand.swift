@@ -60,12 +60,12 @@ struct ServeCommand: AsyncParsableCommand {
         let template = try chatTemplateFile.map(CommandSupport.readText) ?? chatTemplate
         let model = try LanguageModel(file: modelOptions.openFile(), options: modelOptions.loadOptions, chatTemplate: template)
         if let warning = model.chatFormatter.warning { Console.error("warning: \(warning)") }
-        let (positions, plan) = try contextOptions.plan(trainedContext: model.trainedContext)
+        let (positions, _) = try contextOptions.plan(trainedContext: model.trainedContext)
         var configuration = ServerConfiguration()
         configuration.host = host
         configuration.port = port
         configuration.slots = slots
-        configuration.contextSize = plan.contextSize
+        configuration.contextSize = contextOptions.contextSize ?? contextOptions.targetContext
         configuration.contextExtension = positions.description
         configuration.alias = alias
         configuration.metrics = metrics

@@ -38,8 +38,8 @@ if [ $# -eq 0 ]; then
   # shellcheck disable=SC2046
   STRETCH_BIN="$(swift build -c release $(scripts/swift-flags.sh) --show-bin-path)/stretch" \
     python3 -m pytest -q Tests/python 2>&1 | tee "$py_log" || py_status=$?
-  # pytest's closing line: "== 3 passed, 1 failed, 1 skipped in 2.1s ==" (any subset, any order).
-  summary="$(grep -E "^=+ .*(passed|failed|skipped|error).* in [0-9.]+s" "$py_log" | tail -1 || true)"
+  # pytest -q closes with "3 passed, 1 failed, 1 skipped in 2.1s" (any subset; "==" around it without -q).
+  summary="$(grep -E "^(=+ )?[0-9]+ (passed|failed|skipped|error|deselected).* in [0-9.]+s" "$py_log" | tail -1 || true)"
   count() { echo "$summary" | grep -oE "[0-9]+ $1" | grep -oE "[0-9]+" || echo 0; }
   py_passed=$(count passed)
   py_failed=$(($(count failed) + $(count error)))

@@ -1,5 +1,13 @@
 import Foundation
 import Stretch
+import Synchronization
+
+/// Whether anyone stopped a generation before its end (counted once, as a cancelled request).
+private final class StopMark: Sendable {
+    private let state = Atomic<Bool>(false)
+    func set() { state.store(true, ordering: .relaxed) }
+    var isSet: Bool { state.load(ordering: .relaxed) }
+}
 
 /// One generation on a leased slot: its events, a way to stop it, and the slot's release once the
 /// session is idle again (after the last token, or within one token of a cancel).
@@ -7,6 +15,7 @@ final class GenerationRun: Sendable {
     /// The session's events.
     let events: AsyncThrowingStream<GenerationEvent, Error>
     private let pump: Task<Void, Never>
+    private let stopped: StopMark
 
     init(lease: SlotPool.Lease, state: ServerState, prompt: [Int], parameters: GenerationParameters, timeout: Double) {
         let inner = lease.session.generate(prompt: prompt, parameters: parameters)
@@ -14,6 +23,8 @@ final class GenerationRun: Sendable {
         self.events = events
         let session = lease.session
         let pool = state.pool
+        let stopped = StopMark()
+        self.stopped = stopped
         // Cancelling this task cancels the iteration of `inner`, which sets the session's cancel flag.
         let pump = Task {
             do {
@@ -24,14 +35,21 @@ final class GenerationRun: Sendable {
             }
             await session.waitUntilIdle()
             await pool.release(lease.slot)
+            if stopped.isSet { state.metrics.cancelled() }
         }
         self.pump = pump
         continuation.onTermination = { termination in
-            if case .cancelled = termination { pump.cancel() }
+            if case .cancelled = termination {
+                stopped.set()
+                pump.cancel()
+            }
         }
         let deadline = Task {
             try? await Task.sleep(nanoseconds: UInt64(max(0, timeout) * 1e9))
-            if !Task.isCancelled { pump.cancel() }
+            if !Task.isCancelled {
+                stopped.set()
+                pump.cancel()
+            }
         }
         state.track(self)
         Task { [self] in
@@ -46,5 +64,8 @@ final class GenerationRun: Sendable {
     func released() async { await pump.value }
 
     /// Stops the generation (a disconnect, a shutdown); the slot is released once the session has stopped.
-    func cancel() { pump.cancel() }
+    func cancel() {
+        stopped.set()
+        pump.cancel()
+    }
 }

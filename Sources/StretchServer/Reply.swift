@@ -83,7 +83,6 @@ struct Reply: Sendable {
             try await writer.finish(nil)
         } catch {
             run.cancel()
-            state.metrics.cancelled()
             throw error
         }
     }
@@ -126,10 +125,7 @@ struct Reply: Sendable {
             s.stopReason = .maxTokens
             return s
         }()
-        if stats.stopReason == .cancelled {
-            stats.stopReason = .maxTokens
-            state.metrics.cancelled()
-        }
+        if stats.stopReason == .cancelled { stats.stopReason = .maxTokens }
         state.metrics.finished(promptTokens: stats.promptTokens, generatedTokens: stats.generatedTokens, seconds: elapsed())
         return stats
     }

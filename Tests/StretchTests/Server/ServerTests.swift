@@ -232,11 +232,34 @@ final class ServerTests: XCTestCase {
             if !idle { try await Task.sleep(nanoseconds: 100_000_000) }
         }
         XCTAssertTrue(idle, "the slot stayed busy after the client left")
+        // A client waiting for a whole (non-streamed) answer leaves too: the connection's closing cancels it.
+        let longWhole = try JSONSerialization.data(withJSONObject: [
+            "messages": [["role": "user", "content": "Count from 1 to 1000."]], "max_tokens": 1000, "ignore_eos": true,
+        ])
+        let waiting = try HTTPReply.open("POST", "/v1/chat/completions", port: server.port, body: longWhole)
+        var started = false
+        for _ in 0..<100 where !started {
+            started = try slotIsProcessing(server)
+            if !started { try await Task.sleep(nanoseconds: 20_000_000) }
+        }
+        XCTAssertTrue(started, "the non-streamed request never took the slot")
+        close(waiting)
+        var freed = false
+        for _ in 0..<100 where !freed {
+            freed = try !slotIsProcessing(server)
+            if !freed { try await Task.sleep(nanoseconds: 100_000_000) }
+        }
+        XCTAssertTrue(freed, "the slot stayed busy after a non-streaming client left")
         let after = try server.post("/v1/chat/completions", ["messages": messages, "max_tokens": 16, "temperature": 0])
         XCTAssertEqual(after.status, 200, after.text)
         XCTAssertEqual(((after.json["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["content"] as? String, expected)
         let metrics = try server.request("GET", "/metrics").text
-        XCTAssertTrue(metrics.contains("stretch_requests_cancelled_total 1"), metrics)
+        XCTAssertTrue(metrics.contains("stretch_requests_cancelled_total 2"), metrics)
         XCTAssertTrue(metrics.contains("stretch_requests_rejected_total 1"), metrics)
+    }
+
+    private func slotIsProcessing(_ server: ServerProcess) throws -> Bool {
+        let slots = try server.request("GET", "/slots")
+        return ((try JSONSerialization.jsonObject(with: slots.body) as? [[String: Any]])?.first)?["is_processing"] as? Bool == true
     }
 }

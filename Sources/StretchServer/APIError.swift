@@ -1,5 +1,5 @@
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 
 /// An error answered as llama-server does: `{"error": {"code": …, "message": …, "type": …}}` with the
 /// HTTP status `code`.

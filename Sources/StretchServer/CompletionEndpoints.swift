@@ -16,7 +16,8 @@ extension ServerResponder {
         } catch {
             throw APIError.badRequest("the chat template failed on these messages: \(error)")
         }
-        request.prompt = state.model.tokenizer.encode(text, addSpecial: !formatter.startsWithBOS(text), parseSpecial: true)
+        request.prompt = state.model.tokenizer.encode(
+            text, addSpecial: !formatter.startsWithBOS(text), parseSpecial: true)
         // `ignore_eos` keeps generating through the end-of-turn markers too (llama.cpp bans every end token).
         if !request.parameters.ignoreEndOfGeneration {
             request.parameters.stopTokens.formUnion(state.chatStopTokens)
@@ -43,12 +44,15 @@ extension ServerResponder {
         case .string(let text)?:
             return state.model.tokenizer.encode(text, addSpecial: true, parseSpecial: true)
         case .array(let items)? where items.count == 1:
-            if case .string(let text) = items[0] { return state.model.tokenizer.encode(text, addSpecial: true, parseSpecial: true) }
+            if case .string(let text) = items[0] {
+                return state.model.tokenizer.encode(text, addSpecial: true, parseSpecial: true)
+            }
             return try tokenIDs(body["prompt"], field: "prompt") ?? []
         case .array(let items)? where items.allSatisfy({ if case .int = $0 { true } else { false } }):
             return try tokenIDs(body["prompt"], field: "prompt") ?? []
         case .array?:
-            throw APIError(status: .notImplemented, message: "several prompts in one request are not supported yet",
+            throw APIError(
+                status: .notImplemented, message: "several prompts in one request are not supported yet",
                 type: "not_supported_error")
         case nil, .null?:
             throw APIError.badRequest("'prompt' (a string or an array of token ids) is required")
@@ -88,7 +92,8 @@ extension ServerResponder {
         let start = DispatchTime.now()
         let lease: SlotPool.Lease
         do {
-            lease = try await state.pool.acquire(prompt: request.prompt, spec: spec, timeout: state.configuration.requestTimeout)
+            lease = try await state.pool.acquire(
+                prompt: request.prompt, spec: spec, timeout: state.configuration.requestTimeout)
         } catch let error as APIError where error.status == .serviceUnavailable {
             state.metrics.rejected()
             throw error
@@ -109,9 +114,11 @@ extension ServerResponder {
             var headers = HTTPFields()
             headers[.contentType] = "text/event-stream"
             headers[.cacheControl] = "no-cache"
-            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-                try await reply.stream(run, to: &writer)
-            })
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody { writer in
+                    try await reply.stream(run, to: &writer)
+                })
         }
         return try await reply.whole(run)
     }

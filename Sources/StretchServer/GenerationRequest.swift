@@ -47,7 +47,9 @@ struct GenerationRequest: Sendable {
             case .string(let text): parameters.stop = [text]
             case .array(let items):
                 parameters.stop = try items.map {
-                    guard case .string(let text) = $0 else { throw APIError.badRequest("'stop' must be a string or an array of strings") }
+                    guard case .string(let text) = $0 else {
+                        throw APIError.badRequest("'stop' must be a string or an array of strings")
+                    }
                     return text
                 }
             default: throw APIError.badRequest("'stop' must be a string or an array of strings, not \(stop.typeName)")
@@ -66,10 +68,11 @@ struct GenerationRequest: Sendable {
         do {
             try parameters.validate()
         } catch let GenerationError.invalidParameter(name, value, requirement) {
-            let field = [
-                "temperature": "temperature", "top-p": "top_p", "min-p": "min_p",
-                "repetition penalty": "repeat_penalty", "repetition window": "repeat_last_n",
-            ][name] ?? name
+            let field =
+                [
+                    "temperature": "temperature", "top-p": "top_p", "min-p": "min_p",
+                    "repetition penalty": "repeat_penalty", "repetition window": "repeat_last_n",
+                ][name] ?? name
             throw APIError.badRequest("invalid '\(field)' \(value): \(requirement)")
         }
     }
@@ -133,7 +136,9 @@ struct FieldReader {
                 throw APIError.notSupported(name)
             }
         }
-        if let v = present("tool_choice"), v != .string("none"), v != .string("auto") { throw APIError.notSupported("tool_choice") }
+        if let v = present("tool_choice"), v != .string("none"), v != .string("auto") {
+            throw APIError.notSupported("tool_choice")
+        }
         if let v = present("response_format"), v != .object([("type", .string("text"))]) {
             throw APIError.notSupported("response_format")
         }
@@ -147,7 +152,8 @@ struct FieldReader {
         for name in ["n", "best_of"] {
             if let v = try int(name), v != 1 {
                 if v < 1 { throw APIError.badRequest("'\(name)' must be ≥ 1 (got \(v))") }
-                throw APIError(status: .notImplemented, message: "'\(name)' > 1 is not supported yet (one choice per request)",
+                throw APIError(
+                    status: .notImplemented, message: "'\(name)' > 1 is not supported yet (one choice per request)",
                     type: "not_supported_error")
             }
         }

@@ -60,7 +60,11 @@ public indirect enum JSON: Sendable, Equatable, Decodable {
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
         case .double(let d):
-            if !d.isFinite { out += "null" } else if d == d.rounded(), abs(d) < 1e15 { out += String(Int(d)) } else {
+            if !d.isFinite {
+                out += "null"
+            } else if d == d.rounded(), abs(d) < 1e15 {
+                out += String(Int(d))
+            } else {
                 out += "\(d)"
             }
         case .string(let s): Self.quote(s, into: &out)

@@ -41,14 +41,16 @@ struct Reply: Sendable {
         var outcome = Outcome()
         do {
             if request.kind == .chat {
-                try await send(chunk(delta: [("role", .string("assistant")), ("content", .string(""))], finish: nil), to: &writer)
+                try await send(
+                    chunk(delta: [("role", .string("assistant")), ("content", .string(""))], finish: nil), to: &writer)
             }
             do {
                 for try await event in run.events {
                     absorb(event, into: &outcome)
                     guard !event.text.isEmpty || (request.returnTokens && event.tokenID != nil) else { continue }
                     switch request.kind {
-                    case .chat: try await send(chunk(delta: [("content", .string(event.text))], finish: nil), to: &writer)
+                    case .chat:
+                        try await send(chunk(delta: [("content", .string(event.text))], finish: nil), to: &writer)
                     case .completion: try await send(chunk(text: event.text, finish: nil), to: &writer)
                     case .llamaCompletion:
                         var fields: [(String, JSON)] = [("content", .string(event.text))]
@@ -103,7 +105,7 @@ struct Reply: Sendable {
 
     private func absorb(_ event: GenerationEvent, into outcome: inout Outcome) {
         switch event {
-        case let .token(id, text):
+        case .token(let id, let text):
             if outcome.firstToken == nil {
                 let t = elapsed()
                 outcome.firstToken = t
@@ -111,22 +113,25 @@ struct Reply: Sendable {
             }
             outcome.tokens.append(id)
             outcome.text += text
-        case let .text(text): outcome.text += text
-        case let .finished(stats): outcome.stats = stats
+        case .text(let text): outcome.text += text
+        case .finished(let stats): outcome.stats = stats
         }
     }
 
     /// The statistics (made up from the tokens seen when the generation was cut short by a timeout).
     private func finish(_ outcome: inout Outcome) -> GenerationStatistics {
-        var stats = outcome.stats ?? {
-            var s = GenerationStatistics()
-            s.promptTokens = request.prompt.count
-            s.generatedTokens = outcome.tokens.count
-            s.stopReason = .maxTokens
-            return s
-        }()
+        var stats =
+            outcome.stats
+            ?? {
+                var s = GenerationStatistics()
+                s.promptTokens = request.prompt.count
+                s.generatedTokens = outcome.tokens.count
+                s.stopReason = .maxTokens
+                return s
+            }()
         if stats.stopReason == .cancelled { stats.stopReason = .maxTokens }
-        state.metrics.finished(promptTokens: stats.promptTokens, generatedTokens: stats.generatedTokens, seconds: elapsed())
+        state.metrics.finished(
+            promptTokens: stats.promptTokens, generatedTokens: stats.generatedTokens, seconds: elapsed())
         return stats
     }
 
@@ -158,19 +163,25 @@ struct Reply: Sendable {
     }
 
     private func timings(_ stats: GenerationStatistics) -> JSON {
-        let promptMs = stats.promptSeconds * 1000, predictedMs = stats.generationSeconds * 1000
-        let pn = stats.prefilledTokens, gn = stats.generatedTokens
+        let promptMs = stats.promptSeconds * 1000
+        let predictedMs = stats.generationSeconds * 1000
+        let pn = stats.prefilledTokens
+        let gn = stats.generatedTokens
         return .object([
             ("cache_n", .int(stats.cachedPromptTokens)), ("prompt_n", .int(pn)), ("prompt_ms", .double(promptMs)),
             ("prompt_per_token_ms", .double(pn > 0 ? promptMs / Double(pn) : 0)),
             ("prompt_per_second", .double(stats.promptTokensPerSecond)), ("predicted_n", .int(gn)),
-            ("predicted_ms", .double(predictedMs)), ("predicted_per_token_ms", .double(gn > 0 ? predictedMs / Double(gn) : 0)),
+            ("predicted_ms", .double(predictedMs)),
+            ("predicted_per_token_ms", .double(gn > 0 ? predictedMs / Double(gn) : 0)),
             ("predicted_per_second", .double(stats.generationTokensPerSecond)),
         ])
     }
 
     private func header(_ object: String) -> [(String, JSON)] {
-        [("id", .string(id)), ("object", .string(object)), ("created", .int(created)), ("model", .string(state.modelID))]
+        [
+            ("id", .string(id)), ("object", .string(object)), ("created", .int(created)),
+            ("model", .string(state.modelID)),
+        ]
     }
 
     private func body(_ outcome: Outcome, stats: GenerationStatistics) -> JSON {
@@ -181,24 +192,30 @@ struct Reply: Sendable {
             let choice: JSON = .object([
                 ("index", .int(0)), ("message", message), ("logprobs", .null), ("finish_reason", .string(reason)),
             ])
-            return .object(header("chat.completion") + [
-                ("choices", .array([choice])), ("usage", usage(stats)), ("timings", timings(stats)),
-            ])
+            return .object(
+                header("chat.completion") + [
+                    ("choices", .array([choice])), ("usage", usage(stats)), ("timings", timings(stats)),
+                ])
         case .completion:
             let choice: JSON = .object([
-                ("index", .int(0)), ("text", .string(outcome.text)), ("logprobs", .null), ("finish_reason", .string(reason)),
+                ("index", .int(0)), ("text", .string(outcome.text)), ("logprobs", .null),
+                ("finish_reason", .string(reason)),
             ])
-            return .object(header("text_completion") + [
-                ("choices", .array([choice])), ("usage", usage(stats)), ("timings", timings(stats)),
-            ])
+            return .object(
+                header("text_completion") + [
+                    ("choices", .array([choice])), ("usage", usage(stats)), ("timings", timings(stats)),
+                ])
         case .llamaCompletion:
-            let stopType: String = switch stats.stopReason {
-            case .endOfGeneration: "eos"
-            case .stopString: "word"
-            default: "limit"
-            }
+            let stopType: String =
+                switch stats.stopReason {
+                case .endOfGeneration: "eos"
+                case .stopString: "word"
+                default: "limit"
+                }
             var fields: [(String, JSON)] = [("content", .string(outcome.text))]
-            if request.returnTokens || !request.stream { fields.append(("tokens", .array(outcome.tokens.map { .int($0) }))) }
+            if request.returnTokens || !request.stream {
+                fields.append(("tokens", .array(outcome.tokens.map { .int($0) })))
+            }
             fields += [
                 ("id_slot", .int(slot)), ("stop", .bool(true)), ("model", .string(state.modelID)),
                 ("tokens_predicted", .int(stats.generatedTokens)), ("tokens_evaluated", .int(stats.promptTokens)),
@@ -226,16 +243,17 @@ struct Reply: Sendable {
     }
 
     private func usageChunk(_ stats: GenerationStatistics) -> JSON {
-        .object(header(request.kind == .chat ? "chat.completion.chunk" : "text_completion") + [
-            ("choices", .array([])), ("usage", usage(stats)), ("timings", timings(stats)),
-        ])
+        .object(
+            header(request.kind == .chat ? "chat.completion.chunk" : "text_completion") + [
+                ("choices", .array([])), ("usage", usage(stats)), ("timings", timings(stats)),
+            ])
     }
 }
 
 extension GenerationEvent {
     /// The token id of a `.token` event.
     var tokenID: Int? {
-        if case let .token(id, _) = self { return id }
+        if case .token(let id, _) = self { return id }
         return nil
     }
 }

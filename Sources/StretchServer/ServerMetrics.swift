@@ -62,7 +62,9 @@ final class ServerMetrics: Sendable {
         metric("prompt_tokens_total", "counter", "Prompt tokens of finished requests.", "\(s.promptTokens)")
         metric("tokens_predicted_total", "counter", "Tokens generated.", "\(s.generatedTokens)")
         metric("requests_total", "counter", "Generation requests finished.", "\(s.requests)")
-        metric("requests_cancelled_total", "counter", "Generations stopped by a disconnect or a timeout.", "\(s.cancelled)")
+        metric(
+            "requests_cancelled_total", "counter", "Generations stopped by a disconnect or a timeout.", "\(s.cancelled)"
+        )
         metric("requests_rejected_total", "counter", "Requests refused because the queue was full.", "\(s.rejected)")
         metric("requests_processing", "gauge", "Slots generating now.", "\(processing)")
         metric("requests_deferred", "gauge", "Requests waiting for a slot.", "\(queued)")

@@ -16,9 +16,11 @@ struct ServerResponder: HTTPResponder {
         } catch let error as APIError {
             return Self.errorResponse(error)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            return Self.errorResponse(APIError(
-                status: .contentTooLarge, message: "the request body is larger than \(state.configuration.maxBodySize) bytes",
-                type: "invalid_request_error"))
+            return Self.errorResponse(
+                APIError(
+                    status: .contentTooLarge,
+                    message: "the request body is larger than \(state.configuration.maxBodySize) bytes",
+                    type: "invalid_request_error"))
         } catch is CancellationError {
             return Self.errorResponse(.unavailable("the request was cancelled"))
         } catch {
@@ -45,7 +47,9 @@ struct ServerResponder: HTTPResponder {
             return try await handler(try await body(request), context)
         }
         if get[path] != nil || post[path] != nil {
-            throw APIError(status: .methodNotAllowed, message: "\(method) is not allowed on \(path)", type: "invalid_request_error")
+            throw APIError(
+                status: .methodNotAllowed, message: "\(method) is not allowed on \(path)", type: "invalid_request_error"
+            )
         }
         throw APIError.notFound("File Not Found: no endpoint \(method) \(path)")
     }
@@ -112,23 +116,27 @@ struct ServerResponder: HTTPResponder {
     private func props() async throws -> Response {
         let s = state.configuration.sampling
         let settings: JSON = .object([
-            ("n_ctx", .int(await state.pool.snapshot().first?.contextSize ?? 0)), ("n_predict", .int(state.configuration.maxTokens)),
-            ("temperature", .double(Double(s.temperature))), ("top_k", .int(s.topK)), ("top_p", .double(Double(s.topP))),
+            ("n_ctx", .int(await state.pool.snapshot().first?.contextSize ?? 0)),
+            ("n_predict", .int(state.configuration.maxTokens)),
+            ("temperature", .double(Double(s.temperature))), ("top_k", .int(s.topK)),
+            ("top_p", .double(Double(s.topP))),
             ("min_p", .double(Double(s.minP))), ("repeat_penalty", .double(Double(s.repetitionPenalty))),
             ("repeat_last_n", .int(s.repetitionWindow)), ("context_extension", .string(state.defaultSpec)),
         ])
-        return Self.json(.object([
-            ("default_generation_settings", settings), ("total_slots", .int(state.configuration.slots)),
-            ("model_path", .string(state.model.file.path)), ("model_alias", .string(state.modelID)),
-            ("chat_template", .string(state.model.chatFormatter.description)),
-            ("n_ctx_train", .int(state.model.trainedContext)),
-            ("build_info", .string("stretch")),
-        ]))
+        return Self.json(
+            .object([
+                ("default_generation_settings", settings), ("total_slots", .int(state.configuration.slots)),
+                ("model_path", .string(state.model.file.path)), ("model_alias", .string(state.modelID)),
+                ("chat_template", .string(state.model.chatFormatter.description)),
+                ("n_ctx_train", .int(state.model.trainedContext)),
+                ("build_info", .string("stretch")),
+            ]))
     }
 
     private func slots() async throws -> Response {
         guard state.configuration.slotsEndpoint else {
-            throw APIError(status: .notImplemented, message: "This server does not support slots endpoint. Start it with --slots",
+            throw APIError(
+                status: .notImplemented, message: "This server does not support slots endpoint. Start it with --slots",
                 type: "not_supported_error")
         }
         let items = await state.pool.snapshot().map { slot -> JSON in
@@ -142,27 +150,34 @@ struct ServerResponder: HTTPResponder {
 
     private func metrics() async throws -> Response {
         guard state.configuration.metrics else {
-            throw APIError(status: .notImplemented, message: "This server does not support metrics endpoint. Start it with --metrics",
+            throw APIError(
+                status: .notImplemented,
+                message: "This server does not support metrics endpoint. Start it with --metrics",
                 type: "not_supported_error")
         }
         let slotInfo = await state.pool.snapshot()
         let text = state.metrics.render(
             processing: slotInfo.filter(\.busy).count, queued: await state.pool.queued, slots: slotInfo.count)
         return Response(
-            status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     private func tokenize(_ body: JSON, _ context: ServerContext) async throws -> Response {
         let fields = try FieldReader(body)
-        guard let content = try fields.string("content") else { throw APIError.badRequest("'content' (a string) is required") }
+        guard let content = try fields.string("content") else {
+            throw APIError.badRequest("'content' (a string) is required")
+        }
         let tokenizer = state.model.tokenizer
         let ids = tokenizer.encode(
-            content, addSpecial: try fields.bool("add_special") ?? false, parseSpecial: try fields.bool("parse_special") ?? true)
+            content, addSpecial: try fields.bool("add_special") ?? false,
+            parseSpecial: try fields.bool("parse_special") ?? true)
         let tokens: [JSON]
         if try fields.bool("with_pieces") ?? false {
             tokens = ids.map { id in
                 let bytes = tokenizer.pieceBytes(id)
-                let piece: JSON = String(validating: bytes, as: UTF8.self).map { .string($0) } ?? .array(bytes.map { .int(Int($0)) })
+                let piece: JSON =
+                    String(validating: bytes, as: UTF8.self).map { .string($0) } ?? .array(bytes.map { .int(Int($0)) })
                 return .object([("id", .int(id)), ("piece", piece)])
             }
         } else {
@@ -190,7 +205,9 @@ struct ServerResponder: HTTPResponder {
     /// Token ids in `value` (nil when absent), each checked against the vocabulary.
     func tokenIDs(_ value: JSON?, field: String) throws -> [Int]? {
         guard let value, value != .null else { return nil }
-        guard case .array(let items) = value else { throw APIError.badRequest("'\(field)' must be an array of token ids") }
+        guard case .array(let items) = value else {
+            throw APIError.badRequest("'\(field)' must be an array of token ids")
+        }
         let vocab = state.model.tokenizer.vocabularySize
         return try items.map {
             guard case .int(let id) = $0 else { throw APIError.badRequest("'\(field)' must be an array of token ids") }
@@ -210,9 +227,12 @@ struct ServerResponder: HTTPResponder {
         guard !items.isEmpty else { throw APIError.badRequest("'messages' must not be empty") }
         return try items.enumerated().map { k, item in
             guard case .object = item else { throw APIError.badRequest("messages[\(k)] must be an object") }
-            guard case .string(var role)? = item["role"] else { throw APIError.badRequest("messages[\(k)].role (a string) is required") }
+            guard case .string(var role)? = item["role"] else {
+                throw APIError.badRequest("messages[\(k)].role (a string) is required")
+            }
             guard ["system", "developer", "user", "assistant", "tool"].contains(role) else {
-                throw APIError.badRequest("messages[\(k)].role '\(role)' is unknown (system, developer, user, assistant, tool)")
+                throw APIError.badRequest(
+                    "messages[\(k)].role '\(role)' is unknown (system, developer, user, assistant, tool)")
             }
             if role == "developer" { role = "system" }
             var text = ""
@@ -226,8 +246,10 @@ struct ServerResponder: HTTPResponder {
                         throw APIError.badRequest("messages[\(k)].content[\(p)].type is required")
                     }
                     guard type == "text" else {
-                        throw APIError(status: .notImplemented,
-                            message: "messages[\(k)].content[\(p)]: content parts of type '\(type)' are not supported yet (only text)",
+                        throw APIError(
+                            status: .notImplemented,
+                            message:
+                                "messages[\(k)].content[\(p)]: content parts of type '\(type)' are not supported yet (only text)",
                             type: "not_supported_error")
                     }
                     guard case .string(let s)? = part["text"] else {

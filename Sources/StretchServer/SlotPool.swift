@@ -52,7 +52,8 @@ actor SlotPool {
 
     /// A session for `spec`: the configured context size when the map allows it, else the map's limit.
     static func makeSession(model: LanguageModel, spec: String, contextSize: Int?) throws -> Session {
-        try Session(model: model, positions: PositionSpec.parse(spec, trainedContext: model.trainedContext),
+        try Session(
+            model: model, positions: PositionSpec.parse(spec, trainedContext: model.trainedContext),
             contextSize: contextLimit(model: model, spec: spec, contextSize: contextSize))
     }
 
@@ -73,7 +74,8 @@ actor SlotPool {
     /// The slots as they are now.
     func snapshot() -> [SlotInfo] {
         slots.map {
-            SlotInfo(id: $0.id, contextSize: $0.session.contextSize, busy: $0.busy, tokens: $0.session.tokens.count,
+            SlotInfo(
+                id: $0.id, contextSize: $0.session.contextSize, busy: $0.busy, tokens: $0.session.tokens.count,
                 contextExtension: $0.spec)
         }
     }
@@ -87,7 +89,8 @@ actor SlotPool {
         } else {
             guard waiters.count < queueSize else {
                 throw APIError.unavailable(
-                    "all \(slots.count) slots are busy and the queue (\(queueSize)) is full; retry later", retryAfter: 1)
+                    "all \(slots.count) slots are busy and the queue (\(queueSize)) is full; retry later", retryAfter: 1
+                )
             }
             id = try await wait(timeout: timeout)
         }
@@ -135,7 +138,8 @@ actor SlotPool {
         nextTicket += 1
         let timer = Task { [weak self] in
             try await Task.sleep(nanoseconds: UInt64(max(0, timeout) * 1e9))
-            await self?.drop(ticket, error: APIError.unavailable("no slot became free within \(Int(timeout)) s", retryAfter: 1))
+            await self?.drop(
+                ticket, error: APIError.unavailable("no slot became free within \(Int(timeout)) s", retryAfter: 1))
         }
         defer { timer.cancel() }
         return try await withTaskCancellationHandler {

@@ -10,7 +10,8 @@ import Stretch
 ///
 /// - Parameter onListening: called with the bound port once the server accepts connections.
 public func buildApplication(
-    model: LanguageModel, configuration: ServerConfiguration, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    model: LanguageModel, configuration: ServerConfiguration,
+    onListening: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> (application: some ApplicationProtocol, drain: some Service) {
     let state = try ServerState(model: model, configuration: configuration)
     let application = Application(
@@ -25,12 +26,15 @@ public func buildApplication(
 /// Serves `model` until SIGTERM or SIGINT: then health turns 503, no connection is accepted, generations
 /// in flight are cancelled (within a token), and it returns.
 public func serve(
-    model: LanguageModel, configuration: ServerConfiguration, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    model: LanguageModel, configuration: ServerConfiguration,
+    onListening: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws {
-    let (application, drain) = try buildApplication(model: model, configuration: configuration, onListening: onListening)
+    let (application, drain) = try buildApplication(
+        model: model, configuration: configuration, onListening: onListening)
     // Services shut down in reverse order: the drain first (cancelling generations), then the server,
     // which waits for the requests still open.
-    let group = ServiceGroup(services: [application, drain], gracefulShutdownSignals: [.sigterm, .sigint], logger: serverLogger)
+    let group = ServiceGroup(
+        services: [application, drain], gracefulShutdownSignals: [.sigterm, .sigint], logger: serverLogger)
     try await group.run()
 }
 

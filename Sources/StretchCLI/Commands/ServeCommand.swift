@@ -20,27 +20,35 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("host"), help: "Address to listen on.") var host = "127.0.0.1"
     @Option(name: .customLong("port"), help: "Port to listen on (0: any free port).") var port = 8080
-    @Option(name: [.customLong("parallel"), .customLong("np", withSingleDash: true)],
-            help: "Slots: requests generated side by side, each with its own context.")
+    @Option(
+        name: [.customLong("parallel"), .customLong("np", withSingleDash: true)],
+        help: "Slots: requests generated side by side, each with its own context.")
     var slots = 1
-    @Option(name: [.customShort("n"), .customLong("n-predict")], help: "Default most tokens per reply (-1 = no limit).")
+    @Option(
+        name: [.customShort("n"), .customLong("n-predict")], help: "Default most tokens per reply (-1 = no limit).")
     var maxTokens: Int = -1
-    @Option(name: .customLong("api-key"), help: "Require this key (Authorization: Bearer KEY) on every endpoint but /health and /v1/models.")
+    @Option(
+        name: .customLong("api-key"),
+        help: "Require this key (Authorization: Bearer KEY) on every endpoint but /health and /v1/models.")
     var apiKey: String?
     @Option(name: .customLong("api-key-file"), help: "Read API keys from a file, one a line.") var apiKeyFile: String?
     @Option(name: [.customShort("a"), .customLong("alias")], help: "Model name in responses (default: the file name).")
     var alias: String?
     @Flag(name: .customLong("metrics"), help: "Serve Prometheus metrics at GET /metrics.") var metrics = false
     @Flag(name: .customLong("slots"), help: "Serve the slots' state at GET /slots.") var slotsEndpoint = false
-    @Option(name: .customLong("chat-template"),
-            help: "Use this chat template instead of the GGUF's: a built-in name (chatml, llama3, gemma, …) or Jinja source.")
+    @Option(
+        name: .customLong("chat-template"),
+        help:
+            "Use this chat template instead of the GGUF's: a built-in name (chatml, llama3, gemma, …) or Jinja source.")
     var chatTemplate: String?
     @Option(name: .customLong("chat-template-file"), help: "Read the chat template (Jinja) from a file.")
     var chatTemplateFile: String?
-    @Option(name: .customLong("queue-size"), help: "Requests that may wait for a busy slot; more get 503.") var queueSize = 64
+    @Option(name: .customLong("queue-size"), help: "Requests that may wait for a busy slot; more get 503.")
+    var queueSize = 64
     @Option(name: .customLong("max-body-size"), help: "Largest request body in bytes.") var maxBodySize = 10 << 20
-    @Option(name: [.customLong("timeout"), .customLong("to", withSingleDash: true)],
-            help: "Seconds a request may wait for a slot and generate.")
+    @Option(
+        name: [.customLong("timeout"), .customLong("to", withSingleDash: true)],
+        help: "Seconds a request may wait for a slot and generate.")
     var timeout: Double = 600
 
     func validate() throws {
@@ -51,14 +59,17 @@ struct ServeCommand: AsyncParsableCommand {
         if slots < 1 { throw ValidationError("-np must be at least 1 (got \(slots))") }
         if queueSize < 0 { throw ValidationError("--queue-size must be ≥ 0 (got \(queueSize))") }
         if maxBodySize < 1 { throw ValidationError("--max-body-size must be at least 1 (got \(maxBodySize))") }
-        if !(1...65535).contains(port) && port != 0 { throw ValidationError("--port must be in 0...65535 (got \(port))") }
+        if !(1...65535).contains(port) && port != 0 {
+            throw ValidationError("--port must be in 0...65535 (got \(port))")
+        }
         if maxTokens < -1 { throw ValidationError("-n must be ≥ -1 (got \(maxTokens))") }
         if timeout <= 0 { throw ValidationError("--timeout must be > 0 (got \(timeout))") }
     }
 
     func run() async throws {
         let template = try chatTemplateFile.map(CommandSupport.readText) ?? chatTemplate
-        let model = try LanguageModel(file: modelOptions.openFile(), options: modelOptions.loadOptions, chatTemplate: template)
+        let model = try LanguageModel(
+            file: modelOptions.openFile(), options: modelOptions.loadOptions, chatTemplate: template)
         if let warning = model.chatFormatter.warning { Console.error("warning: \(warning)") }
         let (positions, _) = try contextOptions.plan(trainedContext: model.trainedContext)
         var configuration = ServerConfiguration()
@@ -81,7 +92,9 @@ struct ServeCommand: AsyncParsableCommand {
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             if configuration.apiKeys.isEmpty { throw ValidationError("--api-key-file \(apiKeyFile) holds no key") }
         }
-        let host = self.host, slots = configuration.slots, format = model.chatFormatter.description
+        let host = self.host
+        let slots = configuration.slots
+        let format = model.chatFormatter.description
         try await serve(model: model, configuration: configuration) { port in
             Console.error("listening on http://\(host):\(port) (\(slots) slot(s), chat template: \(format))")
         }

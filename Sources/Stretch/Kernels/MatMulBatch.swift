@@ -60,45 +60,61 @@ extension MatMul {
         defer {
             for case let .integer(xq) in paths { xq.deallocate() }
         }
+        // One-token `.auto` segments go through the C kernels together (each weight block unpacked once
+        // for all of them); the Swift kernels, when selected, take them one by one.
+        let useC = IntegerDot.useC
+        let integerSegments = paths.indices.filter { if case .integer = paths[$0] { return useC }; return false }
+        let integerViews: [StretchQ8] = integerSegments.map {
+            guard case let .integer(xq) = paths[$0] else { preconditionFailure() }
+            return IntegerDot.cView(xq)
+        }
         let needsRows = paths.contains { if case .dotTile = $0 { return true } else if case .panel = $0 { return true }; return false }
         let needsPanel = paths.contains { if case .panel = $0 { return true }; return false }
         var starts = [0]
         for w in ws { starts.append(starts.last! + w.rows) }
-        let useC = IntegerDot.useC
-        Parallel.forRanges(starts.last!, workers: workers, granularity: panelRows) { r0, r1 in
-            let rowScratch = UnsafeMutablePointer<Float>.allocate(capacity: needsRows ? panelRows * cols : 1)
-            let panel = UnsafeMutablePointer<Float>.allocate(capacity: needsPanel ? panelRows * cols : 1)
-            defer {
-                rowScratch.deallocate()
-                panel.deallocate()
-            }
-            for m in 0..<ws.count where starts[m] < r1 && starts[m + 1] > r0 {
-                let w = ws[m], y = ys[m], rows = w.rows
-                var rb = max(r0, starts[m]) - starts[m]
-                let hi = min(r1, starts[m + 1]) - starts[m]
-                while rb < hi {
-                    let nr = min(panelRows, hi - rb)
-                    if needsRows { for k in 0..<nr { w.dequantizeRow(rb + k, into: rowScratch + k * cols) } }
-                    if needsPanel { stretch_pack_panel32(rowScratch, cols, Int32(nr), panel) }
-                    for (i, path) in paths.enumerated() {
-                        let xs = x + offsets[i] * cols, n = segments[i]
-                        let ys = y + offsets[i] * rows + rb
-                        switch path {
-                        case let .integer(xq):
-                            if useC {
-                                IntegerDot.dotRows(w.type, w.row(rb), rowBytes: w.rowBytes, rows: nr, xq, ys)
-                            } else {
-                                for k in 0..<nr { ys[k] = IntegerDot.dot(w.type, w.row(rb + k), xq) }
-                            }
-                        case .fused:
-                            for k in 0..<nr { ys[k] = QuantizedDot.dot(w.type, w.row(rb + k), xs, count: cols) }
-                        case .panel:
-                            stretch_gemm_panel32(panel, cols, xs, cols, n, ys, rows, Int32(nr))
-                        case .dotTile:
-                            dotTile(rowScratch, rows: nr, xs, tokens: n, cols: cols, ys, ldy: rows)
+        // The views point into the activations' storage, which `paths` keeps until the defer above.
+        integerViews.withUnsafeBufferPointer { viewBuffer in
+            let views = viewBuffer.baseAddress
+            Parallel.forRanges(starts.last!, workers: workers, granularity: panelRows) { r0, r1 in
+                let rowScratch = UnsafeMutablePointer<Float>.allocate(capacity: needsRows ? panelRows * cols : 1)
+                let panel = UnsafeMutablePointer<Float>.allocate(capacity: needsPanel ? panelRows * cols : 1)
+                let outputs = UnsafeMutablePointer<UnsafeMutablePointer<Float>?>.allocate(capacity: max(1, integerSegments.count))
+                defer {
+                    rowScratch.deallocate()
+                    panel.deallocate()
+                    outputs.deallocate()
+                }
+                for m in 0..<ws.count where starts[m] < r1 && starts[m + 1] > r0 {
+                    let w = ws[m], y = ys[m], rows = w.rows
+                    var rb = max(r0, starts[m]) - starts[m]
+                    let hi = min(r1, starts[m + 1]) - starts[m]
+                    while rb < hi {
+                        let nr = min(panelRows, hi - rb)
+                        if needsRows { for k in 0..<nr { w.dequantizeRow(rb + k, into: rowScratch + k * cols) } }
+                        if needsPanel { stretch_pack_panel32(rowScratch, cols, Int32(nr), panel) }
+                        if let views, !integerSegments.isEmpty {
+                            for (j, i) in integerSegments.enumerated() { outputs[j] = y + offsets[i] * rows + rb }
+                            IntegerDot.dotRows(w.type, w.row(rb), rowBytes: w.rowBytes, rows: nr, views,
+                                               count: integerSegments.count, outputs)
                         }
+                        for (i, path) in paths.enumerated() {
+                            let xs = x + offsets[i] * cols, n = segments[i]
+                            let ys = y + offsets[i] * rows + rb
+                            switch path {
+                            case let .integer(xq):
+                                if !useC {
+                                    for k in 0..<nr { ys[k] = IntegerDot.dot(w.type, w.row(rb + k), xq) }
+                                }
+                            case .fused:
+                                for k in 0..<nr { ys[k] = QuantizedDot.dot(w.type, w.row(rb + k), xs, count: cols) }
+                            case .panel:
+                                stretch_gemm_panel32(panel, cols, xs, cols, n, ys, rows, Int32(nr))
+                            case .dotTile:
+                                dotTile(rowScratch, rows: nr, xs, tokens: n, cols: cols, ys, ldy: rows)
+                            }
+                        }
+                        rb += nr
                     }
-                    rb += nr
                 }
             }
         }

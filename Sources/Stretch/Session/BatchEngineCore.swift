@@ -245,10 +245,12 @@ final class BatchEngineCore: @unchecked Sendable {
             stats.promptSeconds = Self.seconds(since: request.started)
         }
         stats.generatedTokens = request.produced
-        request.continuation.yield(.finished(stats))
-        request.continuation.finish()
         slot.request = nil
         slot.pendingLogits = nil
+        // A consumer that sees its stream end sees the slot idle.
+        publish()
+        request.continuation.yield(.finished(stats))
+        request.continuation.finish()
     }
 
     private func publish() {

@@ -161,8 +161,10 @@ static void rows_scalar(int kind, const uint8_t *w, size_t rowBytes, long rows, 
 #define FN(name) name##_vnni
 #define ATTR __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni")))
 #define DOT4(u, s) _mm256_dpbusd_epi32(_mm256_setzero_si256(), (u), (s))
+#define STRETCH_PAIRS 1  // 512-bit registers: two activations per register in the batched kernels
 #include "kernels_x86.h"
 #include "kernels_multi_x86.h"
+#undef STRETCH_PAIRS
 #undef FN
 #undef ATTR
 #undef DOT4

@@ -170,6 +170,75 @@ MULTI_ATTR void FN(q6_K_x)(const uint8_t *p, const StretchQ8 *x, const int nx, l
     for (int i = 0; i < nx; i++) out[i] = FN(hsum)(_mm256_add_ps(a0[i], a1[i]));
 }
 
+#ifdef STRETCH_PAIRS
+// Two 256-bit values as the halves of one 512-bit register (AVX512F only; no DQ needed).
+MULTI_ATTR __m512 FN(pair_ps)(__m256 lo, __m256 hi) {
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)), _mm256_castps_pd(hi), 1));
+}
+
+MULTI_ATTR __m512i FN(pair_si)(__m256i lo, __m256i hi) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+// Q4_K against `2 · np` activations, two per 512-bit register (activation 2k in the low half, 2k + 1 in
+// the high half): one vpdpbusd/convert/FMA serves both. The eight weight × activation scales of a block
+// come from one vector multiply (d · sc, as the scalar code rounds it, times the activation scales) and
+// are picked per sub-block with one permute, instead of a scalar multiply and broadcast per sub-block.
+// Every lane does what the one-activation kernel does, so each result is bit-identical to it.
+MULTI_ATTR void FN(q4_K_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const __m512i halves = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 8, 8, 8, 8, 8);
+    __m512 a0[2], a1[2];
+    float minSum[4];
+    for (int k = 0; k < np; k++) a0[k] = a1[k] = _mm512_setzero_ps();
+    for (int i = 0; i < 2 * np; i++) minSum[i] = 0;
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *q = p + 144 * b;
+        float d = FN(half)(q), dmin = FN(half)(q + 2);
+        uint8_t sc[8], mn[8];
+        stretch_scale_min_k4(q + 4, sc, mn);
+        float dsc[8];
+        for (int s = 0; s < 8; s++) dsc[s] = d * (float)sc[s];
+        __m256 dsc8 = _mm256_loadu_ps(dsc);
+        __m512 dsc16 = FN(pair_ps)(dsc8, dsc8);
+        __m512 scale[2];
+        for (int k = 0; k < np; k++)
+            scale[k] = _mm512_mul_ps(dsc16, FN(pair_ps)(_mm256_loadu_ps(x[2 * k].scales + 8 * b),
+                                                        _mm256_loadu_ps(x[2 * k + 1].scales + 8 * b)));
+        const uint8_t *qs = q + 16;
+        for (int c = 0; c < 4; c++) {
+            long j = 8 * b + 2 * c;
+            __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+            __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+            __m512i lo2 = FN(pair_si)(lo, lo), hi2 = FN(pair_si)(hi, hi);
+            __m512i sel0 = _mm512_add_epi32(halves, _mm512_set1_epi32(2 * c));
+            __m512i sel1 = _mm512_add_epi32(halves, _mm512_set1_epi32(2 * c + 1));
+            for (int k = 0; k < np; k++) {
+                const int8_t *x0 = x[2 * k].quants + 32 * j, *x1 = x[2 * k + 1].quants + 32 * j;
+                __m512i xa = FN(pair_si)(_mm256_loadu_si256((const __m256i *)x0), _mm256_loadu_si256((const __m256i *)x1));
+                __m512i xb = FN(pair_si)(_mm256_loadu_si256((const __m256i *)(x0 + 32)),
+                                         _mm256_loadu_si256((const __m256i *)(x1 + 32)));
+                __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo2, xa);
+                __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi2, xb);
+                a0[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_permutexvar_ps(sel0, scale[k]), a0[k]);
+                a1[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_permutexvar_ps(sel1, scale[k]), a1[k]);
+                for (int h = 0; h < 2; h++) {
+                    const float *xsum = x[2 * k + h].sums;
+                    minSum[2 * k + h] += dmin * ((float)mn[2 * c] * xsum[j] + (float)mn[2 * c + 1] * xsum[j + 1]);
+                }
+            }
+        }
+    }
+    for (int k = 0; k < np; k++) {
+        __m256 lo = _mm256_add_ps(_mm512_castps512_ps256(a0[k]), _mm512_castps512_ps256(a1[k]));
+        __m256 hi = _mm256_add_ps(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a0[k]), 1)),
+                                  _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a1[k]), 1)));
+        out[2 * k] = FN(hsum)(lo) - minSum[2 * k];
+        out[2 * k + 1] = FN(hsum)(hi) - minSum[2 * k + 1];
+    }
+}
+#endif
+
 // One row against `nx` (1-4) activations, with `nx` a constant in each case so the loops above unroll.
 #define MULTI_CASES(kernel, blocks)                                  \
     switch (nx) {                                                    \
@@ -184,7 +253,15 @@ static ATTR void FN(row_x)(int kind, const uint8_t *p, const StretchQ8 *x, int n
     switch (kind) {
     case STRETCH_KIND_Q8_0: MULTI_CASES(q8_0_x, n / 32) break;
     case STRETCH_KIND_Q5_0: MULTI_CASES(q5_0_x, n / 32) break;
-    case STRETCH_KIND_Q4_K: MULTI_CASES(q4_K_x, n / 256) break;
+    case STRETCH_KIND_Q4_K:
+#ifdef STRETCH_PAIRS
+        if (nx >= 2) {
+            FN(q4_K_x2)(p, x, nx / 2, n / 256, out);
+            if (nx & 1) FN(q4_K_x)(p, x + nx - 1, 1, n / 256, out + nx - 1);
+            break;
+        }
+#endif
+        MULTI_CASES(q4_K_x, n / 256) break;
     case STRETCH_KIND_Q6_K: MULTI_CASES(q6_K_x, n / 256) break;
     default: for (int i = 0; i < nx; i++) out[i] = 0; break;
     }

@@ -237,6 +237,84 @@ MULTI_ATTR void FN(q4_K_x2)(const uint8_t *p, const StretchQ8 *x, const int np, 
         out[2 * k + 1] = FN(hsum)(hi) - minSum[2 * k + 1];
     }
 }
+
+// Q8_0 against `2 · np` activations, two per 512-bit register in the eight-block main loop (the output
+// layer, 28% of Qwen's decode weights). AVX-512 has no vpsignb: the activations are negated where the
+// weight is negative (a masked subtract, wrapping at -128 as vpsignb does); where the weight is zero
+// |w| is zero, so not zeroing those activations changes no product. The remainder blocks continue on
+// per-activation accumulators taken from the register halves, exactly as in FN(q8_0_x).
+MULTI_ATTR void FN(q8_0_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
+    const __m512i halves = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 8, 8, 8, 8, 8);
+    const __m512i zero = _mm512_setzero_si512();
+    __m512 z0[2], z1[2];
+    for (int k = 0; k < np; k++) z0[k] = z1[k] = _mm512_setzero_ps();
+    long b = 0;
+    for (; b + 8 <= blocks; b += 8) {
+        const uint8_t *q = p + 34 * b;
+        uint16_t h[8];
+        for (int k = 0; k < 8; k++) memcpy(&h[k], q + 34 * k, 2);
+        __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
+        __m512 dw2 = FN(pair_ps)(dw, dw);
+        __m512 dv[2];
+        for (int k = 0; k < np; k++)
+            dv[k] = _mm512_mul_ps(dw2, FN(pair_ps)(_mm256_loadu_ps(x[2 * k].scales + b), _mm256_loadu_ps(x[2 * k + 1].scales + b)));
+        for (int kk = 0; kk < 8; kk += 2) {
+            __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 34 * kk + 2));
+            __m256i w1 = _mm256_loadu_si256((const __m256i *)(q + 34 * kk + 36));
+            __m512i w0p = FN(pair_si)(w0, w0), w1p = FN(pair_si)(w1, w1);
+            __m512i u0 = _mm512_abs_epi8(w0p), u1 = _mm512_abs_epi8(w1p);
+            __mmask64 n0 = _mm512_movepi8_mask(w0p), n1 = _mm512_movepi8_mask(w1p);
+            __m512i sel0 = _mm512_add_epi32(halves, _mm512_set1_epi32(kk));
+            __m512i sel1 = _mm512_add_epi32(halves, _mm512_set1_epi32(kk + 1));
+            for (int k = 0; k < np; k++) {
+                const int8_t *x0 = x[2 * k].quants + 32 * (b + kk), *x1 = x[2 * k + 1].quants + 32 * (b + kk);
+                __m512i xa = FN(pair_si)(_mm256_loadu_si256((const __m256i *)x0), _mm256_loadu_si256((const __m256i *)x1));
+                __m512i xb = FN(pair_si)(_mm256_loadu_si256((const __m256i *)(x0 + 32)),
+                                         _mm256_loadu_si256((const __m256i *)(x1 + 32)));
+                __m512i s0 = _mm512_dpbusd_epi32(zero, u0, _mm512_mask_sub_epi8(xa, n0, zero, xa));
+                __m512i s1 = _mm512_dpbusd_epi32(zero, u1, _mm512_mask_sub_epi8(xb, n1, zero, xb));
+                z0[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_permutexvar_ps(sel0, dv[k]), z0[k]);
+                z1[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_permutexvar_ps(sel1, dv[k]), z1[k]);
+            }
+        }
+    }
+    __m256 a0[4], a1[4];
+    for (int k = 0; k < np; k++) {
+        a0[2 * k] = _mm512_castps512_ps256(z0[k]);
+        a1[2 * k] = _mm512_castps512_ps256(z1[k]);
+        a0[2 * k + 1] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(z0[k]), 1));
+        a1[2 * k + 1] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(z1[k]), 1));
+    }
+    const int nx = 2 * np;
+    for (; b + 2 <= blocks; b += 2) {
+        const uint8_t *q = p + 34 * b;
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 2));
+        __m256i w1 = _mm256_loadu_si256((const __m256i *)(q + 36));
+        __m256i u0 = _mm256_sign_epi8(w0, w0), u1 = _mm256_sign_epi8(w1, w1);
+        float d0 = FN(half)(q), d1 = FN(half)(q + 34);
+        for (int i = 0; i < nx; i++) {
+            const int8_t *xq = x[i].quants;
+            __m256i x0 = _mm256_loadu_si256((const __m256i *)(xq + 32 * b));
+            __m256i x1 = _mm256_loadu_si256((const __m256i *)(xq + 32 * b + 32));
+            __m256i s0 = DOT4(u0, _mm256_sign_epi8(x0, w0));
+            __m256i s1 = DOT4(u1, _mm256_sign_epi8(x1, w1));
+            a0[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d0 * x[i].scales[b]), a0[i]);
+            a1[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(d1 * x[i].scales[b + 1]), a1[i]);
+        }
+    }
+    for (; b < blocks; b++) {
+        const uint8_t *q = p + 34 * b;
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 2));
+        __m256i u0 = _mm256_sign_epi8(w0, w0);
+        float d0 = FN(half)(q);
+        for (int i = 0; i < nx; i++) {
+            __m256i x0 = _mm256_loadu_si256((const __m256i *)(x[i].quants + 32 * b));
+            __m256i s0 = DOT4(u0, _mm256_sign_epi8(x0, w0));
+            a0[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d0 * x[i].scales[b]), a0[i]);
+        }
+    }
+    for (int i = 0; i < nx; i++) out[i] = FN(hsum)(_mm256_add_ps(a0[i], a1[i]));
+}
 #endif
 
 // One row against `nx` (1-4) activations, with `nx` a constant in each case so the loops above unroll.
@@ -251,7 +329,15 @@ MULTI_ATTR void FN(q4_K_x2)(const uint8_t *p, const StretchQ8 *x, const int np, 
 static ATTR void FN(row_x)(int kind, const uint8_t *p, const StretchQ8 *x, int nx, float *out) {
     long n = x->count;
     switch (kind) {
-    case STRETCH_KIND_Q8_0: MULTI_CASES(q8_0_x, n / 32) break;
+    case STRETCH_KIND_Q8_0:
+#ifdef STRETCH_PAIRS
+        if (nx >= 2) {
+            FN(q8_0_x2)(p, x, nx / 2, n / 32, out);
+            if (nx & 1) FN(q8_0_x)(p, x + nx - 1, 1, n / 32, out + nx - 1);
+            break;
+        }
+#endif
+        MULTI_CASES(q8_0_x, n / 32) break;
     case STRETCH_KIND_Q5_0: MULTI_CASES(q5_0_x, n / 32) break;
     case STRETCH_KIND_Q4_K:
 #ifdef STRETCH_PAIRS

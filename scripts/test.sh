@@ -19,10 +19,10 @@ swift test -c release --disable-swift-testing $(scripts/swift-flags.sh) "$@" 2>&
 # sanitizer, in a debug build of their own: any report fails the run. On by default under CI; set
 # STRETCH_TSAN=1 to run it elsewhere (it adds a few minutes), STRETCH_TSAN=0 to leave it out.
 if [ "${STRETCH_TSAN:-$([ "${CI:-}" = true ] && echo 1 || echo 0)}" = 1 ] && [ $# -eq 0 ]; then
-  echo "== thread sanitizer: SessionTests, WorkerPoolTests =="
+  echo "== thread sanitizer: SessionTests, WorkerPoolTests, BatchEngineTests (stories260K cases) =="
   tsan_status=0
   swift test --sanitize=thread --scratch-path .build-tsan --disable-swift-testing \
-    --filter 'SessionTests|WorkerPoolTests' 2>&1 | tee -a "$log" || tsan_status=$?
+    --filter 'SessionTests|WorkerPoolTests|BatchEngineTests.test[^Q]' 2>&1 | tee -a "$log" || tsan_status=$?
   if grep -q "WARNING: ThreadSanitizer" "$log"; then
     echo "the thread sanitizer reported a problem (see above)"
     tsan_status=1

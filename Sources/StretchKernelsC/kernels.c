@@ -153,6 +153,7 @@ static void rows_scalar(int kind, const uint8_t *w, size_t rowBytes, long rows, 
 #define ATTR __attribute__((target("avx2,fma,f16c")))
 #define DOT4(u, s) _mm256_madd_epi16(_mm256_maddubs_epi16((u), (s)), _mm256_set1_epi16(1))
 #include "kernels_x86.h"
+#include "kernels_multi_x86.h"
 #undef FN
 #undef ATTR
 #undef DOT4
@@ -160,7 +161,10 @@ static void rows_scalar(int kind, const uint8_t *w, size_t rowBytes, long rows, 
 #define FN(name) name##_vnni
 #define ATTR __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni")))
 #define DOT4(u, s) _mm256_dpbusd_epi32(_mm256_setzero_si256(), (u), (s))
+#define STRETCH_PAIRS 1  // 512-bit registers: two activations per register in the batched kernels
 #include "kernels_x86.h"
+#include "kernels_multi_x86.h"
+#undef STRETCH_PAIRS
 #undef FN
 #undef ATTR
 #undef DOT4
@@ -205,6 +209,19 @@ void stretch_dot_rows(int kind, const void *w, size_t rowBytes, long rows, const
     case 1: rows_avx2(kind, (const uint8_t *)w, rowBytes, rows, x, y); return;
 #endif
     default: rows_scalar(kind, (const uint8_t *)w, rowBytes, rows, x, y); return;
+    }
+}
+
+void stretch_dot_rows_multi(int kind, const void *w, size_t rowBytes, long rows, const StretchQ8 *x, long nx,
+                            float *const *y) {
+    switch (stretch_kernels_level()) {
+#ifdef STRETCH_X86
+    case 2: rows_x_vnni(kind, (const uint8_t *)w, rowBytes, rows, x, nx, y); return;
+    case 1: rows_x_avx2(kind, (const uint8_t *)w, rowBytes, rows, x, nx, y); return;
+#endif
+    default:
+        for (long i = 0; i < nx; i++) rows_scalar(kind, (const uint8_t *)w, rowBytes, rows, x + i, y[i]);
+        return;
     }
 }
 

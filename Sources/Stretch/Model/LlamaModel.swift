@@ -121,52 +121,95 @@ public final class LlamaModel: @unchecked Sendable {
     /// Runs `tokens` through the model after the tokens already in `cache`, appending them to it, with the
     /// position map the cache was made for.
     ///
+    /// The batch of one of ``forward(batch:logits:)``.
     /// - Returns: logits, `[vocab]` for `.last` or `[tokens.count][vocab]` for `.all`.
     public func forward(_ tokens: [Int], cache: KVCache, logits: LogitsRequest = .last) throws -> [Float] {
-        let positions = cache.positions
-        let vocab = config.vocabularySize
-        for t in tokens where t < 0 || t >= vocab { throw ModelError.invalidToken(id: t, vocabularySize: vocab) }
-        guard cache.count + tokens.count <= cache.maxTokens else {
-            throw ModelError.contextExceeded(
-                tokens: cache.count + tokens.count, limit: cache.maxTokens,
-                detail: "the cache was created for \(cache.maxTokens) tokens; use a larger cache or a shorter input")
-        }
-        if tokens.isEmpty { return [] }
-        let count: Int
-        switch logits {
-        case .all: count = tokens.count * vocab
-        case .last: count = vocab
-        case .none: count = 0
-        }
-        var result = [Float](repeating: 0, count: count)
-        var done = 0
-        while done < tokens.count {
-            let n = min(batchSize, tokens.count - done)
-            let chunk = Array(tokens[done..<(done + n)])
-            let isLast = done + n == tokens.count
-            try result.withUnsafeMutableBufferPointer { buf in
-                switch logits {
-                case .all:
-                    try forwardChunk(chunk, cache: cache, positions: positions, logitsOut: buf.baseAddress! + done * vocab,
-                                     allLogits: true)
-                case .last:
-                    try forwardChunk(chunk, cache: cache, positions: positions,
-                                     logitsOut: isLast ? buf.baseAddress! : nil, allLogits: false)
-                case .none:
-                    try forwardChunk(chunk, cache: cache, positions: positions, logitsOut: nil, allLogits: false)
-                }
-            }
-            done += n
-        }
-        return result
+        try forward(batch: [(tokens, cache)], logits: logits)[0]
     }
 
-    private func forwardChunk(
-        _ tokens: [Int], cache: KVCache, positions: PositionMap, logitsOut: UnsafeMutablePointer<Float>?,
-        allLogits: Bool
-    ) throws {
+    /// Runs several sequences at once: each entry's `tokens` after the tokens already in its own `cache`
+    /// (one token for a decoding sequence, a prompt chunk for a prefilling one), appending them to it.
+    ///
+    /// Every entry's tokens are stacked into one activation matrix for each matrix product, so the weights
+    /// are read once per step for the whole batch; attention runs per entry with its own cache and the
+    /// position map that cache was made for (plain and extended caches may be mixed). Each entry gets the
+    /// logits it would get from ``forward(_:cache:logits:)`` alone: entries longer than ``batchSize`` run
+    /// in the same chunks, and each product takes the path that entry alone would take. No cache may appear
+    /// twice; nothing is appended to any cache if a check fails.
+    /// - Returns: per entry, as ``forward(_:cache:logits:)`` returns (empty for an entry without tokens).
+    public func forward(batch: [(tokens: [Int], cache: KVCache)], logits: LogitsRequest = .last) throws -> [[Float]] {
+        try forward(batch: batch, logits: Array(repeating: logits, count: batch.count))
+    }
+
+    /// ``forward(batch:logits:)`` with a logits request per entry (a server needs `.last` for decoding
+    /// sequences and for a prompt's last chunk, `.none` for the chunks before it).
+    public func forward(batch: [(tokens: [Int], cache: KVCache)], logits requests: [LogitsRequest]) throws -> [[Float]] {
+        precondition(requests.count == batch.count, "one logits request per entry")
+        let vocab = config.vocabularySize
+        var seen = Set<ObjectIdentifier>()
+        for entry in batch {
+            precondition(seen.insert(ObjectIdentifier(entry.cache)).inserted, "a cache appears twice in one batch")
+            for t in entry.tokens where t < 0 || t >= vocab { throw ModelError.invalidToken(id: t, vocabularySize: vocab) }
+            let cache = entry.cache
+            guard cache.count + entry.tokens.count <= cache.maxTokens else {
+                throw ModelError.contextExceeded(
+                    tokens: cache.count + entry.tokens.count, limit: cache.maxTokens,
+                    detail: "the cache was created for \(cache.maxTokens) tokens; use a larger cache or a shorter input")
+            }
+        }
+        var results: [[Float]] = zip(batch, requests).map { entry, logits in
+            if entry.tokens.isEmpty { return [] }
+            switch logits {
+            case .all: return [Float](repeating: 0, count: entry.tokens.count * vocab)
+            case .last: return [Float](repeating: 0, count: vocab)
+            case .none: return []
+            }
+        }
+        // Round r runs chunk r of every entry that still has one: an entry alone gets the chunks of a
+        // single-sequence forward (chunk sizes choose the matrix-product path, hence the rounding).
+        var done = 0
+        while true {
+            var parts: [ChunkPart] = []
+            for (i, entry) in batch.enumerated() where done < entry.tokens.count {
+                let n = min(batchSize, entry.tokens.count - done)
+                let isLast = done + n == entry.tokens.count
+                let wants: ChunkPart.Logits
+                switch requests[i] {
+                case .all: wants = .all(offset: done * vocab)
+                case .last: wants = isLast ? .last : .none
+                case .none: wants = .none
+                }
+                parts.append(ChunkPart(entry: i, tokens: Array(entry.tokens[done..<(done + n)]), cache: entry.cache, logits: wants))
+            }
+            if parts.isEmpty { break }
+            try forwardChunk(parts, results: &results)
+            done += batchSize
+        }
+        return results
+    }
+
+    /// One sequence's share of a batched chunk.
+    private struct ChunkPart {
+        enum Logits {
+            case none, last
+            /// Every token's logits, written from this offset of the entry's result.
+            case all(offset: Int)
+        }
+        let entry: Int
+        let tokens: [Int]
+        let cache: KVCache
+        let logits: Logits
+    }
+
+    private func forwardChunk(_ parts: [ChunkPart], results: inout [[Float]]) throws {
         let c = config
-        let n = tokens.count
+        let segments = parts.map(\.tokens.count)
+        var offsets: [Int] = []
+        var n = 0
+        for s in segments {
+            offsets.append(n)
+            n += s
+        }
         let d = c.embeddingLength
         let hd = c.headDim
         let nh = c.headCount
@@ -186,27 +229,37 @@ public final class LlamaModel: @unchecked Sendable {
         let gate = UnsafeMutablePointer<Float>.allocate(capacity: n * ffn)
         let up = UnsafeMutablePointer<Float>.allocate(capacity: n * ffn)
         defer { for p in [x, xn, q, k, v, att, tmp, gate, up] { p.deallocate() } }
-        let step = AttentionStep(
-            cache: cache, tokens: n, rope: c.rope, positions: positions, trainedContext: c.contextLength)
-        // Sliding-window layers (Gemma 3) never see distances beyond their window, so they keep plain
-        // positions (no extension is needed below L) and their own RoPE base.
-        var localStep: AttentionStep?
-        if let window = c.slidingWindow, layers.contains(where: \.isLocal) {
-            var localRope = c.rope
-            if let base = traits.localRopeBase {
-                localRope = RotaryEmbedding(dimensions: c.rope.dimensions, base: base, pairing: c.rope.pairing)
+        // Per entry: its own positions (the map its cache was made for) and, for sliding-window layers
+        // (Gemma 3), a step with plain positions and the local RoPE base — those layers never see distances
+        // beyond their window, so they need no extension below L.
+        var steps: [AttentionStep] = []
+        var localSteps: [AttentionStep?] = []
+        let hasLocal = c.slidingWindow != nil && layers.contains(where: \.isLocal)
+        for part in parts {
+            steps.append(AttentionStep(
+                cache: part.cache, tokens: part.tokens.count, rope: c.rope, positions: part.cache.positions,
+                trainedContext: c.contextLength))
+            if hasLocal, let window = c.slidingWindow {
+                var localRope = c.rope
+                if let base = traits.localRopeBase {
+                    localRope = RotaryEmbedding(dimensions: c.rope.dimensions, base: base, pairing: c.rope.pairing)
+                }
+                localSteps.append(AttentionStep(
+                    cache: part.cache, tokens: part.tokens.count, rope: localRope, positions: PlainPositions(),
+                    trainedContext: c.contextLength, slidingWindow: window, updatesCacheRope: false))
+            } else {
+                localSteps.append(nil)
             }
-            localStep = AttentionStep(
-                cache: cache, tokens: n, rope: localRope, positions: PlainPositions(), trainedContext: c.contextLength,
-                slidingWindow: window, updatesCacheRope: false)
         }
-        for t in 0..<n { tokenEmbedding.dequantizeRow(tokens[t], into: x + t * d) }
+        for (p, part) in parts.enumerated() {
+            for (t, token) in part.tokens.enumerated() { tokenEmbedding.dequantizeRow(token, into: x + (offsets[p] + t) * d) }
+        }
         if traits.scalesEmbedding { VectorOps.scale(x, Float(d).squareRoot(), n * d) }
 
-        cache.reserve(n)
+        for part in parts { part.cache.reserve(part.tokens.count) }
         for (l, w) in layers.enumerated() {
             for t in 0..<n { VectorOps.rmsNorm(x + t * d, w.attentionNorm, xn + t * d, d, eps: c.rmsEpsilon) }
-            MatMul.multiply([w.wq, w.wk, w.wv], xn, tokens: n, [q, k, v], workers: pool, precision: precision)
+            MatMul.multiply([w.wq, w.wk, w.wv], xn, segments: segments, [q, k, v], workers: pool, precision: precision)
             for t in 0..<n {
                 if let b = w.bq { VectorOps.add(b, into: q + t * qDim, qDim) }
                 if let b = w.bk { VectorOps.add(b, into: k + t * kvDim, kvDim) }
@@ -216,35 +269,70 @@ public final class LlamaModel: @unchecked Sendable {
                 for r in 0..<(n * nh) { VectorOps.rmsNorm(q + r * hd, qNorm, q + r * hd, hd, eps: c.rmsEpsilon) }
                 for r in 0..<(n * nkv) { VectorOps.rmsNorm(k + r * hd, kNorm, k + r * hd, hd, eps: c.rmsEpsilon) }
             }
-            let layerStep = w.isLocal ? localStep! : step
-            layerStep.attend(cache: cache, layer: l, queries: q, keys: k, values: v, heads: nh, out: att, workers: pool)
-            MatMul.multiply(w.wo, att, tokens: n, tmp, workers: pool, precision: precision)
+            for (p, part) in parts.enumerated() {
+                let step = w.isLocal ? localSteps[p]! : steps[p]
+                let o = offsets[p]
+                step.attend(cache: part.cache, layer: l, queries: q + o * qDim, keys: k + o * kvDim, values: v + o * kvDim,
+                            heads: nh, out: att + o * qDim, workers: pool)
+            }
+            MatMul.multiply([w.wo], att, segments: segments, [tmp], workers: pool, precision: precision)
             if let post = w.postAttentionNorm {
                 for t in 0..<n { VectorOps.rmsNorm(tmp + t * d, post, tmp + t * d, d, eps: c.rmsEpsilon) }
             }
             VectorOps.add(tmp, into: x, n * d)
 
             for t in 0..<n { VectorOps.rmsNorm(x + t * d, w.ffnNorm, xn + t * d, d, eps: c.rmsEpsilon) }
-            MatMul.multiply([w.gate, w.up], xn, tokens: n, [gate, up], workers: pool, precision: precision)
-            switch traits.activation {
-            case .silu: VectorOps.swiGLU(gate, up, n * ffn)
-            case .geluTanh: VectorOps.geGLU(gate, up, n * ffn)
+            MatMul.multiply([w.gate, w.up], xn, segments: segments, [gate, up], workers: pool, precision: precision)
+            // Per entry: the vector kernels' scalar tails must fall on the same elements as for the entry alone.
+            for (p, s) in segments.enumerated() {
+                let o = offsets[p] * ffn
+                switch traits.activation {
+                case .silu: VectorOps.swiGLU(gate + o, up + o, s * ffn)
+                case .geluTanh: VectorOps.geGLU(gate + o, up + o, s * ffn)
+                }
             }
-            MatMul.multiply(w.down, gate, tokens: n, tmp, workers: pool, precision: precision)
+            MatMul.multiply([w.down], gate, segments: segments, [tmp], workers: pool, precision: precision)
             if let post = w.postFeedForwardNorm {
                 for t in 0..<n { VectorOps.rmsNorm(tmp + t * d, post, tmp + t * d, d, eps: c.rmsEpsilon) }
             }
             VectorOps.add(tmp, into: x, n * d)
         }
-        cache.commit(n)
+        for part in parts { part.cache.commit(part.tokens.count) }
 
-        guard let logitsOut else { return }
-        if allLogits {
-            for t in 0..<n { VectorOps.rmsNorm(x + t * d, outputNorm, xn + t * d, d, eps: c.rmsEpsilon) }
-            MatMul.multiply(output, xn, tokens: n, logitsOut, workers: pool, precision: precision)
-        } else {
-            VectorOps.rmsNorm(x + (n - 1) * d, outputNorm, xn, d, eps: c.rmsEpsilon)
-            MatMul.multiply(output, xn, tokens: 1, logitsOut, workers: pool, precision: precision)
+        // Output rows: every token of `.all` entries, the last token of `.last` entries, gathered into `xn`
+        // so one product serves them all (a `.last` row is a one-token segment, as alone).
+        var outSegments: [Int] = []
+        var outParts: [Int] = []
+        var row = 0
+        for (p, part) in parts.enumerated() {
+            let rows: Range<Int>
+            switch part.logits {
+            case .none: continue
+            case .last: rows = (offsets[p] + segments[p] - 1)..<(offsets[p] + segments[p])
+            case .all: rows = offsets[p]..<(offsets[p] + segments[p])
+            }
+            for t in rows {
+                VectorOps.rmsNorm(x + t * d, outputNorm, xn + row * d, d, eps: c.rmsEpsilon)
+                row += 1
+            }
+            outSegments.append(rows.count)
+            outParts.append(p)
+        }
+        if outParts.isEmpty { return }
+        let vocab = c.vocabularySize
+        let logits = UnsafeMutablePointer<Float>.allocate(capacity: row * vocab)
+        defer { logits.deallocate() }
+        MatMul.multiply([output], xn, segments: outSegments, [logits], workers: pool, precision: precision)
+        var from = 0
+        for (j, p) in outParts.enumerated() {
+            let part = parts[p]
+            let count = outSegments[j] * vocab
+            let offset: Int
+            if case let .all(o) = part.logits { offset = o } else { offset = 0 }
+            results[part.entry].withUnsafeMutableBufferPointer { buf in
+                (buf.baseAddress! + offset).update(from: logits + from, count: count)
+            }
+            from += count
         }
     }
 }

@@ -63,6 +63,20 @@ package enum IntegerDot {
         stretch_dot_rows(kind, w, rowBytes, rows, &q, y)
     }
 
+    /// `y[i][r] = Σ row_r · x[i]` for `r < rows` and every activation vector `x[i]`, by the C kernels: each
+    /// weight block is unpacked once for up to four activations (batched decode). Bit-identical to
+    /// ``dotRows(_:_:rowBytes:rows:_:_:)`` per activation.
+    package static func dotRows(_ type: GGMLType, _ w: UnsafeRawPointer, rowBytes: Int, rows: Int,
+                               _ x: UnsafePointer<StretchQ8>, count: Int, _ y: UnsafePointer<UnsafeMutablePointer<Float>?>) {
+        guard let kind = cKind(type) else { preconditionFailure("no integer kernel for \(type)") }
+        stretch_dot_rows_multi(kind, w, rowBytes, rows, x, count, y)
+    }
+
+    /// The C view of `x` (pointers into its storage, valid while `x` is allocated).
+    package static func cView(_ x: Q8Activations) -> StretchQ8 {
+        StretchQ8(quants: x.quants, scales: x.scales, sums: x.sums, sums16: x.sums16, count: x.count)
+    }
+
     // MARK: - Lanes
 
     /// 32 signed bytes at `p`, sign-extended to 16-bit lanes (one `vpmovsxbw`).

@@ -39,6 +39,12 @@ void stretch_kernels_set_level(int level);
 /// y[r] = Σ_i row_r[i] · x[i] for r in [0, rows), row r at `w + r * rowBytes`.
 void stretch_dot_rows(int kind, const void *w, size_t rowBytes, long rows, const StretchQ8 *x, float *y);
 
+/// y[i][r] = Σ_k row_r[k] · x[i][k] for r in [0, rows), i in [0, nx): the rows against several activation
+/// vectors (batched decode), each weight block unpacked once for up to four of them. Every result is
+/// bit-identical to `stretch_dot_rows` with that activation alone.
+void stretch_dot_rows_multi(int kind, const void *w, size_t rowBytes, long rows, const StretchQ8 *x, long nx,
+                            float *const *y);
+
 /// Quantizes `count` (a multiple of 32) floats to Q8 blocks: per 32 values a scale `max|x| / 127`,
 /// int8 values rounded to nearest even, the block sum `scale · Σq` and the two 16-value sums `Σq`.
 void stretch_quantize_q8(const float *x, long count, int8_t *q, float *scales, float *sums, int32_t *sums16);

@@ -43,6 +43,57 @@ final class IntegerDotTests: XCTestCase {
         }
     }
 
+    /// The several-activation kernel (batched decode) gives, for each activation, exactly the bits of the
+    /// one-activation kernel at every C level, for 1 to 6 activations (a group of four plus a remainder).
+    func testSeveralActivationsEqualOneAtATimeBitForBit() {
+        var g = SplitMix64(seed: 11)
+        for type in GGMLType.allCases where IntegerDot.supports(type) {
+            let count = 4864 % type.blockSize == 0 ? 4864 : type.blockSize
+            let rows = 3
+            let bytes = (0..<rows).flatMap { _ in TestData.randomRow(type, count: count, &g) }
+            let rowBytes = bytes.count / rows
+            for nx in 1...6 {
+                // Activations with outliers, as at a sequence's first token.
+                let xs = (0..<nx).map { i -> Q8Activations in
+                    var x = TestData.floats(count, -3...3, &g)
+                    x[i * 7 % count] = 150
+                    let q = Q8Activations(count: count)
+                    x.withUnsafeBufferPointer { q.quantize($0.baseAddress!) }
+                    return q
+                }
+                defer { for q in xs { q.deallocate() } }
+                TestData.forEachCLevel { level in
+                    var single = [[Float]](repeating: [Float](repeating: .nan, count: rows), count: nx)
+                    var multi = single
+                    bytes.withUnsafeBytes { raw in
+                        for i in 0..<nx {
+                            single[i].withUnsafeMutableBufferPointer {
+                                IntegerDot.dotRows(type, raw.baseAddress!, rowBytes: rowBytes, rows: rows, xs[i], $0.baseAddress!)
+                            }
+                        }
+                        let outputs = UnsafeMutablePointer<UnsafeMutablePointer<Float>?>.allocate(capacity: nx)
+                        let storage = UnsafeMutablePointer<Float>.allocate(capacity: nx * rows)
+                        defer {
+                            outputs.deallocate()
+                            storage.deallocate()
+                        }
+                        for i in 0..<nx { outputs[i] = storage + i * rows }
+                        let views = xs.map(IntegerDot.cView)
+                        views.withUnsafeBufferPointer {
+                            IntegerDot.dotRows(type, raw.baseAddress!, rowBytes: rowBytes, rows: rows, $0.baseAddress!,
+                                               count: nx, outputs)
+                        }
+                        for i in 0..<nx { multi[i] = Array(UnsafeBufferPointer(start: storage + i * rows, count: rows)) }
+                    }
+                    for i in 0..<nx {
+                        XCTAssertEqual(multi[i].map(\.bitPattern), single[i].map(\.bitPattern),
+                                       "C level \(level) \(type) activation \(i) of \(nx)")
+                    }
+                }
+            }
+        }
+    }
+
     /// Activation quantization gives the same bytes, scales and sums at every C level (scalar and
     /// AVX-512), including an all-zero block, exact ties (x · 127/max = k + 0.5) and huge outliers.
     func testQuantizationIsTheSameAtEveryLevel() {

@@ -1,0 +1,373 @@
+// Several activation vectors against the same weight rows (batched decode), included after kernels_x86.h
+// with the same FN/ATTR/DOT4 macros. Each weight block is loaded and unpacked once and then multiplied with
+// up to four activations. Per activation, every operation and its order are those of the one-activation
+// kernels above (same accumulators, same FMA sequence, same final sums), so each result is bit-identical
+// to `stretch_dot_rows` with that activation alone (BatchedForwardTests, IntegerDotTests).
+// Not a public header.
+
+#define MULTI_ATTR ATTR __attribute__((always_inline)) static inline
+
+MULTI_ATTR void FN(q8_0_x)(const uint8_t *p, const StretchQ8 *x, const int nx, long blocks, float *out) {
+    __m256 a0[4], a1[4];
+    for (int i = 0; i < nx; i++) a0[i] = a1[i] = _mm256_setzero_ps();
+    long b = 0;
+    for (; b + 8 <= blocks; b += 8) {
+        const uint8_t *q = p + 34 * b;
+        uint16_t h[8];
+        for (int k = 0; k < 8; k++) memcpy(&h[k], q + 34 * k, 2);
+        __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
+        __m256 dv[4];
+        for (int i = 0; i < nx; i++) dv[i] = _mm256_mul_ps(dw, _mm256_loadu_ps(x[i].scales + b));
+        for (int k = 0; k < 8; k += 2) {
+            __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 34 * k + 2));
+            __m256i w1 = _mm256_loadu_si256((const __m256i *)(q + 34 * k + 36));
+            __m256i u0 = _mm256_sign_epi8(w0, w0), u1 = _mm256_sign_epi8(w1, w1);
+            for (int i = 0; i < nx; i++) {
+                const int8_t *xq = x[i].quants;
+                __m256i x0 = _mm256_loadu_si256((const __m256i *)(xq + 32 * (b + k)));
+                __m256i x1 = _mm256_loadu_si256((const __m256i *)(xq + 32 * (b + k) + 32));
+                __m256i s0 = DOT4(u0, _mm256_sign_epi8(x0, w0));
+                __m256i s1 = DOT4(u1, _mm256_sign_epi8(x1, w1));
+                a0[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_permutevar8x32_ps(dv[i], _mm256_set1_epi32(k)), a0[i]);
+                a1[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_permutevar8x32_ps(dv[i], _mm256_set1_epi32(k + 1)), a1[i]);
+            }
+        }
+    }
+    for (; b + 2 <= blocks; b += 2) {
+        const uint8_t *q = p + 34 * b;
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 2));
+        __m256i w1 = _mm256_loadu_si256((const __m256i *)(q + 36));
+        __m256i u0 = _mm256_sign_epi8(w0, w0), u1 = _mm256_sign_epi8(w1, w1);
+        float d0 = FN(half)(q), d1 = FN(half)(q + 34);
+        for (int i = 0; i < nx; i++) {
+            const int8_t *xq = x[i].quants;
+            __m256i x0 = _mm256_loadu_si256((const __m256i *)(xq + 32 * b));
+            __m256i x1 = _mm256_loadu_si256((const __m256i *)(xq + 32 * b + 32));
+            __m256i s0 = DOT4(u0, _mm256_sign_epi8(x0, w0));
+            __m256i s1 = DOT4(u1, _mm256_sign_epi8(x1, w1));
+            a0[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d0 * x[i].scales[b]), a0[i]);
+            a1[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(d1 * x[i].scales[b + 1]), a1[i]);
+        }
+    }
+    for (; b < blocks; b++) {
+        const uint8_t *q = p + 34 * b;
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 2));
+        __m256i u0 = _mm256_sign_epi8(w0, w0);
+        float d0 = FN(half)(q);
+        for (int i = 0; i < nx; i++) {
+            __m256i x0 = _mm256_loadu_si256((const __m256i *)(x[i].quants + 32 * b));
+            __m256i s0 = DOT4(u0, _mm256_sign_epi8(x0, w0));
+            a0[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d0 * x[i].scales[b]), a0[i]);
+        }
+    }
+    for (int i = 0; i < nx; i++) out[i] = FN(hsum)(_mm256_add_ps(a0[i], a1[i]));
+}
+
+MULTI_ATTR void FN(q5_0_x)(const uint8_t *p, const StretchQ8 *x, const int nx, long blocks, float *out) {
+    __m256 a0[4], a1[4];
+    for (int i = 0; i < nx; i++) a0[i] = a1[i] = _mm256_setzero_ps();
+    long b = 0;
+    for (; b + 2 <= blocks; b += 2) {
+        const uint8_t *q = p + 22 * b;
+        __m256i w0 = FN(q5_0_weights)(q), w1 = FN(q5_0_weights)(q + 22);
+        float d0 = FN(half)(q), d1 = FN(half)(q + 22);
+        for (int i = 0; i < nx; i++) {
+            const int8_t *xq = x[i].quants;
+            const int32_t *s16 = x[i].sums16;
+            __m256i s0 = _mm256_sub_epi32(DOT4(w0, _mm256_loadu_si256((const __m256i *)(xq + 32 * b))),
+                                          _mm256_set1_epi32(2 * (s16[2 * b] + s16[2 * b + 1])));
+            __m256i s1 = _mm256_sub_epi32(DOT4(w1, _mm256_loadu_si256((const __m256i *)(xq + 32 * b + 32))),
+                                          _mm256_set1_epi32(2 * (s16[2 * b + 2] + s16[2 * b + 3])));
+            a0[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d0 * x[i].scales[b]), a0[i]);
+            a1[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(d1 * x[i].scales[b + 1]), a1[i]);
+        }
+    }
+    for (; b < blocks; b++) {
+        const uint8_t *q = p + 22 * b;
+        __m256i w0 = FN(q5_0_weights)(q);
+        float d0 = FN(half)(q);
+        for (int i = 0; i < nx; i++) {
+            const int32_t *s16 = x[i].sums16;
+            __m256i s0 = _mm256_sub_epi32(DOT4(w0, _mm256_loadu_si256((const __m256i *)(x[i].quants + 32 * b))),
+                                          _mm256_set1_epi32(2 * (s16[2 * b] + s16[2 * b + 1])));
+            a0[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d0 * x[i].scales[b]), a0[i]);
+        }
+    }
+    for (int i = 0; i < nx; i++) out[i] = FN(hsum)(_mm256_add_ps(a0[i], a1[i]));
+}
+
+MULTI_ATTR void FN(q4_K_x)(const uint8_t *p, const StretchQ8 *x, const int nx, long blocks, float *out) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256 a0[4], a1[4];
+    float minSum[4];
+    for (int i = 0; i < nx; i++) {
+        a0[i] = a1[i] = _mm256_setzero_ps();
+        minSum[i] = 0;
+    }
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *q = p + 144 * b;
+        float d = FN(half)(q), dmin = FN(half)(q + 2);
+        uint8_t sc[8], mn[8];
+        stretch_scale_min_k4(q + 4, sc, mn);
+        const uint8_t *qs = q + 16;
+        for (int c = 0; c < 4; c++) {
+            long j = 8 * b + 2 * c;
+            __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+            __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+            float f0 = d * (float)sc[2 * c], f1 = d * (float)sc[2 * c + 1];
+            for (int i = 0; i < nx; i++) {
+                const int8_t *xq = x[i].quants;
+                const float *xs = x[i].scales, *xsum = x[i].sums;
+                __m256i s0 = DOT4(lo, _mm256_loadu_si256((const __m256i *)(xq + 32 * j)));
+                __m256i s1 = DOT4(hi, _mm256_loadu_si256((const __m256i *)(xq + 32 * j + 32)));
+                a0[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(f0 * xs[j]), a0[i]);
+                a1[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(f1 * xs[j + 1]), a1[i]);
+                minSum[i] += dmin * ((float)mn[2 * c] * xsum[j] + (float)mn[2 * c + 1] * xsum[j + 1]);
+            }
+        }
+    }
+    for (int i = 0; i < nx; i++) out[i] = FN(hsum)(_mm256_add_ps(a0[i], a1[i])) - minSum[i];
+}
+
+MULTI_ATTR void FN(q6_K_x)(const uint8_t *p, const StretchQ8 *x, const int nx, long blocks, float *out) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(0x03), m30 = _mm256_set1_epi8(0x30);
+    __m256 a0[4], a1[4];
+    for (int i = 0; i < nx; i++) a0[i] = a1[i] = _mm256_setzero_ps();
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *q = p + 210 * b;
+        float d = FN(half)(q + 208);
+        const int8_t *sc = (const int8_t *)(q + 192);
+        for (int n = 0; n < 2; n++) {
+            const uint8_t *ql = q + 64 * n;
+            __m256i qh = _mm256_loadu_si256((const __m256i *)(q + 128 + 32 * n));
+            __m256i a = _mm256_loadu_si256((const __m256i *)ql);
+            __m256i c = _mm256_loadu_si256((const __m256i *)(ql + 32));
+            __m256i g[4];
+            g[0] = _mm256_or_si256(_mm256_and_si256(a, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4));
+            g[1] = _mm256_or_si256(_mm256_and_si256(c, m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m3), 4));
+            g[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), m4), _mm256_and_si256(qh, m30));
+            g[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(c, 4), m4),
+                                   _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+            for (int k = 0; k < 4; k++) {
+                long j = 8 * b + 4 * n + k;
+                int si = 8 * n + 2 * k;
+                for (int i = 0; i < nx; i++) {
+                    const int32_t *s16 = x[i].sums16;
+                    float f = d * x[i].scales[j];
+                    float fa = f * (float)sc[si], fb = f * (float)sc[si + 1];
+                    __m256i off = _mm256_setr_epi32(8 * s16[2 * j], 8 * s16[2 * j], 8 * s16[2 * j], 8 * s16[2 * j],
+                                                    8 * s16[2 * j + 1], 8 * s16[2 * j + 1], 8 * s16[2 * j + 1],
+                                                    8 * s16[2 * j + 1]);
+                    __m256i s = _mm256_sub_epi32(DOT4(g[k], _mm256_loadu_si256((const __m256i *)(x[i].quants + 32 * j))), off);
+                    __m256 scale = _mm256_setr_ps(fa, fa, fa, fa, fb, fb, fb, fb);
+                    if (k & 1) a1[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), scale, a1[i]);
+                    else a0[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), scale, a0[i]);
+                }
+            }
+        }
+    }
+    for (int i = 0; i < nx; i++) out[i] = FN(hsum)(_mm256_add_ps(a0[i], a1[i]));
+}
+
+#ifdef STRETCH_PAIRS
+// Two 256-bit values as the halves of one 512-bit register (AVX512F only; no DQ needed).
+MULTI_ATTR __m512 FN(pair_ps)(__m256 lo, __m256 hi) {
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)), _mm256_castps_pd(hi), 1));
+}
+
+MULTI_ATTR __m512i FN(pair_si)(__m256i lo, __m256i hi) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+// Q4_K against `2 · np` activations, two per 512-bit register (activation 2k in the low half, 2k + 1 in
+// the high half): one vpdpbusd/convert/FMA serves both. The eight weight × activation scales of a block
+// come from one vector multiply (d · sc, as the scalar code rounds it, times the activation scales) and
+// are picked per sub-block with one permute, instead of a scalar multiply and broadcast per sub-block.
+// Every lane does what the one-activation kernel does, so each result is bit-identical to it.
+MULTI_ATTR void FN(q4_K_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const __m512i halves = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 8, 8, 8, 8, 8);
+    __m512 a0[2], a1[2];
+    float minSum[4];
+    for (int k = 0; k < np; k++) a0[k] = a1[k] = _mm512_setzero_ps();
+    for (int i = 0; i < 2 * np; i++) minSum[i] = 0;
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *q = p + 144 * b;
+        float d = FN(half)(q), dmin = FN(half)(q + 2);
+        uint8_t sc[8], mn[8];
+        stretch_scale_min_k4(q + 4, sc, mn);
+        float dsc[8];
+        for (int s = 0; s < 8; s++) dsc[s] = d * (float)sc[s];
+        __m256 dsc8 = _mm256_loadu_ps(dsc);
+        __m512 dsc16 = FN(pair_ps)(dsc8, dsc8);
+        __m512 scale[2];
+        for (int k = 0; k < np; k++)
+            scale[k] = _mm512_mul_ps(dsc16, FN(pair_ps)(_mm256_loadu_ps(x[2 * k].scales + 8 * b),
+                                                        _mm256_loadu_ps(x[2 * k + 1].scales + 8 * b)));
+        const uint8_t *qs = q + 16;
+        for (int c = 0; c < 4; c++) {
+            long j = 8 * b + 2 * c;
+            __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+            __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+            __m512i lo2 = FN(pair_si)(lo, lo), hi2 = FN(pair_si)(hi, hi);
+            __m512i sel0 = _mm512_add_epi32(halves, _mm512_set1_epi32(2 * c));
+            __m512i sel1 = _mm512_add_epi32(halves, _mm512_set1_epi32(2 * c + 1));
+            for (int k = 0; k < np; k++) {
+                const int8_t *x0 = x[2 * k].quants + 32 * j, *x1 = x[2 * k + 1].quants + 32 * j;
+                __m512i xa = FN(pair_si)(_mm256_loadu_si256((const __m256i *)x0), _mm256_loadu_si256((const __m256i *)x1));
+                __m512i xb = FN(pair_si)(_mm256_loadu_si256((const __m256i *)(x0 + 32)),
+                                         _mm256_loadu_si256((const __m256i *)(x1 + 32)));
+                __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo2, xa);
+                __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi2, xb);
+                a0[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_permutexvar_ps(sel0, scale[k]), a0[k]);
+                a1[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_permutexvar_ps(sel1, scale[k]), a1[k]);
+                for (int h = 0; h < 2; h++) {
+                    const float *xsum = x[2 * k + h].sums;
+                    minSum[2 * k + h] += dmin * ((float)mn[2 * c] * xsum[j] + (float)mn[2 * c + 1] * xsum[j + 1]);
+                }
+            }
+        }
+    }
+    for (int k = 0; k < np; k++) {
+        __m256 lo = _mm256_add_ps(_mm512_castps512_ps256(a0[k]), _mm512_castps512_ps256(a1[k]));
+        __m256 hi = _mm256_add_ps(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a0[k]), 1)),
+                                  _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a1[k]), 1)));
+        out[2 * k] = FN(hsum)(lo) - minSum[2 * k];
+        out[2 * k + 1] = FN(hsum)(hi) - minSum[2 * k + 1];
+    }
+}
+
+// Q8_0 against `2 · np` activations, two per 512-bit register in the eight-block main loop (the output
+// layer, 28% of Qwen's decode weights). AVX-512 has no vpsignb: the activations are negated where the
+// weight is negative (a masked subtract, wrapping at -128 as vpsignb does); where the weight is zero
+// |w| is zero, so not zeroing those activations changes no product. The remainder blocks continue on
+// per-activation accumulators taken from the register halves, exactly as in FN(q8_0_x).
+MULTI_ATTR void FN(q8_0_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
+    const __m512i halves = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 8, 8, 8, 8, 8);
+    const __m512i zero = _mm512_setzero_si512();
+    __m512 z0[2], z1[2];
+    for (int k = 0; k < np; k++) z0[k] = z1[k] = _mm512_setzero_ps();
+    long b = 0;
+    for (; b + 8 <= blocks; b += 8) {
+        const uint8_t *q = p + 34 * b;
+        uint16_t h[8];
+        for (int k = 0; k < 8; k++) memcpy(&h[k], q + 34 * k, 2);
+        __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
+        __m512 dw2 = FN(pair_ps)(dw, dw);
+        __m512 dv[2];
+        for (int k = 0; k < np; k++)
+            dv[k] = _mm512_mul_ps(dw2, FN(pair_ps)(_mm256_loadu_ps(x[2 * k].scales + b), _mm256_loadu_ps(x[2 * k + 1].scales + b)));
+        for (int kk = 0; kk < 8; kk += 2) {
+            __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 34 * kk + 2));
+            __m256i w1 = _mm256_loadu_si256((const __m256i *)(q + 34 * kk + 36));
+            __m512i w0p = FN(pair_si)(w0, w0), w1p = FN(pair_si)(w1, w1);
+            __m512i u0 = _mm512_abs_epi8(w0p), u1 = _mm512_abs_epi8(w1p);
+            __mmask64 n0 = _mm512_movepi8_mask(w0p), n1 = _mm512_movepi8_mask(w1p);
+            __m512i sel0 = _mm512_add_epi32(halves, _mm512_set1_epi32(kk));
+            __m512i sel1 = _mm512_add_epi32(halves, _mm512_set1_epi32(kk + 1));
+            for (int k = 0; k < np; k++) {
+                const int8_t *x0 = x[2 * k].quants + 32 * (b + kk), *x1 = x[2 * k + 1].quants + 32 * (b + kk);
+                __m512i xa = FN(pair_si)(_mm256_loadu_si256((const __m256i *)x0), _mm256_loadu_si256((const __m256i *)x1));
+                __m512i xb = FN(pair_si)(_mm256_loadu_si256((const __m256i *)(x0 + 32)),
+                                         _mm256_loadu_si256((const __m256i *)(x1 + 32)));
+                __m512i s0 = _mm512_dpbusd_epi32(zero, u0, _mm512_mask_sub_epi8(xa, n0, zero, xa));
+                __m512i s1 = _mm512_dpbusd_epi32(zero, u1, _mm512_mask_sub_epi8(xb, n1, zero, xb));
+                z0[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_permutexvar_ps(sel0, dv[k]), z0[k]);
+                z1[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_permutexvar_ps(sel1, dv[k]), z1[k]);
+            }
+        }
+    }
+    __m256 a0[4], a1[4];
+    for (int k = 0; k < np; k++) {
+        a0[2 * k] = _mm512_castps512_ps256(z0[k]);
+        a1[2 * k] = _mm512_castps512_ps256(z1[k]);
+        a0[2 * k + 1] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(z0[k]), 1));
+        a1[2 * k + 1] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(z1[k]), 1));
+    }
+    const int nx = 2 * np;
+    for (; b + 2 <= blocks; b += 2) {
+        const uint8_t *q = p + 34 * b;
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 2));
+        __m256i w1 = _mm256_loadu_si256((const __m256i *)(q + 36));
+        __m256i u0 = _mm256_sign_epi8(w0, w0), u1 = _mm256_sign_epi8(w1, w1);
+        float d0 = FN(half)(q), d1 = FN(half)(q + 34);
+        for (int i = 0; i < nx; i++) {
+            const int8_t *xq = x[i].quants;
+            __m256i x0 = _mm256_loadu_si256((const __m256i *)(xq + 32 * b));
+            __m256i x1 = _mm256_loadu_si256((const __m256i *)(xq + 32 * b + 32));
+            __m256i s0 = DOT4(u0, _mm256_sign_epi8(x0, w0));
+            __m256i s1 = DOT4(u1, _mm256_sign_epi8(x1, w1));
+            a0[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d0 * x[i].scales[b]), a0[i]);
+            a1[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(d1 * x[i].scales[b + 1]), a1[i]);
+        }
+    }
+    for (; b < blocks; b++) {
+        const uint8_t *q = p + 34 * b;
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 2));
+        __m256i u0 = _mm256_sign_epi8(w0, w0);
+        float d0 = FN(half)(q);
+        for (int i = 0; i < nx; i++) {
+            __m256i x0 = _mm256_loadu_si256((const __m256i *)(x[i].quants + 32 * b));
+            __m256i s0 = DOT4(u0, _mm256_sign_epi8(x0, w0));
+            a0[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d0 * x[i].scales[b]), a0[i]);
+        }
+    }
+    for (int i = 0; i < nx; i++) out[i] = FN(hsum)(_mm256_add_ps(a0[i], a1[i]));
+}
+#endif
+
+// One row against `nx` (1-4) activations, with `nx` a constant in each case so the loops above unroll.
+#define MULTI_CASES(kernel, blocks)                                  \
+    switch (nx) {                                                    \
+    case 1: FN(kernel)(p, x, 1, blocks, out); break;                \
+    case 2: FN(kernel)(p, x, 2, blocks, out); break;                \
+    case 3: FN(kernel)(p, x, 3, blocks, out); break;                \
+    default: FN(kernel)(p, x, 4, blocks, out); break;               \
+    }
+
+static ATTR void FN(row_x)(int kind, const uint8_t *p, const StretchQ8 *x, int nx, float *out) {
+    long n = x->count;
+    switch (kind) {
+    case STRETCH_KIND_Q8_0:
+#ifdef STRETCH_PAIRS
+        if (nx >= 2) {
+            FN(q8_0_x2)(p, x, nx / 2, n / 32, out);
+            if (nx & 1) FN(q8_0_x)(p, x + nx - 1, 1, n / 32, out + nx - 1);
+            break;
+        }
+#endif
+        MULTI_CASES(q8_0_x, n / 32) break;
+    case STRETCH_KIND_Q5_0: MULTI_CASES(q5_0_x, n / 32) break;
+    case STRETCH_KIND_Q4_K:
+#ifdef STRETCH_PAIRS
+        if (nx >= 2) {
+            FN(q4_K_x2)(p, x, nx / 2, n / 256, out);
+            if (nx & 1) FN(q4_K_x)(p, x + nx - 1, 1, n / 256, out + nx - 1);
+            break;
+        }
+#endif
+        MULTI_CASES(q4_K_x, n / 256) break;
+    case STRETCH_KIND_Q6_K: MULTI_CASES(q6_K_x, n / 256) break;
+    default: for (int i = 0; i < nx; i++) out[i] = 0; break;
+    }
+}
+#undef MULTI_CASES
+
+// Rows against `nx` activations, four at a time; `y[i][r]`. Prefetch as in FN(rows).
+static ATTR void FN(rows_x)(int kind, const uint8_t *w, size_t rowBytes, long rows, const StretchQ8 *x, long nx,
+                            float *const *y) {
+    size_t ahead = rowBytes >= 3000 ? rowBytes : (3000 / rowBytes) * rowBytes;
+    for (long r = 0; r < rows; r++) {
+        const uint8_t *p = w + r * rowBytes;
+        for (size_t o = 0; o < rowBytes; o += 64) _mm_prefetch((const char *)(p + ahead + o), _MM_HINT_T0);
+        for (long i0 = 0; i0 < nx; i0 += 4) {
+            int k = nx - i0 < 4 ? (int)(nx - i0) : 4;
+            float out[4];
+            FN(row_x)(kind, p, x + i0, k, out);
+            for (int i = 0; i < k; i++) y[i0 + i][r] = out[i];
+        }
+    }
+}
+
+#undef MULTI_ATTR

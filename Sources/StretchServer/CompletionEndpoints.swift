@@ -16,8 +16,7 @@ extension ServerResponder {
         } catch {
             throw APIError.badRequest("the chat template failed on these messages: \(error)")
         }
-        request.prompt = state.model.tokenizer.encode(
-            text, addSpecial: !formatter.startsWithBOS(text), parseSpecial: true)
+        request.prompt = formatter.promptTokens(text, tokenizer: state.model.tokenizer)
         // `ignore_eos` keeps generating through the end-of-turn markers too (llama.cpp bans every end token).
         if !request.parameters.ignoreEndOfGeneration {
             request.parameters.stopTokens.formUnion(state.chatStopTokens)

@@ -28,15 +28,7 @@ final class ServerState: Sendable {
         pool = try SlotPool(
             model: model, count: configuration.slots, spec: defaultSpec, contextSize: configuration.contextSize,
             queueSize: configuration.queueSize)
-        let tokenizer = model.tokenizer
-        var tokens: Set<Int> = []
-        var texts: [String] = []
-        for marker in model.chatFormatter.endOfTurnMarkers where !marker.isEmpty {
-            let ids = tokenizer.encode(marker, addSpecial: false, parseSpecial: true)
-            if ids.count == 1, tokenizer.kind(ids[0]) != .normal { tokens.insert(ids[0]) } else { texts.append(marker) }
-        }
-        chatStopTokens = tokens
-        chatStopTexts = texts
+        (chatStopTokens, chatStopTexts) = model.chatFormatter.endOfTurnStops(tokenizer: model.tokenizer)
     }
 
     /// The canonical form of a context extension spec (its position map's description).

@@ -125,4 +125,21 @@ public struct ChatFormatter: Sendable {
     public func startsWithBOS(_ prompt: String) -> Bool {
         !bosToken.isEmpty && prompt.hasPrefix(bosToken)
     }
+
+    /// A rendered prompt's tokens: BOS is added only when the tokenizer adds one and the template did not
+    /// already render it (as llama.cpp does; HF renders without adding any); special-token text is parsed.
+    public func promptTokens(_ prompt: String, tokenizer: Tokenizer) -> [Int] {
+        tokenizer.encode(prompt, addSpecial: !startsWithBOS(prompt), parseSpecial: true)
+    }
+
+    /// The end-of-turn markers as stops: those that are one special token stop as that token, the others
+    /// as stop strings.
+    public func endOfTurnStops(tokenizer: Tokenizer) -> (tokens: Set<Int>, texts: [String]) {
+        var tokens: Set<Int> = [], texts: [String] = []
+        for marker in endOfTurnMarkers where !marker.isEmpty {
+            let ids = tokenizer.encode(marker, addSpecial: false, parseSpecial: true)
+            if ids.count == 1, tokenizer.kind(ids[0]) != .normal { tokens.insert(ids[0]) } else { texts.append(marker) }
+        }
+        return (tokens, texts)
+    }
 }

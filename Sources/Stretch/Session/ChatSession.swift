@@ -36,15 +36,7 @@ public final class ChatSession: @unchecked Sendable {
         self.formatter = formatter ?? session.model.chatFormatter
         self.systemPrompt = systemPrompt
         stored = (systemPrompt.map { [ChatMessage(role: "system", content: $0)] } ?? []) + history
-        // Each end-of-turn marker that is one special token stops as a token; any other as text.
-        let tokenizer = session.model.tokenizer
-        var tokens: Set<Int> = [], texts: [String] = []
-        for marker in self.formatter.endOfTurnMarkers where !marker.isEmpty {
-            let ids = tokenizer.encode(marker, addSpecial: false, parseSpecial: true)
-            if ids.count == 1, tokenizer.kind(ids[0]) != .normal { tokens.insert(ids[0]) } else { texts.append(marker) }
-        }
-        stopTokens = tokens
-        stopTexts = texts
+        (stopTokens, stopTexts) = self.formatter.endOfTurnStops(tokenizer: session.model.tokenizer)
     }
 
     /// Starts a conversation on a new session with a context extension spec (see ``Session``).
@@ -69,10 +61,9 @@ public final class ChatSession: @unchecked Sendable {
         try formatter.render(self.messages + messages, addGenerationPrompt: true)
     }
 
-    /// The prompt's tokens: BOS is added only when the tokenizer adds one and the template did not
-    /// already render it (as llama.cpp does; HF renders without adding any).
+    /// The prompt's tokens (``ChatFormatter/promptTokens(_:tokenizer:)``).
     public func tokens(forPrompt text: String) -> [Int] {
-        session.model.tokenizer.encode(text, addSpecial: !formatter.startsWithBOS(text), parseSpecial: true)
+        formatter.promptTokens(text, tokenizer: session.model.tokenizer)
     }
 
     /// Adds a user message and streams the assistant's reply, which joins the conversation when it ends

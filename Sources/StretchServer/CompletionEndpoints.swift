@@ -7,7 +7,7 @@ import Stretch
 /// The generation endpoints: `POST /v1/chat/completions`, `/v1/completions` and llama.cpp's `/completion`.
 extension ServerResponder {
     func chat(_ body: JSON, _ context: ServerContext) async throws -> Response {
-        var request = try GenerationRequest(kind: .chat, body: body, configuration: state.configuration)
+        var request = try GenerationRequest(kind: .chat, body: body, configuration: state.configuration, tokenizer: state.model.tokenizer)
         let messages = try Self.chatMessages(body)
         let formatter = state.model.chatFormatter
         let text: String
@@ -26,13 +26,13 @@ extension ServerResponder {
     }
 
     func openAICompletion(_ body: JSON, _ context: ServerContext) async throws -> Response {
-        var request = try GenerationRequest(kind: .completion, body: body, configuration: state.configuration)
+        var request = try GenerationRequest(kind: .completion, body: body, configuration: state.configuration, tokenizer: state.model.tokenizer)
         request.prompt = try prompt(body)
         return try await generate(request, context: context)
     }
 
     func llamaCompletion(_ body: JSON, _ context: ServerContext) async throws -> Response {
-        var request = try GenerationRequest(kind: .llamaCompletion, body: body, configuration: state.configuration)
+        var request = try GenerationRequest(kind: .llamaCompletion, body: body, configuration: state.configuration, tokenizer: state.model.tokenizer)
         request.prompt = try prompt(body)
         return try await generate(request, context: context)
     }
@@ -60,19 +60,17 @@ extension ServerResponder {
         }
     }
 
-    /// Admits the request (context check, slot), then answers it whole or as Server-Sent Events.
+    /// Admits the request (context check, a slot of the engine), then answers it whole or as Server-Sent
+    /// Events. Everything that refuses a request (a prompt beyond the context, a full queue, a timeout
+    /// while queued) is a plain JSON error before the first byte.
     private func generate(_ request: GenerationRequest, context: ServerContext) async throws -> Response {
         let model = state.model
         let L = model.trainedContext
-        let spec: String
-        do {
-            spec = try request.contextExtension.map { try ServerState.canonical($0, model: model) } ?? state.defaultSpec
-        } catch {
-            throw APIError.badRequest("invalid 'context_extension': \(error)")
-        }
+        let positions = try request.contextExtension.map(state.positions) ?? state.engine.positions
+        let spec = positions.description
         let limit: Int
         do {
-            limit = try SlotPool.contextLimit(model: model, spec: spec, contextSize: state.configuration.contextSize)
+            limit = try state.engine.contextSize(for: positions)
         } catch {
             throw APIError.badRequest("'context_extension' \(spec): \(error)")
         }
@@ -88,26 +86,30 @@ extension ServerResponder {
                     + "(server flags -gan \(g) -gaw \(window))",
                 type: "exceed_context_size_error")
         }
+        if state.isDraining { throw APIError.unavailable("the server is shutting down") }
         let start = DispatchTime.now()
-        let lease: SlotPool.Lease
-        do {
-            lease = try await state.pool.acquire(
-                prompt: request.prompt, spec: spec, timeout: state.configuration.requestTimeout)
-        } catch let error as APIError where error.status == .serviceUnavailable {
-            state.metrics.rejected()
-            throw error
-        }
-        if state.isDraining {
-            await state.pool.release(lease.slot)
-            throw APIError.unavailable("the server is shutting down")
-        }
-        if !request.cachePrompt { lease.session.reset() }
         let run = GenerationRun(
-            lease: lease, state: state, prompt: request.prompt, parameters: request.parameters,
-            timeout: state.configuration.requestTimeout)
+            state: state, prompt: request.prompt, parameters: request.parameters, positions: positions,
+            reusePrefix: request.cachePrompt, timeout: state.configuration.requestTimeout)
         context.channel.closeFuture.whenComplete { _ in run.cancel() }
+        let slot: Int
+        do {
+            slot = try await run.admitted()
+        } catch GenerationError.queueFull(let limit) {
+            state.metrics.rejected()
+            throw APIError.unavailable(
+                "all \(state.engine.slotCount) slots are busy and the queue (\(limit)) is full; retry later",
+                retryAfter: 1)
+        } catch let error as APIError {
+            if error.status == .serviceUnavailable { state.metrics.rejected() }
+            throw error
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            throw Reply.apiError(error)
+        }
         let reply = Reply(
-            request: request, state: state, slot: lease.slot, start: start,
+            request: request, state: state, slot: slot, start: start,
             id: (request.kind == .chat ? "chatcmpl-" : "cmpl-") + Self.randomID())
         if request.stream {
             var headers = HTTPFields()

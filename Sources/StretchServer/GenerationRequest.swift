@@ -20,7 +20,7 @@ struct GenerationRequest: Sendable {
     var contextExtension: String?
 
     /// Reads the fields shared by every completion endpoint; the prompt is read by the caller.
-    init(kind: Kind, body: JSON, configuration: ServerConfiguration) throws {
+    init(kind: Kind, body: JSON, configuration: ServerConfiguration, tokenizer: Tokenizer) throws {
         self.kind = kind
         let fields = try FieldReader(body)
         try fields.rejectUnsupported()
@@ -40,7 +40,11 @@ struct GenerationRequest: Sendable {
         if let v = try fields.number("repeat_penalty") { s.repetitionPenalty = Float(v) }
         if let v = try fields.int("repeat_last_n") { s.repetitionWindow = v }
         if let v = try fields.int("seed") { s.seed = v < 0 ? nil : UInt64(v) }
+        if let v = try fields.number("presence_penalty") { s.presencePenalty = Float(v) }
+        if let v = try fields.number("frequency_penalty") { s.frequencyPenalty = Float(v) }
+        if let bias = fields.value("logit_bias") { s.logitBias = try Self.logitBias(bias, tokenizer: tokenizer) }
         parameters.sampling = s
+        parameters.logprobs = try Self.logprobs(kind: kind, fields)
         if let stop = fields.value("stop") {
             switch stop {
             case .null: break
@@ -72,9 +76,81 @@ struct GenerationRequest: Sendable {
                 [
                     "temperature": "temperature", "top-p": "top_p", "min-p": "min_p",
                     "repetition penalty": "repeat_penalty", "repetition window": "repeat_last_n",
+                    "presence penalty": "presence_penalty", "frequency penalty": "frequency_penalty",
+                    "logit bias": "logit_bias",
                 ][name] ?? name
             throw APIError.badRequest("invalid '\(field)' \(value): \(requirement)")
         }
+    }
+}
+
+extension GenerationRequest {
+    /// How many alternatives per token to report, from each endpoint's field: chat `logprobs` (a boolean)
+    /// with `top_logprobs` (0…20), completions `logprobs` (0…5), llama.cpp `n_probs`.
+    static func logprobs(kind: Kind, _ fields: FieldReader) throws -> Int? {
+        switch kind {
+        case .chat:
+            let top = try fields.int("top_logprobs")
+            guard try fields.bool("logprobs") == true else {
+                if let top, top > 0 { throw APIError.badRequest("'top_logprobs' needs 'logprobs': true") }
+                return nil
+            }
+            if let top, !(0...20).contains(top) {
+                throw APIError.badRequest("'top_logprobs' must be in 0...20 (got \(top))")
+            }
+            return top ?? 0
+        case .completion:
+            guard let n = try fields.int("logprobs") else { return nil }
+            guard (0...5).contains(n) else { throw APIError.badRequest("'logprobs' must be in 0...5 (got \(n))") }
+            return n
+        case .llamaCompletion:
+            guard let n = try fields.int("n_probs") else { return nil }
+            guard n >= 0 else { throw APIError.badRequest("'n_probs' must be ≥ 0 (got \(n))") }
+            return n > 0 ? n : nil
+        }
+    }
+
+    /// `logit_bias` as OpenAI sends it (`{"15043": -100}`) or as llama-server also takes it
+    /// (`[[15043, -1.5], ["Hello", false]]`: a text applies to each of its tokens, `false` bans).
+    static func logitBias(_ value: JSON, tokenizer: Tokenizer) throws -> [Int: Float] {
+        let vocab = tokenizer.vocabularySize
+        var bias: [Int: Float] = [:]
+        func tokens(_ key: JSON) throws -> [Int] {
+            switch key {
+            case .int(let id):
+                guard id >= 0 && id < vocab else {
+                    throw APIError.badRequest("'logit_bias' names token \(id), outside the vocabulary (0..<\(vocab))")
+                }
+                return [id]
+            case .string(let text):
+                if let id = Int(text) { return try tokens(.int(id)) }
+                return tokenizer.encode(text, addSpecial: false, parseSpecial: false)
+            default:
+                throw APIError.badRequest("'logit_bias' keys must be token ids or texts, not \(key.typeName)")
+            }
+        }
+        func amount(_ v: JSON) throws -> Float {
+            switch v {
+            case .int(let i): return Float(i)
+            case .double(let d) where d.isFinite: return Float(d)
+            case .bool(false): return -.infinity
+            default: throw APIError.badRequest("'logit_bias' values must be numbers or false, not \(v.typeName)")
+            }
+        }
+        switch value {
+        case .null: break
+        case .object(let members):
+            for (key, v) in members { for t in try tokens(.string(key)) { bias[t, default: 0] += try amount(v) } }
+        case .array(let pairs):
+            for pair in pairs {
+                guard case .array(let kv) = pair, kv.count == 2 else {
+                    throw APIError.badRequest("'logit_bias' as an array holds [token, bias] pairs")
+                }
+                for t in try tokens(kv[0]) { bias[t, default: 0] += try amount(kv[1]) }
+            }
+        default: throw APIError.badRequest("'logit_bias' must be an object or an array, not \(value.typeName)")
+        }
+        return bias
     }
 }
 
@@ -129,7 +205,7 @@ struct FieldReader {
             guard let v = members[name], v != .null else { return nil }
             return v
         }
-        for name in ["tools", "functions", "logit_bias"] {
+        for name in ["tools", "functions"] {
             if let v = present(name) {
                 if case .array(let items) = v, items.isEmpty { continue }
                 if case .object(let items) = v, items.isEmpty { continue }
@@ -142,13 +218,7 @@ struct FieldReader {
         if let v = present("response_format"), v != .object([("type", .string("text"))]) {
             throw APIError.notSupported("response_format")
         }
-        for name in ["presence_penalty", "frequency_penalty"] {
-            if let v = try number(name), v != 0 { throw APIError.notSupported(name) }
-        }
-        if let v = present("logprobs"), v != .bool(false), v != .int(0) { throw APIError.notSupported("logprobs") }
-        for name in ["top_logprobs", "n_probs"] {
-            if let v = try int(name), v != 0 { throw APIError.notSupported(name) }
-        }
+        for name in ["grammar", "json_schema"] where present(name) != nil { throw APIError.notSupported(name) }
         for name in ["n", "best_of"] {
             if let v = try int(name), v != 1 {
                 if v < 1 { throw APIError.badRequest("'\(name)' must be ≥ 1 (got \(v))") }

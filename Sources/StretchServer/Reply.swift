@@ -19,6 +19,11 @@ struct Reply: Sendable {
         var tokens: [Int] = []
         var stats: GenerationStatistics?
         var firstToken: Double?
+        var lastToken: Double?
+        /// Every token's log-probabilities (when asked for)…
+        var logprobs: [TokenLogprobs] = []
+        /// …and, while streaming, those not sent yet (a token's text may be held back for a while).
+        var unsentLogprobs: [TokenLogprobs] = []
     }
 
     private func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9 }
@@ -42,20 +47,29 @@ struct Reply: Sendable {
         do {
             if request.kind == .chat {
                 try await send(
-                    chunk(delta: [("role", .string("assistant")), ("content", .string(""))], finish: nil), to: &writer)
+                    chunk(delta: [("role", .string("assistant")), ("content", .string(""))], finish: nil, logprobs: []),
+                    to: &writer)
             }
             do {
                 for try await event in run.events {
                     absorb(event, into: &outcome)
                     guard !event.text.isEmpty || (request.returnTokens && event.tokenID != nil) else { continue }
+                    let probabilities = outcome.unsentLogprobs
+                    outcome.unsentLogprobs = []
                     switch request.kind {
                     case .chat:
-                        try await send(chunk(delta: [("content", .string(event.text))], finish: nil), to: &writer)
-                    case .completion: try await send(chunk(text: event.text, finish: nil), to: &writer)
+                        try await send(
+                            chunk(delta: [("content", .string(event.text))], finish: nil, logprobs: probabilities),
+                            to: &writer)
+                    case .completion:
+                        try await send(chunk(text: event.text, finish: nil, logprobs: probabilities), to: &writer)
                     case .llamaCompletion:
                         var fields: [(String, JSON)] = [("content", .string(event.text))]
                         if let t = event.tokenID { fields.append(("tokens", .array([.int(t)]))) }
                         fields += [("stop", .bool(false)), ("id_slot", .int(slot))]
+                        if request.parameters.logprobs != nil {
+                            fields.append(("completion_probabilities", llamaProbabilities(probabilities)))
+                        }
                         try await send(.object(fields), to: &writer)
                     }
                 }
@@ -70,11 +84,11 @@ struct Reply: Sendable {
             let reason = Self.finishReason(stats)
             switch request.kind {
             case .chat:
-                try await send(chunk(delta: [], finish: reason), to: &writer)
+                try await send(chunk(delta: [], finish: reason, logprobs: outcome.unsentLogprobs), to: &writer)
                 if request.includeUsage { try await send(usageChunk(stats), to: &writer) }
                 try await sendDone(to: &writer)
             case .completion:
-                try await send(chunk(text: "", finish: reason), to: &writer)
+                try await send(chunk(text: "", finish: reason, logprobs: outcome.unsentLogprobs), to: &writer)
                 if request.includeUsage { try await send(usageChunk(stats), to: &writer) }
                 try await sendDone(to: &writer)
             case .llamaCompletion:
@@ -106,15 +120,22 @@ struct Reply: Sendable {
     private func absorb(_ event: GenerationEvent, into outcome: inout Outcome) {
         switch event {
         case .token(let id, let text):
+            let t = elapsed()
             if outcome.firstToken == nil {
-                let t = elapsed()
                 outcome.firstToken = t
                 state.metrics.firstToken(after: t)
+            } else if let last = outcome.lastToken {
+                state.metrics.interToken(t - last)
             }
+            outcome.lastToken = t
             outcome.tokens.append(id)
             outcome.text += text
+        case .logprobs(let record):
+            outcome.logprobs.append(record)
+            outcome.unsentLogprobs.append(record)
         case .text(let text): outcome.text += text
         case .finished(let stats): outcome.stats = stats
+        case .assigned: break
         }
     }
 
@@ -130,8 +151,7 @@ struct Reply: Sendable {
                 return s
             }()
         if stats.stopReason == .cancelled { stats.stopReason = .maxTokens }
-        state.metrics.finished(
-            promptTokens: stats.promptTokens, generatedTokens: stats.generatedTokens, seconds: elapsed())
+        state.metrics.finished(stats, seconds: elapsed())
         return stats
     }
 
@@ -190,20 +210,23 @@ struct Reply: Sendable {
         case .chat:
             let message: JSON = .object([("role", .string("assistant")), ("content", .string(outcome.text))])
             let choice: JSON = .object([
-                ("index", .int(0)), ("message", message), ("logprobs", .null), ("finish_reason", .string(reason)),
+                ("index", .int(0)), ("message", message), ("logprobs", chatLogprobs(outcome.logprobs)),
+                ("finish_reason", .string(reason)),
             ])
             return .object(
                 header("chat.completion") + [
                     ("choices", .array([choice])), ("usage", usage(stats)), ("timings", timings(stats)),
+                    ("context_extension", .string(contextExtension)),
                 ])
         case .completion:
             let choice: JSON = .object([
-                ("index", .int(0)), ("text", .string(outcome.text)), ("logprobs", .null),
-                ("finish_reason", .string(reason)),
+                ("index", .int(0)), ("text", .string(outcome.text)),
+                ("logprobs", completionLogprobs(outcome.logprobs)), ("finish_reason", .string(reason)),
             ])
             return .object(
                 header("text_completion") + [
                     ("choices", .array([choice])), ("usage", usage(stats)), ("timings", timings(stats)),
+                    ("context_extension", .string(contextExtension)),
                 ])
         case .llamaCompletion:
             let stopType: String =
@@ -221,31 +244,89 @@ struct Reply: Sendable {
                 ("tokens_predicted", .int(stats.generatedTokens)), ("tokens_evaluated", .int(stats.promptTokens)),
                 ("tokens_cached", .int(stats.cachedPromptTokens)), ("stop_type", .string(stopType)),
                 ("truncated", .bool(false)), ("timings", timings(stats)),
+                ("context_extension", .string(contextExtension)),
             ]
+            if request.parameters.logprobs != nil && !request.stream {
+                fields.append(("completion_probabilities", llamaProbabilities(outcome.logprobs)))
+            }
             return .object(fields)
         }
     }
 
-    private func chunk(delta: [(String, JSON)], finish: String?) -> JSON {
+    private func chunk(delta: [(String, JSON)], finish: String?, logprobs: [TokenLogprobs]) -> JSON {
         let choice: JSON = .object([
-            ("index", .int(0)), ("delta", .object(delta)), ("logprobs", .null),
+            ("index", .int(0)), ("delta", .object(delta)), ("logprobs", chatLogprobs(logprobs)),
             ("finish_reason", finish.map { .string($0) } ?? .null),
         ])
         return .object(header("chat.completion.chunk") + [("choices", .array([choice]))])
     }
 
-    private func chunk(text: String, finish: String?) -> JSON {
+    private func chunk(text: String, finish: String?, logprobs: [TokenLogprobs]) -> JSON {
         let choice: JSON = .object([
-            ("index", .int(0)), ("text", .string(text)), ("logprobs", .null),
+            ("index", .int(0)), ("text", .string(text)), ("logprobs", completionLogprobs(logprobs)),
             ("finish_reason", finish.map { .string($0) } ?? .null),
         ])
         return .object(header("text_completion") + [("choices", .array([choice]))])
+    }
+
+    /// The effective context extension of the request (named in every final answer).
+    private var contextExtension: String {
+        (try? request.contextExtension.map(state.positions)?.description) ?? state.defaultSpec
+    }
+
+    // MARK: - Log-probabilities
+
+    private func piece(_ id: Int) -> (text: String, bytes: JSON) {
+        let bytes = state.model.tokenizer.pieceBytes(id, renderSpecial: true)
+        return (String(decoding: bytes, as: UTF8.self), .array(bytes.map { .int(Int($0)) }))
+    }
+
+    /// OpenAI chat: `{"content": [{"token", "logprob", "bytes", "top_logprobs": […]}]}`, null when not asked.
+    private func chatLogprobs(_ records: [TokenLogprobs]) -> JSON {
+        guard request.parameters.logprobs != nil, !records.isEmpty else { return .null }
+        func entry(_ c: TokenLogprobs.Candidate) -> [(String, JSON)] {
+            let p = piece(c.id)
+            return [("token", .string(p.text)), ("logprob", .double(Double(c.logprob))), ("bytes", p.bytes)]
+        }
+        let content = records.map { r -> JSON in
+            .object(entry(r.chosen) + [("top_logprobs", .array(r.top.map { .object(entry($0)) }))])
+        }
+        return .object([("content", .array(content)), ("refusal", .null)])
+    }
+
+    /// OpenAI completions: `{"tokens", "token_logprobs", "top_logprobs": [{token: logprob}], "text_offset"}`.
+    private func completionLogprobs(_ records: [TokenLogprobs]) -> JSON {
+        guard request.parameters.logprobs != nil, !records.isEmpty else { return .null }
+        var offset = 0
+        var offsets: [JSON] = []
+        for r in records {
+            offsets.append(.int(offset))
+            offset += piece(r.chosen.id).text.unicodeScalars.count
+        }
+        return .object([
+            ("tokens", .array(records.map { .string(piece($0.chosen.id).text) })),
+            ("token_logprobs", .array(records.map { .double(Double($0.chosen.logprob)) })),
+            ("top_logprobs", .array(records.map { r in
+                .object(r.top.map { (piece($0.id).text, .double(Double($0.logprob))) })
+            })),
+            ("text_offset", .array(offsets)),
+        ])
+    }
+
+    /// llama.cpp `/completion`: `[{"id", "token", "bytes", "logprob", "top_logprobs": [{"id", …}]}]`.
+    private func llamaProbabilities(_ records: [TokenLogprobs]) -> JSON {
+        func entry(_ c: TokenLogprobs.Candidate) -> [(String, JSON)] {
+            let p = piece(c.id)
+            return [("id", .int(c.id)), ("token", .string(p.text)), ("bytes", p.bytes), ("logprob", .double(Double(c.logprob)))]
+        }
+        return .array(records.map { r in .object(entry(r.chosen) + [("top_logprobs", .array(r.top.map { .object(entry($0)) }))]) })
     }
 
     private func usageChunk(_ stats: GenerationStatistics) -> JSON {
         .object(
             header(request.kind == .chat ? "chat.completion.chunk" : "text_completion") + [
                 ("choices", .array([])), ("usage", usage(stats)), ("timings", timings(stats)),
+                ("context_extension", .string(contextExtension)),
             ])
     }
 }

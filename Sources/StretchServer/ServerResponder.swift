@@ -8,7 +8,10 @@ import Stretch
 /// into llama-server's JSON error shape.
 struct ServerResponder: HTTPResponder {
     typealias Context = ServerContext
-    let state: ServerState
+    let host: ServerHost
+
+    /// The loaded model's state; `route` answers 503 before any handler runs while the model loads.
+    var state: ServerState { host.state! }
 
     func respond(to request: Request, context: ServerContext) async throws -> Response {
         do {
@@ -19,7 +22,7 @@ struct ServerResponder: HTTPResponder {
             return Self.errorResponse(
                 APIError(
                     status: .contentTooLarge,
-                    message: "the request body is larger than \(state.configuration.maxBodySize) bytes",
+                    message: "the request body is larger than \(host.configuration.maxBodySize) bytes",
                     type: "invalid_request_error"))
         } catch is CancellationError {
             return Self.errorResponse(.unavailable("the request was cancelled"))
@@ -33,6 +36,8 @@ struct ServerResponder: HTTPResponder {
         let method = request.method
         let open = ["/health", "/v1/health", "/v1/models", "/models"].contains(path)
         if !open { try authorize(request) }
+        // llama-server's answer while the model loads, on every endpoint.
+        if host.state == nil { throw APIError.unavailable("Loading model") }
         let get: [String: () async throws -> Response] = [
             "/health": health, "/v1/health": health, "/v1/models": models, "/models": models, "/props": props,
             "/slots": slots, "/metrics": metrics,
@@ -58,7 +63,7 @@ struct ServerResponder: HTTPResponder {
 
     /// Accepts `Authorization: Bearer KEY` (or `X-Api-Key: KEY`) when keys are set, comparing in constant time.
     private func authorize(_ request: Request) throws {
-        let keys = state.configuration.apiKeys
+        let keys = host.configuration.apiKeys
         guard !keys.isEmpty else { return }
         var given = request.headers[.authorization] ?? request.headers[HTTPField.Name("X-Api-Key")!] ?? ""
         if given.lowercased().hasPrefix("bearer ") { given = String(given.dropFirst(7)) }
@@ -77,7 +82,7 @@ struct ServerResponder: HTTPResponder {
     }
 
     private func body(_ request: Request) async throws -> JSON {
-        let limit = state.configuration.maxBodySize
+        let limit = host.configuration.maxBodySize
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw HTTPError(.contentTooLarge)
         }
@@ -93,16 +98,17 @@ struct ServerResponder: HTTPResponder {
     // MARK: - Small endpoints
 
     private func health() async throws -> Response {
-        if state.isDraining { throw APIError.unavailable("the server is shutting down") }
+        if host.isDraining { throw APIError.unavailable("the server is shutting down") }
         return Self.json(.object([("status", .string("ok"))]))
     }
 
     private func models() async throws -> Response {
         let n = state.model.trainedContext
-        let slotInfo = await state.pool.snapshot()
+        let slotInfo = state.engine.snapshot.slots
         let meta: JSON = .object([
-            ("n_ctx_train", .int(n)), ("n_ctx", .int(slotInfo.first?.contextSize ?? 0)),
+            ("n_ctx_train", .int(n)), ("n_ctx", .int(state.engine.plan.contextSize)),
             ("n_ctx_slots", .array(slotInfo.map { .int($0.contextSize) })),
+            ("n_ctx_max", .int(state.engine.plan.maximum ?? state.engine.plan.contextSize)),
             ("context_extension", .string(state.defaultSpec)),
             ("n_vocab", .int(state.model.tokenizer.vocabularySize)),
         ])
@@ -114,18 +120,19 @@ struct ServerResponder: HTTPResponder {
     }
 
     private func props() async throws -> Response {
-        let s = state.configuration.sampling
+        let s = host.configuration.sampling
         let settings: JSON = .object([
-            ("n_ctx", .int(await state.pool.snapshot().first?.contextSize ?? 0)),
-            ("n_predict", .int(state.configuration.maxTokens)),
+            ("n_ctx", .int(state.engine.plan.contextSize)),
+            ("n_predict", .int(host.configuration.maxTokens)),
             ("temperature", .double(Double(s.temperature))), ("top_k", .int(s.topK)),
             ("top_p", .double(Double(s.topP))),
             ("min_p", .double(Double(s.minP))), ("repeat_penalty", .double(Double(s.repetitionPenalty))),
-            ("repeat_last_n", .int(s.repetitionWindow)), ("context_extension", .string(state.defaultSpec)),
+            ("repeat_last_n", .int(s.repetitionWindow)), ("presence_penalty", .double(Double(s.presencePenalty))),
+            ("frequency_penalty", .double(Double(s.frequencyPenalty))), ("context_extension", .string(state.defaultSpec)),
         ])
         return Self.json(
             .object([
-                ("default_generation_settings", settings), ("total_slots", .int(state.configuration.slots)),
+                ("default_generation_settings", settings), ("total_slots", .int(host.configuration.slots)),
                 ("model_path", .string(state.model.file.path)), ("model_alias", .string(state.modelID)),
                 ("chat_template", .string(state.model.chatFormatter.description)),
                 ("n_ctx_train", .int(state.model.trainedContext)),
@@ -134,30 +141,30 @@ struct ServerResponder: HTTPResponder {
     }
 
     private func slots() async throws -> Response {
-        guard state.configuration.slotsEndpoint else {
+        guard host.configuration.slotsEndpoint else {
             throw APIError(
                 status: .notImplemented, message: "This server does not support slots endpoint. Start it with --slots",
                 type: "not_supported_error")
         }
-        let items = await state.pool.snapshot().map { slot -> JSON in
+        let items = state.engine.snapshot.slots.map { slot -> JSON in
             .object([
-                ("id", .int(slot.id)), ("n_ctx", .int(slot.contextSize)), ("is_processing", .bool(slot.busy)),
-                ("n_past", .int(slot.tokens)), ("context_extension", .string(slot.contextExtension)),
+                ("id", .int(slot.index)), ("n_ctx", .int(slot.contextSize)),
+                ("is_processing", .bool(slot.phase != .idle)), ("state", .string(slot.phase.rawValue)),
+                ("n_past", .int(slot.cachedTokens)), ("n_prompt_tokens", .int(slot.promptTokens)),
+                ("n_decoded", .int(slot.generatedTokens)), ("context_extension", .string(slot.contextExtension)),
             ])
         }
         return Self.json(.array(items))
     }
 
     private func metrics() async throws -> Response {
-        guard state.configuration.metrics else {
+        guard host.configuration.metrics else {
             throw APIError(
                 status: .notImplemented,
                 message: "This server does not support metrics endpoint. Start it with --metrics",
                 type: "not_supported_error")
         }
-        let slotInfo = await state.pool.snapshot()
-        let text = state.metrics.render(
-            processing: slotInfo.filter(\.busy).count, queued: await state.pool.queued, slots: slotInfo.count)
+        let text = state.metrics.render(state.engine.snapshot)
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
             body: .init(byteBuffer: ByteBuffer(string: text)))

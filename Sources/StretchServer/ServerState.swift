@@ -2,12 +2,13 @@ import Foundation
 import Stretch
 import Synchronization
 
-/// What every request handler shares: the model, the slots, the metrics and the configuration.
+/// What every generation shares once the model is loaded: the model, the batching engine (the slots
+/// and their queue), and what the chat endpoint adds to each request.
 final class ServerState: Sendable {
+    let host: ServerHost
     let model: LanguageModel
-    let configuration: ServerConfiguration
-    let pool: SlotPool
-    let metrics = ServerMetrics()
+    /// Every slot, decoded together in one batched forward per step.
+    let engine: BatchEngine
     /// The model's id in responses: the alias, else the file name.
     let modelID: String
     /// The server's position map, canonical (`none`, `self-extend:G=8:W=256`).
@@ -16,43 +17,34 @@ final class ServerState: Sendable {
     let chatStopTokens: Set<Int>
     /// …and the others (they stop as text).
     let chatStopTexts: [String]
-    private let draining = Atomic<Bool>(false)
-    private let runs = Mutex<[ObjectIdentifier: GenerationRun]>([:])
     private let requestCounter = Atomic<Int>(0)
 
-    init(model: LanguageModel, configuration: ServerConfiguration) throws {
+    init(model: LanguageModel, host: ServerHost) throws {
+        let configuration = host.configuration
+        self.host = host
         self.model = model
-        self.configuration = configuration
         modelID = configuration.alias ?? URL(fileURLWithPath: model.file.path).lastPathComponent
-        defaultSpec = try Self.canonical(configuration.contextExtension, model: model)
-        pool = try SlotPool(
-            model: model, count: configuration.slots, spec: defaultSpec, contextSize: configuration.contextSize,
-            queueSize: configuration.queueSize)
+        let positions = try PositionSpec.parse(configuration.contextExtension, trainedContext: model.trainedContext)
+        defaultSpec = positions.description
+        // Each slot gets the configured size when its map allows it, else the map's limit.
+        engine = try BatchEngine(
+            model: model, slots: configuration.slots, positions: positions, contextSize: configuration.contextSize,
+            maxWaiting: configuration.queueSize)
         (chatStopTokens, chatStopTexts) = model.chatFormatter.endOfTurnStops(tokenizer: model.tokenizer)
     }
 
-    /// The canonical form of a context extension spec (its position map's description).
-    static func canonical(_ spec: String, model: LanguageModel) throws -> String {
-        try PositionSpec.parse(spec, trainedContext: model.trainedContext).description
+    var configuration: ServerConfiguration { host.configuration }
+    var metrics: ServerMetrics { host.metrics }
+    var isDraining: Bool { host.isDraining }
+
+    /// The position map of a spec, as a 400 naming the field when it is invalid.
+    func positions(_ spec: String) throws -> PositionMap {
+        do {
+            return try PositionSpec.parse(spec, trainedContext: model.trainedContext)
+        } catch {
+            throw APIError.badRequest("invalid 'context_extension' \(spec): \(error)")
+        }
     }
-
-    /// Whether the server is shutting down (health answers 503).
-    var isDraining: Bool { draining.load(ordering: .relaxed) }
-
-    /// Marks the server as shutting down.
-    func drain() {
-        draining.store(true, ordering: .relaxed)
-        for run in runs.withLock({ Array($0.values) }) { run.cancel() }
-    }
-
-    /// Registers a generation in flight, so that shutting down can cancel it.
-    func track(_ run: GenerationRun) {
-        runs.withLock { $0[ObjectIdentifier(run)] = run }
-        if isDraining { run.cancel() }
-    }
-
-    /// Forgets a generation that ended.
-    func untrack(_ run: GenerationRun) { _ = runs.withLock { $0.removeValue(forKey: ObjectIdentifier(run)) } }
 
     /// A new request number (for ids).
     func nextRequestNumber() -> Int { requestCounter.wrappingAdd(1, ordering: .relaxed).newValue }

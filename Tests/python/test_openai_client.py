@@ -28,7 +28,8 @@ def client():
     port = None
     deadline = time.time() + 60
     log = ""
-    while time.time() < deadline and port is None:
+    ready = False
+    while time.time() < deadline and not ready:
         line = server.stderr.readline()
         if not line:
             break
@@ -36,7 +37,8 @@ def client():
         match = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
         if match:
             port = int(match.group(1))
-    assert port, f"stretch serve did not start: {log}"
+        ready = port is not None and "model loaded: ready" in line
+    assert port and ready, f"stretch serve did not start: {log}"
     try:
         yield openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="sk-py", max_retries=0, timeout=60)
     finally:

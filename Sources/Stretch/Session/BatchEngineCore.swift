@@ -9,32 +9,38 @@ import Foundation
 // requests in them are touched only on the engine thread (`run`).
 final class BatchEngineCore: @unchecked Sendable {
     let model: LanguageModel
-    let contextSize: Int
+    let maxWaiting: Int?
     private let slots: [BatchSlot]
     private let condition = NSCondition()
     private var waiting: [BatchRequest] = []
     private var stopping = false
+    /// Requests submitted and not yet finished (waiting or in a slot).
+    private var inFlight = 0
     private var published: BatchEngineSnapshot
     /// Steps run so far (engine thread).
     private var steps = 0
 
-    init(model: LanguageModel, slots: [BatchSlot], contextSize: Int) {
+    init(model: LanguageModel, slots: [BatchSlot], maxWaiting: Int?) {
         self.model = model
         self.slots = slots
-        self.contextSize = contextSize
-        published = BatchEngineSnapshot(
-            slots: slots.map { .init(index: $0.index, phase: .idle, cachedTokens: 0, promptTokens: 0, generatedTokens: 0) },
-            waitingRequests: 0)
+        self.maxWaiting = maxWaiting
+        published = BatchEngineSnapshot(slots: [], waitingRequests: 0)
+        published.slots = slots.map(Self.state(of:))
     }
 
     // MARK: - Any thread
 
-    func enqueue(_ request: BatchRequest) {
+    /// Queues a request; throws when every slot is taken and `maxWaiting` requests already wait.
+    func enqueue(_ request: BatchRequest) throws {
         condition.lock()
+        defer { condition.unlock() }
+        if let maxWaiting, inFlight >= slots.count + maxWaiting {
+            throw GenerationError.queueFull(limit: maxWaiting)
+        }
+        inFlight += 1
         waiting.append(request)
         published.waitingRequests = waiting.count
         condition.signal()
-        condition.unlock()
     }
 
     /// Wakes the loop (a consumer cancelled; its request may be waiting).
@@ -74,15 +80,17 @@ final class BatchEngineCore: @unchecked Sendable {
             let dropped = waiting.filter { $0.cancelled.isCancelled }
             waiting.removeAll { $0.cancelled.isCancelled }
             var assigned: [(BatchRequest, BatchSlot)] = []
-            while let request = waiting.first, let slot = chooseSlot(for: request.prompt) {
+            while let request = waiting.first, let slot = chooseSlot(for: request) {
                 waiting.removeFirst()
                 slot.request = request
                 assigned.append((request, slot))
             }
             published.waitingRequests = waiting.count
+            inFlight -= dropped.count
             condition.unlock()
             for request in dropped {
                 request.statistics.stopReason = .cancelled
+                request.statistics.queueSeconds = Self.seconds(since: request.submitted)
                 request.continuation.yield(.finished(request.statistics))
                 request.continuation.finish()
             }
@@ -92,12 +100,14 @@ final class BatchEngineCore: @unchecked Sendable {
         }
     }
 
-    /// The idle slot sharing the longest prefix with `prompt`; among equals (no sharing included) the
-    /// least recently used.
-    private func chooseSlot(for prompt: [Int]) -> BatchSlot? {
+    /// The idle slot whose cache (made for the request's position map) shares the longest prefix with the
+    /// prompt; among equals (no sharing included) the least recently used.
+    private func chooseSlot(for request: BatchRequest) -> BatchSlot? {
         var best: (slot: BatchSlot, common: Int)?
         for slot in slots where slot.request == nil {
-            let common = Self.commonPrefix(slot.history, prompt, limit: slot.cache.count)
+            let common =
+                request.reusePrefix && slot.spec == request.spec
+                ? Self.commonPrefix(slot.history, request.prompt, limit: slot.cache.count) : 0
             if let b = best, common < b.common || common == b.common && slot.lastUsed >= b.slot.lastUsed { continue }
             best = (slot, common)
         }
@@ -111,13 +121,31 @@ final class BatchEngineCore: @unchecked Sendable {
         return n
     }
 
-    /// Brings the slot's cache to the longest prefix it shares with the prompt (as `Session` does).
+    /// Brings the slot's cache to the longest prefix it shares with the prompt (as `Session` does), after
+    /// giving the slot a cache of the request's position map if it has another.
     private func begin(_ request: BatchRequest, in slot: BatchSlot) {
         steps += 1
         slot.lastUsed = steps
         request.started = DispatchTime.now()
+        request.statistics.queueSeconds = Self.seconds(since: request.submitted)
+        request.statistics.slot = slot.index
+        request.continuation.yield(.assigned(slot: slot.index))
+        if slot.spec != request.spec || slot.cache.maxTokens != request.contextSize {
+            do {
+                slot.cache = try model.network.makeCache(maxTokens: request.contextSize, positions: request.positions)
+            } catch {
+                // Not expected: the map and the size were checked at submission.
+                slot.request = nil
+                retire(1)
+                request.continuation.finish(throwing: error)
+                return
+            }
+            slot.spec = request.spec
+            slot.history = []
+            slot.lastLogits = nil
+        }
         let prompt = request.prompt
-        let common = Self.commonPrefix(slot.history, prompt, limit: slot.cache.count)
+        let common = request.reusePrefix ? Self.commonPrefix(slot.history, prompt, limit: slot.cache.count) : 0
         if common == prompt.count && common == slot.cache.count, let logits = slot.lastLogits {
             slot.history = prompt
             request.prefilled = prompt.count
@@ -178,6 +206,7 @@ final class BatchEngineCore: @unchecked Sendable {
             results = try model.network.forward(batch: entries, logits: requests)
         } catch {
             // Not expected (prompts and contexts are checked at submission); the slots start over.
+            retire(members.filter { $0.request != nil }.count)
             for slot in members {
                 slot.cache.clear()
                 slot.history = []
@@ -205,27 +234,17 @@ final class BatchEngineCore: @unchecked Sendable {
         }
     }
 
-    /// One token of `Session`'s decode loop: sample, stop checks, emit; the token runs in the next step.
+    /// One token of `Session`'s decode loop (``TokenGeneration``); the token runs in the next step.
     private func sample(_ slot: BatchSlot) {
         guard let request = slot.request, let logits = slot.pendingLogits else { return }
         slot.pendingLogits = nil
-        let parameters = request.parameters
-        let maxTokens = parameters.maxTokens
-        if maxTokens >= 0 && request.produced >= maxTokens { return finish(slot, .maxTokens) }
         if request.cancelled.isCancelled { return finish(slot, .cancelled) }
-        let tokenizer = model.tokenizer
-        let next = request.sampler.sample(logits: logits, history: slot.history)
-        if !parameters.ignoreEndOfGeneration && tokenizer.isEndOfGeneration(next) || parameters.stopTokens.contains(next) {
-            slot.history.append(next)
-            return finish(slot, .endOfGeneration)
-        }
-        request.produced += 1
-        slot.history.append(next)
-        let (text, hit) = request.matcher.feed(request.decoder.append(next))
-        request.continuation.yield(.token(id: next, text: text))
-        if hit { return finish(slot, .stopString) }
-        if slot.cache.count + 1 > contextSize { return finish(slot, .contextFull) }
-        if maxTokens >= 0 && request.produced >= maxTokens { return finish(slot, .maxTokens) }
+        let continuation = request.continuation
+        let step = request.generation.step(
+            logits: logits, history: slot.history, cachedTokens: slot.cache.count
+        ) { continuation.yield($0) }
+        if let token = step.token { slot.history.append(token) }
+        if let stop = step.stop { return finish(slot, stop) }
         if request.cancelled.isCancelled { return finish(slot, .cancelled) }
         // The cache moves on with the sampled token in the next step.
         slot.lastLogits = nil
@@ -236,33 +255,42 @@ final class BatchEngineCore: @unchecked Sendable {
         var stats = request.statistics
         stats.stopReason = reason
         if request.prefilled == request.prompt.count {
-            if reason != .stopString {
-                let rest = request.matcher.feed(request.decoder.flush()).emit + request.matcher.flush()
-                if !rest.isEmpty { request.continuation.yield(.text(rest)) }
-            }
+            let continuation = request.continuation
+            request.generation.finish(reason) { continuation.yield($0) }
             stats.generationSeconds = Self.seconds(since: request.generationStarted)
         } else {
             stats.promptSeconds = Self.seconds(since: request.started)
         }
-        stats.generatedTokens = request.produced
+        stats.generatedTokens = request.generation.produced
         slot.request = nil
         slot.pendingLogits = nil
-        // A consumer that sees its stream end sees the slot idle.
-        publish()
+        // A consumer that sees its stream end sees the slot idle (and may submit again at once).
+        publish(retiring: 1)
         request.continuation.yield(.finished(stats))
         request.continuation.finish()
     }
 
-    private func publish() {
-        let states = slots.map { slot -> BatchEngineSnapshot.Slot in
-            let phase: BatchEngineSnapshot.Slot.Phase =
-                slot.request == nil ? .idle : slot.isGenerating ? .generating : .prefilling
-            return .init(index: slot.index, phase: phase, cachedTokens: slot.cache.count,
-                         promptTokens: slot.request?.prompt.count ?? 0, generatedTokens: slot.request?.produced ?? 0)
-        }
+    private func publish(retiring finished: Int = 0) {
+        let states = slots.map(Self.state(of:))
         condition.lock()
         published.slots = states
+        inFlight -= finished
         condition.unlock()
+    }
+
+    private func retire(_ count: Int) {
+        condition.lock()
+        inFlight -= count
+        condition.unlock()
+    }
+
+    private static func state(of slot: BatchSlot) -> BatchEngineSnapshot.Slot {
+        let phase: BatchEngineSnapshot.Slot.Phase =
+            slot.request == nil ? .idle : slot.isGenerating ? .generating : .prefilling
+        return .init(
+            index: slot.index, phase: phase, cachedTokens: slot.cache.count,
+            promptTokens: slot.request?.prompt.count ?? 0, generatedTokens: slot.request?.generation.produced ?? 0,
+            contextSize: slot.cache.maxTokens, contextExtension: slot.spec)
     }
 
     private static func seconds(since start: DispatchTime) -> Double {

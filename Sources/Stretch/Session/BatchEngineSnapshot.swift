@@ -23,6 +23,10 @@ public struct BatchEngineSnapshot: Sendable, Equatable {
         public var promptTokens: Int
         /// Tokens generated so far for that request.
         public var generatedTokens: Int
+        /// Tokens the slot's cache may hold.
+        public var contextSize: Int
+        /// The position map of the slot's cache (`none`, `self-extend:G=8:W=256`).
+        public var contextExtension: String
     }
 
     /// Every slot, by index.

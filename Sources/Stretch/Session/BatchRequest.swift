@@ -5,31 +5,35 @@ import Dispatch
 // locked queue, and from then on read and written only on that thread (the flag is atomic).
 final class BatchRequest: @unchecked Sendable {
     let prompt: [Int]
-    let parameters: GenerationParameters
+    /// The position map its slot's cache must have, and its name (slots with the same name share caches).
+    let positions: PositionMap
+    let spec: String
+    /// Tokens its slot may hold.
+    let contextSize: Int
+    /// Whether a cached prefix may be reused (else the slot's cache starts empty).
+    let reusePrefix: Bool
     let continuation: AsyncThrowingStream<GenerationEvent, Error>.Continuation
     let cancelled = CancellationFlag()
-    var sampler: Sampler
-    var decoder: StreamingDecoder
-    var matcher: StopStringMatcher
+    var generation: TokenGeneration
     var statistics = GenerationStatistics()
     /// Prompt tokens in the slot's cache so far.
     var prefilled = 0
-    var produced = 0
-    /// When the request got a slot, and when its prompt was done.
+    /// When the request was submitted, got a slot, and finished its prompt.
+    let submitted = DispatchTime.now()
     var started = DispatchTime.now()
     var generationStarted = DispatchTime.now()
 
     init(
-        prompt: [Int], parameters: GenerationParameters, sampler: Sampler, tokenizer: Tokenizer,
+        prompt: [Int], positions: PositionMap, contextSize: Int, reusePrefix: Bool, generation: TokenGeneration,
         continuation: AsyncThrowingStream<GenerationEvent, Error>.Continuation
     ) {
         self.prompt = prompt
-        self.parameters = parameters
-        self.sampler = sampler
+        self.positions = positions
+        spec = positions.description
+        self.contextSize = contextSize
+        self.reusePrefix = reusePrefix
+        self.generation = generation
         self.continuation = continuation
         statistics.promptTokens = prompt.count
-        // As `Session`: a prompt with no text means the output starts the text (no SentencePiece space).
-        decoder = StreamingDecoder(tokenizer: tokenizer, stripLeadingSpace: tokenizer.decode(prompt).isEmpty)
-        matcher = StopStringMatcher(stops: parameters.stop)
     }
 }

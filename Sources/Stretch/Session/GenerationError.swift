@@ -4,6 +4,8 @@ public enum GenerationError: Error, Equatable, CustomStringConvertible, Sendable
     case invalidParameter(name: String, value: String, requirement: String)
     /// The prompt is empty after tokenization and the model adds no BOS token.
     case emptyPrompt
+    /// A ``BatchEngine``'s queue already holds `limit` requests waiting for a slot.
+    case queueFull(limit: Int)
 
     public var description: String {
         switch self {
@@ -11,6 +13,8 @@ public enum GenerationError: Error, Equatable, CustomStringConvertible, Sendable
             return "invalid \(name) \(value): \(requirement)"
         case .emptyPrompt:
             return "the prompt is empty and the model has no BOS token to start from; give a non-empty prompt"
+        case let .queueFull(limit):
+            return "every slot is busy and \(limit) requests are already waiting; retry later"
         }
     }
 }

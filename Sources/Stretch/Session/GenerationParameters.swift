@@ -11,17 +11,21 @@ public struct GenerationParameters: Sendable, Equatable {
     public var stopTokens: Set<Int>
     /// Keep generating through end-of-generation tokens (they are then emitted like any other token).
     public var ignoreEndOfGeneration: Bool
+    /// Send a ``GenerationEvent/logprobs(_:)`` event before each token with this many most likely
+    /// alternatives (0: the token's own only; nil: none).
+    public var logprobs: Int?
 
     /// Creates parameters; by default samples as llama.cpp does until an end token or a full context.
     public init(
         maxTokens: Int = -1, sampling: SamplingParameters = SamplingParameters(), stop: [String] = [],
-        stopTokens: Set<Int> = [], ignoreEndOfGeneration: Bool = false
+        stopTokens: Set<Int> = [], ignoreEndOfGeneration: Bool = false, logprobs: Int? = nil
     ) {
         self.maxTokens = maxTokens
         self.sampling = sampling
         self.stop = stop
         self.stopTokens = stopTokens
         self.ignoreEndOfGeneration = ignoreEndOfGeneration
+        self.logprobs = logprobs
     }
 
     /// Checks the ranges.
@@ -29,6 +33,9 @@ public struct GenerationParameters: Sendable, Equatable {
         try sampling.validate()
         guard maxTokens >= -1 else {
             throw GenerationError.invalidParameter(name: "max tokens", value: "\(maxTokens)", requirement: "must be ≥ -1")
+        }
+        if let n = logprobs, n < 0 {
+            throw GenerationError.invalidParameter(name: "logprobs", value: "\(n)", requirement: "must be ≥ 0")
         }
     }
 }

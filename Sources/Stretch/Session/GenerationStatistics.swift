@@ -10,6 +10,10 @@ public struct GenerationStatistics: Sendable, Equatable {
     public var generatedTokens = 0
     /// Seconds spent generating (sampling included).
     public var generationSeconds = 0.0
+    /// Seconds the request waited for a slot (``BatchEngine``; 0 for a session).
+    public var queueSeconds = 0.0
+    /// The ``BatchEngine`` slot that served the request (nil for a session).
+    public var slot: Int?
     /// Why generation stopped.
     public var stopReason: StopReason = .maxTokens
 

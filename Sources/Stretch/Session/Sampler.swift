@@ -1,6 +1,7 @@
 import Foundation
 
-/// Picks the next token from logits: repetition penalty, top-k, top-p, min-p, temperature, draw.
+/// Picks the next token from logits: logit bias, penalties (repetition, presence, frequency), top-k,
+/// top-p, min-p, temperature, draw.
 ///
 /// The order follows llama.cpp's default sampler chain so the same settings mean the same thing.
 public struct Sampler: Sendable {
@@ -22,10 +23,18 @@ public struct Sampler: Sendable {
     public mutating func sample(logits: [Float], history: [Int]) -> Int {
         let p = parameters
         var logits = logits
-        if p.repetitionPenalty != 1 {
+        for (t, bias) in p.logitBias where t >= 0 && t < logits.count { logits[t] += bias }
+        if p.repetitionPenalty != 1 || p.presencePenalty != 0 || p.frequencyPenalty != 0 {
+            // llama.cpp's penalties sampler: count each token in the window, then the repetition penalty
+            // scales a seen token's logit and presence/frequency subtract from it.
             let window = p.repetitionWindow < 0 ? history.count : min(p.repetitionWindow, history.count)
-            for t in Set(history.suffix(window)) where t >= 0 && t < logits.count {
-                logits[t] = logits[t] > 0 ? logits[t] / p.repetitionPenalty : logits[t] * p.repetitionPenalty
+            var counts: [Int: Int] = [:]
+            for t in history.suffix(window) where t >= 0 && t < logits.count { counts[t, default: 0] += 1 }
+            for (t, count) in counts {
+                if p.repetitionPenalty != 1 {
+                    logits[t] = logits[t] > 0 ? logits[t] / p.repetitionPenalty : logits[t] * p.repetitionPenalty
+                }
+                logits[t] -= Float(count) * p.frequencyPenalty + p.presencePenalty
             }
         }
         if p.temperature <= 0 {

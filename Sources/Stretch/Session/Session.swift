@@ -183,9 +183,8 @@ public final class Session: @unchecked Sendable {
         prompt: [Int], parameters: GenerationParameters, cancelled: CancellationFlag,
         emit: (GenerationEvent) -> Void
     ) throws -> GenerationStatistics {
-        try parameters.validate()
-        var sampler = try Sampler(parameters.sampling)
-        let tokenizer = model.tokenizer
+        var generation = try TokenGeneration(
+            prompt: prompt, parameters: parameters, tokenizer: model.tokenizer, contextSize: plan.contextSize)
         var stats = GenerationStatistics()
         stats.promptTokens = prompt.count
         let t0 = DispatchTime.now()
@@ -196,51 +195,23 @@ public final class Session: @unchecked Sendable {
             stats.stopReason = .cancelled
             return stats
         }
-        // A prompt with no text (only BOS/control tokens) means the output starts the text, so the space a
-        // SentencePiece `add_space_prefix` vocabulary puts before the first word is dropped, as llama.cpp does.
-        var decoder = StreamingDecoder(tokenizer: tokenizer, stripLeadingSpace: tokenizer.decode(prompt).isEmpty)
-        var matcher = StopStringMatcher(stops: parameters.stop)
-        let maxTokens = parameters.maxTokens
         let t1 = DispatchTime.now()
-        var produced = 0
-        while maxTokens < 0 || produced < maxTokens {
-            if cancelled.isCancelled {
-                stats.stopReason = .cancelled
+        var reason = GenerationStatistics.StopReason.cancelled
+        while !cancelled.isCancelled {
+            let step = generation.step(logits: logits, history: history, cachedTokens: cache.count, emit: emit)
+            if let token = step.token { appendHistory(token) }
+            if let stop = step.stop {
+                reason = stop
                 break
             }
-            let next = sampler.sample(logits: logits, history: history)
-            if !parameters.ignoreEndOfGeneration && tokenizer.isEndOfGeneration(next)
-                || parameters.stopTokens.contains(next) {
-                appendHistory(next)
-                stats.stopReason = .endOfGeneration
-                break
-            }
-            produced += 1
-            appendHistory(next)
-            let (text, hit) = matcher.feed(decoder.append(next))
-            emit(.token(id: next, text: text))
-            if hit {
-                stats.stopReason = .stopString
-                break
-            }
-            if cache.count + 1 > plan.contextSize {
-                stats.stopReason = .contextFull
-                break
-            }
-            if maxTokens >= 0 && produced >= maxTokens { break }
-            if cancelled.isCancelled {
-                stats.stopReason = .cancelled
-                break
-            }
+            if cancelled.isCancelled { break }
             lastLogits = nil
-            logits = try model.network.forward([next], cache: cache, logits: .last)
+            logits = try model.network.forward([step.token!], cache: cache, logits: .last)
             lastLogits = logits
         }
-        if stats.stopReason != .stopString {
-            let rest = matcher.feed(decoder.flush()).emit + matcher.flush()
-            if !rest.isEmpty { emit(.text(rest)) }
-        }
-        stats.generatedTokens = produced
+        generation.finish(reason, emit: emit)
+        stats.stopReason = reason
+        stats.generatedTokens = generation.produced
         stats.generationSeconds = Self.seconds(since: t1)
         return stats
     }

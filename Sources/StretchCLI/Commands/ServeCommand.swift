@@ -68,10 +68,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let template = try chatTemplateFile.map(CommandSupport.readText) ?? chatTemplate
-        let model = try LanguageModel(
-            file: modelOptions.openFile(), options: modelOptions.loadOptions, chatTemplate: template)
-        if let warning = model.chatFormatter.warning { Console.error("warning: \(warning)") }
-        let (positions, _) = try contextOptions.plan(trainedContext: model.trainedContext)
+        // The header alone (fast) settles the flags, so that a wrong one fails before the port opens; the
+        // weights and the tokenizer load while the server already answers /health with 503.
+        let file = try modelOptions.openFile()
+        let trainedContext = try ModelConfig(file: file).contextLength
+        let (positions, _) = try contextOptions.plan(trainedContext: trainedContext)
         var configuration = ServerConfiguration()
         configuration.host = host
         configuration.port = port
@@ -94,10 +95,24 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let host = self.host
         let slots = configuration.slots
-        let format = model.chatFormatter.description
-        try await serve(model: model, configuration: configuration) { port in
-            Console.error("listening on http://\(host):\(port) (\(slots) slot(s), chat template: \(format))")
-        }
+        let options = modelOptions.loadOptions
+        // A test hook: keeps the model "loading" this long, so that /health's 503 can be observed.
+        let delay = ProcessInfo.processInfo.environment["STRETCH_SERVE_LOAD_DELAY"].flatMap(Double.init) ?? 0
+        try await serve(
+            configuration: configuration,
+            load: {
+                if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+                return try LanguageModel(file: file, options: options, chatTemplate: template)
+            },
+            onListening: { port in
+                Console.error("listening on http://\(host):\(port) (loading the model)")
+            },
+            onLoaded: { model in
+                if let warning = model.chatFormatter.warning { Console.error("warning: \(warning)") }
+                Console.error(
+                    "model loaded: ready (\(slots) slot(s) batched together, chat template: "
+                        + "\(model.chatFormatter.description))")
+            })
         Console.error("server stopped")
     }
 }

@@ -10,11 +10,18 @@ final class ServerProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var log = Data()
 
-    /// Starts `stretch serve ARGS --port 0` and waits until it listens.
-    init(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+    /// Starts `stretch serve ARGS --port 0` and waits until it listens and, unless `waitForModel` is
+    /// false, until its model is loaded.
+    init(
+        _ arguments: [String], environment: [String: String] = [:], waitForModel: Bool = true,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         process.executableURL = CLIRunner.binary
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0"] + arguments
         process.currentDirectoryURL = TestFiles.repositoryRoot
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
@@ -38,6 +45,18 @@ final class ServerProcess: @unchecked Sendable {
             if process.isRunning { process.terminate() }
             throw ServerFailed(description: "stretch serve did not start: \(stderr)")
         }
+        if waitForModel { try waitUntilLoaded(deadline: deadline) }
+    }
+
+    /// Waits for the "model loaded" line.
+    func waitUntilLoaded(deadline: Date = Date().addingTimeInterval(120)) throws {
+        while Date() < deadline {
+            if stderr.contains("model loaded: ready") { return }
+            if !process.isRunning { break }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        if process.isRunning { process.terminate() }
+        throw ServerFailed(description: "stretch serve did not load its model: \(stderr)")
     }
 
     struct ServerFailed: Error, CustomStringConvertible { let description: String }

@@ -138,8 +138,20 @@ final class ServerTests: XCTestCase {
                 ]), 501, "not_supported_error", "'tools'")
         assertError(try server.post("/v1/completions", ["prompt": prompt, "n": 2]), 501, "not_supported_error", "'n'")
         assertError(
-            try server.post("/v1/completions", ["prompt": prompt, "logprobs": 2]), 501, "not_supported_error",
-            "'logprobs'")
+            try server.post("/v1/completions", ["prompt": prompt, "logprobs": 6]), 400, "invalid_request_error",
+            "'logprobs' must be in 0...5")
+        assertError(
+            try server.post("/v1/chat/completions", ["messages": [["role": "user", "content": "hi"]], "top_logprobs": 3]),
+            400, "invalid_request_error", "'top_logprobs' needs 'logprobs': true")
+        assertError(
+            try server.post("/completion", ["prompt": prompt, "logit_bias": [["99999", 1]]]), 400,
+            "invalid_request_error", "outside the vocabulary")
+        assertError(
+            try server.post("/completion", ["prompt": prompt, "presence_penalty": "much"]), 400,
+            "invalid_request_error", "'presence_penalty' must be a number")
+        assertError(
+            try server.post("/completion", ["prompt": prompt, "response_format": ["type": "json_object"]]), 501,
+            "not_supported_error", "'response_format'")
         assertError(try server.post("/completion", ["prompt": [1, 99999]]), 400, "invalid_request_error", "99999")
         assertError(
             try server.post("/completion", ["prompt": String(repeating: "x", count: 5000)]), 413,
@@ -301,6 +313,82 @@ final class ServerTests: XCTestCase {
         let metrics = try server.request("GET", "/metrics").text
         XCTAssertTrue(metrics.contains("stretch_requests_cancelled_total 2"), metrics)
         XCTAssertTrue(metrics.contains("stretch_requests_rejected_total 1"), metrics)
+    }
+
+    /// The server listens before its model loads: /health and every endpoint answer 503 "Loading model"
+    /// until it is ready, then 200.
+    func testHealthIsUnavailableWhileTheModelLoads() throws {
+        let server = try ServerProcess(
+            ["-m", try TestFiles.stories260K], environment: ["STRETCH_SERVE_LOAD_DELAY": "3"], waitForModel: false)
+        defer { XCTAssertEqual(server.stop(), 0, server.stderr) }
+        assertError(try server.request("GET", "/health"), 503, "unavailable_error", "Loading model")
+        assertError(try server.post("/completion", ["prompt": "Once"]), 503, "unavailable_error", "Loading model")
+        try server.waitUntilLoaded()
+        XCTAssertEqual(try server.request("GET", "/health").status, 200)
+    }
+
+    /// Log-probabilities in the three response shapes equal a naive log-softmax of the model's logits; a
+    /// `logit_bias` ban gives the second most likely token; presence and frequency penalties give the
+    /// Session API's output for the same parameters.
+    func testLogprobsLogitBiasAndPenalties() async throws {
+        let path = try TestFiles.stories260K
+        let model = try LanguageModel(path: path)
+        let server = try ServerProcess(["-m", path, "-np", "2"])
+        defer { XCTAssertEqual(server.stop(), 0, server.stderr) }
+        let prompt = "Once upon a time"
+        let ids = model.tokenizer.encode(prompt, addSpecial: true, parseSpecial: true)
+        let vocab = model.network.config.vocabularySize
+        let cache = try model.network.makeCache(maxTokens: 64, positions: PlainPositions())
+        let row = try model.network.forward(ids, cache: cache, logits: .last)
+        let z = log(row.map { exp(Double($0)) }.reduce(0, +))
+        let order = row.indices.sorted { row[$0] > row[$1] }
+
+        let llama = try server.post("/completion", ["prompt": prompt, "n_predict": 1, "temperature": 0, "n_probs": 3])
+        let probs = try XCTUnwrap(llama.json["completion_probabilities"] as? [[String: Any]], llama.text)
+        XCTAssertEqual(probs.first?["id"] as? Int, order[0])
+        XCTAssertEqual(try XCTUnwrap(probs.first?["logprob"] as? Double), Double(row[order[0]]) - z, accuracy: 1e-3)
+        let top = try XCTUnwrap(probs.first?["top_logprobs"] as? [[String: Any]])
+        XCTAssertEqual(top.map { $0["id"] as? Int }, order.prefix(3).map { $0 })
+        for (entry, id) in zip(top, order) {
+            XCTAssertEqual(try XCTUnwrap(entry["logprob"] as? Double), Double(row[id]) - z, accuracy: 1e-3)
+        }
+
+        let oai = try server.post("/v1/completions", ["prompt": prompt, "max_tokens": 1, "temperature": 0, "logprobs": 2])
+        let lp = try XCTUnwrap((oai.json["choices"] as? [[String: Any]])?.first?["logprobs"] as? [String: Any], oai.text)
+        XCTAssertEqual(
+            try XCTUnwrap((lp["token_logprobs"] as? [Double])?.first), Double(row[order[0]]) - z, accuracy: 1e-3)
+        XCTAssertEqual((lp["top_logprobs"] as? [[String: Double]])?.first?.count, 2)
+
+        // Banning the most likely token leaves the second.
+        let banned = try server.post(
+            "/completion",
+            ["prompt": prompt, "n_predict": 1, "temperature": 0, "logit_bias": [[order[0], false]]])
+        XCTAssertEqual(banned.json["tokens"] as? [Int], [order[1]], banned.text)
+        let biased = try server.post(
+            "/completion", ["prompt": prompt, "n_predict": 1, "temperature": 0, "logit_bias": ["\(order[2])": 100]])
+        XCTAssertEqual(biased.json["tokens"] as? [Int], [order[2]], biased.text)
+        XCTAssertLessThan(order[0], vocab)
+
+        // Penalties: as the Session API with the same parameters (20 tokens, so that repeats occur).
+        var parameters = GenerationParameters(maxTokens: 20, sampling: .greedy)
+        parameters.sampling.presencePenalty = 10
+        parameters.sampling.frequencyPenalty = 1
+        var expected = ""
+        for try await event in try Session(model: model).generate(text: prompt, parameters: parameters) {
+            expected += event.text
+        }
+        var plain = ""
+        for try await event in try Session(model: model).generate(
+            text: prompt, parameters: GenerationParameters(maxTokens: 20, sampling: .greedy))
+        { plain += event.text }
+        XCTAssertNotEqual(expected, plain, "the penalties must change this output for the test to mean anything")
+        let penalized = try server.post(
+            "/v1/completions",
+            [
+                "prompt": prompt, "max_tokens": 20, "temperature": 0, "presence_penalty": 10,
+                "frequency_penalty": 1,
+            ])
+        XCTAssertEqual((penalized.json["choices"] as? [[String: Any]])?.first?["text"] as? String, expected)
     }
 
     private func slotIsProcessing(_ server: ServerProcess) throws -> Bool {

@@ -51,6 +51,7 @@ final class BatchEngineTests: XCTestCase {
                             case let .token(id, piece): ids.append(id); text += piece
                             case let .text(piece): text += piece
                             case let .finished(s): stats = s
+                            case .logprobs, .assigned: break
                             }
                         }
                         return (i, (ids, text, try XCTUnwrap(stats)))
@@ -167,5 +168,110 @@ final class BatchEngineTests: XCTestCase {
             guard case .contextExceeded = error else { return XCTFail("\(error)") }
         }
         XCTAssertThrowsError(try BatchEngine(model: model, slots: 0))
+    }
+
+    /// A request naming its own context extension gets a slot cache of that map; its tokens equal a
+    /// session's with the same map, next to a plain request in the same steps.
+    func testPerRequestContextExtensionMatchesSession() async throws {
+        let (model, text) = try stories()
+        let engine = try BatchEngine(model: model, slots: 2)
+        let spec = "self-extend:G=4:W=128"
+        let long = Array(text.prefix(700))
+        XCTAssertGreaterThan(long.count, model.trainedContext)
+        let short = Array(text.prefix(20))
+        let twelve = greedy(12)
+        let extendedStream = engine.submit(prompt: long, parameters: twelve, contextExtension: spec)
+        let plainStream = engine.submit(prompt: short, parameters: twelve)
+        async let extended = GreedyGenerationTests.collect(extendedStream)
+        async let plain = GreedyGenerationTests.collect(plainStream)
+        let (e, p) = try await (extended, plain)
+        let expectedExtended = try await alone(model, spec, [long], maxTokens: 12)[0]
+        let expectedPlain = try await alone(model, "none", [short], maxTokens: 12)[0]
+        XCTAssertEqual(e.ids, expectedExtended.ids)
+        XCTAssertEqual(p.ids, expectedPlain.ids)
+        let specs = Set(engine.snapshot.slots.map(\.contextExtension))
+        XCTAssertEqual(specs, ["self-extend:G=4:W=128", "none"])
+        // Without the extension the long prompt is refused at submission, naming both numbers.
+        do {
+            _ = try await GreedyGenerationTests.collect(engine.submit(prompt: long, parameters: greedy(4)))
+            XCTFail("a prompt past the plain context must fail")
+        } catch let error as ModelError {
+            XCTAssertTrue("\(error)".contains("\(long.count)") && "\(error)".contains("512"), "\(error)")
+        }
+    }
+
+    /// `reusePrefix: false` runs the whole prompt again (nothing cached) and gives the same tokens.
+    func testReusePrefixCanBeTurnedOff() async throws {
+        let (model, text) = try stories()
+        let engine = try BatchEngine(model: model, slots: 1)
+        let prompt = Array(text.prefix(40))
+        let first = try await GreedyGenerationTests.collect(engine.submit(prompt: prompt, parameters: greedy(6)))
+        let reused = try await GreedyGenerationTests.collect(engine.submit(prompt: prompt, parameters: greedy(6)))
+        let fresh = try await GreedyGenerationTests.collect(
+            engine.submit(prompt: prompt, parameters: greedy(6), reusePrefix: false))
+        XCTAssertEqual(reused.stats.cachedPromptTokens, prompt.count - 1, "the last prompt token runs again for its logits")
+        XCTAssertEqual(fresh.stats.cachedPromptTokens, 0)
+        XCTAssertEqual(first.ids, reused.ids)
+        XCTAssertEqual(first.ids, fresh.ids)
+        XCTAssertEqual(fresh.stats.slot, 0)
+    }
+
+    /// With every slot busy and `maxWaiting` requests waiting, one more is refused at submission.
+    func testFullQueueRefusesAtSubmission() async throws {
+        let (model, text) = try stories()
+        let engine = try BatchEngine(model: model, slots: 1, maxWaiting: 1)
+        let running = engine.submit(prompt: Array(text.prefix(10)), parameters: greedy(400))
+        var iterator = running.makeAsyncIterator()
+        var assigned: Int?
+        while let event = try await iterator.next() {
+            if case .assigned(let slot) = event { assigned = slot }
+            if case .token = event { break }
+        }
+        XCTAssertEqual(assigned, 0, "the first event names the slot")
+        let waiting = engine.submit(prompt: Array(text.prefix(12)), parameters: greedy(2))
+        do {
+            _ = try await GreedyGenerationTests.collect(engine.submit(prompt: Array(text.prefix(14)), parameters: greedy(2)))
+            XCTFail("a third request must be refused")
+        } catch let error as GenerationError {
+            XCTAssertEqual(error, .queueFull(limit: 1))
+        }
+        // Once the running one ends, the waiting one is served.
+        while let event = try await iterator.next() { if case .finished = event { break } }
+        let served = try await GreedyGenerationTests.collect(waiting)
+        XCTAssertEqual(served.stats.generatedTokens, 2)
+        XCTAssertGreaterThan(served.stats.queueSeconds, 0)
+    }
+
+    /// Log-probabilities: the same in a session and in the engine, and equal to a naive log-softmax of the
+    /// logits of a forward pass over prompt + output.
+    func testLogprobsMatchSessionAndForwardPass() async throws {
+        let (model, text) = try stories()
+        let prompt = Array(text.prefix(30))
+        var parameters = greedy(8)
+        parameters.logprobs = 3
+        func records(_ stream: AsyncThrowingStream<GenerationEvent, Error>) async throws -> ([TokenLogprobs], [Int]) {
+            var out: [TokenLogprobs] = [], ids: [Int] = []
+            for try await event in stream {
+                if case .logprobs(let r) = event { out.append(r) }
+                if case .token(let id, _) = event { ids.append(id) }
+            }
+            return (out, ids)
+        }
+        let (fromSession, ids) = try await records(try Session(model: model).generate(prompt: prompt, parameters: parameters))
+        let engine = try BatchEngine(model: model, slots: 2)
+        let (fromEngine, _) = try await records(engine.submit(prompt: prompt, parameters: parameters))
+        XCTAssertEqual(fromSession.count, 8)
+        XCTAssertEqual(fromSession, fromEngine)
+        let sequence = prompt + ids
+        let cache = try model.network.makeCache(maxTokens: sequence.count, positions: PlainPositions())
+        let all = try model.network.forward(sequence, cache: cache, logits: .all)
+        let vocab = model.network.config.vocabularySize
+        for (k, r) in fromSession.enumerated() {
+            let row = Array(all[((prompt.count - 1 + k) * vocab)..<((prompt.count + k) * vocab)])
+            let z = log(row.map { exp(Double($0)) }.reduce(0, +))
+            XCTAssertEqual(r.chosen.id, ids[k])
+            XCTAssertEqual(Double(r.chosen.logprob), Double(row[ids[k]]) - z, accuracy: 2e-3)
+            XCTAssertEqual(r.top.map(\.id), Array(row.indices.sorted { row[$0] > row[$1] }.prefix(3)))
+        }
     }
 }

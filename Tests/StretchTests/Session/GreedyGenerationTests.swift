@@ -17,6 +17,7 @@ final class GreedyGenerationTests: XCTestCase {
                 text += piece
             case let .text(piece): text += piece
             case let .finished(s): stats = s
+            case .logprobs, .assigned: break
             }
         }
         return (ids, text, try XCTUnwrap(stats, "the stream ended without a finished event"))

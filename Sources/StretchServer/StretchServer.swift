@@ -17,13 +17,18 @@ public func serve(
     onLoaded: @escaping @Sendable (LanguageModel) async -> Void = { _ in }
 ) async throws {
     let host = ServerHost(configuration: configuration)
+    // The model loads once the port is open, so that /health can say "Loading model" meanwhile.
+    let (listening, opened) = AsyncStream<Void>.makeStream()
     let application = Application(
         responder: ServerResponder(host: host),
         server: .http1(configuration: .init(additionalChannelHandlers: [ClientGoneHandler()])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "stretch"),
-        onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
+        onServerRunning: { channel in
+            await onListening(channel.localAddress?.port ?? configuration.port)
+            opened.finish()
+        },
         logger: serverLogger)
-    let loader = ModelLoader(host: host, load: load, onLoaded: onLoaded)
+    let loader = ModelLoader(host: host, listening: listening, load: load, onLoaded: onLoaded)
     // Services shut down in reverse order: the drain first (cancelling generations), then the loader,
     // then the server, which waits for the requests still open.
     let group = ServiceGroup(
@@ -48,10 +53,13 @@ public func serve(
 /// Loads the model off Swift's cooperative pool (reading and checking a GGUF blocks), then installs it.
 private struct ModelLoader: Service {
     let host: ServerHost
+    let listening: AsyncStream<Void>
     let load: @Sendable () throws -> LanguageModel
     let onLoaded: @Sendable (LanguageModel) async -> Void
 
     func run() async throws {
+        for await _ in listening {}
+        guard !Task.isCancelled else { return }
         let load = self.load
         let host = self.host
         let model: LanguageModel = try await withCheckedThrowingContinuation { continuation in

@@ -29,7 +29,7 @@ def client():
     deadline = time.time() + 60
     log = ""
     ready = False
-    while time.time() < deadline and not ready:
+    while time.time() < deadline and not (ready and port):
         line = server.stderr.readline()
         if not line:
             break
@@ -37,7 +37,7 @@ def client():
         match = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
         if match:
             port = int(match.group(1))
-        ready = port is not None and "model loaded: ready" in line
+        ready = ready or "model loaded: ready" in line
     assert port and ready, f"stretch serve did not start: {log}"
     try:
         yield openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="sk-py", max_retries=0, timeout=60)
@@ -84,3 +84,28 @@ def test_wrong_key_is_refused(client):
     bad = openai.OpenAI(base_url=str(client.base_url), api_key="wrong", max_retries=0)
     with pytest.raises(openai.AuthenticationError):
         bad.completions.create(model="stories", prompt="Once", max_tokens=2)
+
+
+def test_chat_logprobs_parse_and_agree_streamed(client):
+    messages = [{"role": "user", "content": "Tell me a story."}]
+    whole = client.chat.completions.create(
+        model="stories", messages=messages, max_tokens=8, temperature=0, logprobs=True, top_logprobs=3)
+    content = whole.choices[0].logprobs.content
+    assert len(content) == whole.usage.completion_tokens
+    assert "".join(t.token for t in content) == whole.choices[0].message.content
+    for t in content:
+        assert t.logprob <= 0 and len(t.top_logprobs) == 3
+        # Greedy: the chosen token is the most likely one; alternatives come most likely first.
+        assert t.top_logprobs[0].token == t.token and t.top_logprobs[0].logprob == t.logprob
+        assert [a.logprob for a in t.top_logprobs] == sorted((a.logprob for a in t.top_logprobs), reverse=True)
+        assert bytes(t.bytes).decode("utf-8", "replace") == t.token
+    streamed = []
+    for chunk in client.chat.completions.create(
+            model="stories", messages=messages, max_tokens=8, temperature=0, logprobs=True, top_logprobs=3,
+            stream=True):
+        if chunk.choices and chunk.choices[0].logprobs:
+            streamed += chunk.choices[0].logprobs.content
+    assert [t.token for t in streamed] == [t.token for t in content]
+    # The second request reuses the cached prompt, so its last prompt token runs alone (another kernel
+    # path than the batched prompt): the same tokens, log-probabilities equal to float rounding.
+    assert all(abs(a.logprob - b.logprob) < 1e-4 for a, b in zip(streamed, content))

@@ -13,6 +13,8 @@ public struct ServerConfiguration: Sendable {
     public var contextSize: Int?
     /// The position map of every slot unless a request names another (`"none"`, `"self-extend:G=8:W=256"`).
     public var contextExtension = "none"
+    /// Origins whose browser pages may call the server (CORS; empty: none, `*`: any).
+    public var corsOrigins: [String] = []
     /// Keys accepted in `Authorization: Bearer …` (empty: no key needed).
     public var apiKeys: [String] = []
     /// The model's id in responses and `/v1/models` (nil: the file name).

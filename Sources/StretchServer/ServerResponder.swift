@@ -14,6 +14,32 @@ struct ServerResponder: HTTPResponder {
     var state: ServerState { host.state! }
 
     func respond(to request: Request, context: ServerContext) async throws -> Response {
+        // CORS is off unless origins are named (--cors-origin): then those origins, and only they, get
+        // the headers that let a browser page read the answer.
+        let origin = request.headers[.origin]
+        let allowed = origin.flatMap { o in
+            host.configuration.corsOrigins.contains(o) || host.configuration.corsOrigins.contains("*") ? o : nil
+        }
+        if request.method == .options {
+            guard let allowed else {
+                return Self.errorResponse(.notFound("File Not Found: no endpoint OPTIONS \(request.uri.path)"))
+            }
+            var headers: HTTPFields = [
+                .accessControlAllowOrigin: allowed, .accessControlAllowMethods: "GET, POST, OPTIONS",
+                .accessControlAllowHeaders: "Authorization, Content-Type, X-Api-Key", .vary: "Origin",
+            ]
+            headers[.accessControlMaxAge] = "600"
+            return Response(status: .noContent, headers: headers)
+        }
+        var response = await answer(request, context: context)
+        if let allowed {
+            response.headers[.accessControlAllowOrigin] = allowed
+            response.headers[.vary] = "Origin"
+        }
+        return response
+    }
+
+    private func answer(_ request: Request, context: ServerContext) async -> Response {
         do {
             return try await route(request, context: context)
         } catch let error as APIError {

@@ -47,6 +47,10 @@ struct ServeCommand: AsyncParsableCommand {
     var queueSize = 64
     @Option(name: .customLong("max-body-size"), help: "Largest request body in bytes.") var maxBodySize = 10 << 20
     @Option(
+        name: .customLong("cors-origin"),
+        help: "Let browser pages from this origin call the server (repeatable; '*' for any). Default: none.")
+    var corsOrigins: [String] = []
+    @Option(
         name: [.customLong("timeout"), .customLong("to", withSingleDash: true)],
         help: "Seconds a request may wait for a slot and generate.")
     var timeout: Double = 600
@@ -84,6 +88,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.slotsEndpoint = slotsEndpoint
         configuration.queueSize = queueSize
         configuration.maxBodySize = maxBodySize
+        configuration.corsOrigins = corsOrigins
         configuration.requestTimeout = timeout
         configuration.sampling = sampling.parameters
         configuration.maxTokens = maxTokens

@@ -391,6 +391,25 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual((penalized.json["choices"] as? [[String: Any]])?.first?["text"] as? String, expected)
     }
 
+    /// CORS: no headers for any origin unless named; a named origin gets them, and its preflight a 204.
+    func testCORSIsOffUnlessOriginsAreNamed() throws {
+        let path = try TestFiles.stories260K
+        let closed = try ServerProcess(["-m", path])
+        let reply = try closed.request("GET", "/health", headers: ["Origin": "http://app.example"])
+        XCTAssertNil(reply.headers["access-control-allow-origin"], "\(reply.headers)")
+        XCTAssertEqual(try closed.request("OPTIONS", "/v1/completions", headers: ["Origin": "http://app.example"]).status, 404)
+        XCTAssertEqual(closed.stop(), 0)
+        let open = try ServerProcess(["-m", path, "--cors-origin", "http://app.example"])
+        defer { XCTAssertEqual(open.stop(), 0, open.stderr) }
+        let preflight = try open.request("OPTIONS", "/v1/completions", headers: ["Origin": "http://app.example"])
+        XCTAssertEqual(preflight.status, 204)
+        XCTAssertEqual(preflight.headers["access-control-allow-origin"], "http://app.example")
+        let other = try open.request("GET", "/health", headers: ["Origin": "http://evil.example"])
+        XCTAssertNil(other.headers["access-control-allow-origin"])
+        let named = try open.request("GET", "/health", headers: ["Origin": "http://app.example"])
+        XCTAssertEqual(named.headers["access-control-allow-origin"], "http://app.example")
+    }
+
     private func slotIsProcessing(_ server: ServerProcess) throws -> Bool {
         let slots = try server.request("GET", "/slots")
         return ((try JSONSerialization.jsonObject(with: slots.body) as? [[String: Any]])?.first)?["is_processing"]

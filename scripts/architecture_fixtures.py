@@ -51,6 +51,13 @@ MODELS = {
         cls="Qwen2ForCausalLM", cfg="Qwen2Config", arch="qwen2",
         config=dict(COMMON, num_hidden_layers=2, max_position_embeddings=32768, rms_norm_eps=1e-6,
                     tie_word_embeddings=True, rope_parameters=dict(rope_type="default", rope_theta=1000000.0))),
+    # Qwen/Qwen2.5-7B-Instruct with the YaRN block its model card adds for 128K contexts.
+    "qwen2-yarn": dict(
+        cls="Qwen2ForCausalLM", cfg="Qwen2Config", arch="qwen2",
+        config=dict(COMMON, num_hidden_layers=2, max_position_embeddings=32768, rms_norm_eps=1e-6,
+                    tie_word_embeddings=True,
+                    rope_parameters=dict(rope_type="yarn", rope_theta=1000000.0, factor=4.0,
+                                         original_max_position_embeddings=32768))),
     # Qwen/Qwen3-0.6B: per-head Q/K RMSNorm, no biases, explicit head_dim.
     "qwen3": dict(
         cls="Qwen3ForCausalLM", cfg="Qwen3Config", arch="qwen3",
@@ -161,6 +168,11 @@ def write_gguf(path, spec, cfg, model, quantize):
         rp = rp["full_attention"]
     w.add_rope_freq_base(rp["rope_theta"])
     w.add_rope_dimension_count(head_dim)
+    if rp.get("rope_type") == "yarn":
+        # As convert_hf_to_gguf writes a YaRN block.
+        w.add_rope_scaling_type(gguf.RopeScalingType.YARN)
+        w.add_rope_scaling_factor(rp["factor"])
+        w.add_rope_scaling_orig_ctx_len(rp["original_max_position_embeddings"])
     if a in ("gemma2", "gemma3"):
         w.add_sliding_window(cfg.sliding_window)
     if a == "gemma2":

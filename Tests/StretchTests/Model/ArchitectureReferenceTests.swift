@@ -61,6 +61,15 @@ final class ArchitectureReferenceTests: XCTestCase {
     func testLlamaWithLlama3RopeFrequencies() throws { try checkAgainstTransformers("llama") }
     func testLlamaQ8_0() throws { try checkAgainstTransformers("llama-q8_0") }
     func testQwen2() throws { try checkAgainstTransformers("qwen2") }
+    /// `rope.scaling.type = yarn`, `factor`, `original_context_length` from the file (transformers' `yarn`
+    /// rope): angles and attention factor as transformers computes them, and the usable context grows to 4×.
+    func testQwen2YaRNFromGGUFKeys() throws {
+        try checkAgainstTransformers("qwen2-yarn")
+        let model = try LlamaModel(file: GGUFFile(path: Self.directory + "/qwen2-yarn.gguf"))
+        XCTAssertEqual(model.config.originalContextLength, 32768)
+        XCTAssertEqual(model.config.contextLength, 131_072, "no cap at the original context")
+    }
+
     func testQwen3() throws { try checkAgainstTransformers("qwen3") }
     func testGemma2() throws { try checkAgainstTransformers("gemma2") }
     func testGemma3() throws { try checkAgainstTransformers("gemma3") }

@@ -88,6 +88,16 @@ MODELS = {
                                          original_max_position_embeddings=64,
                                          short_factor=[1.0, 1.05, 1.1, 1.3, 1.6, 2.0, 2.8, 3.5],
                                          long_factor=[1.0, 1.2, 1.9, 3.1, 5.5, 9.0, 15.0, 25.0]))),
+    # microsoft/Phi-4-mini-instruct (GGUF arch phi3): partial rotary (0.75), tied output, LongRoPE.
+    "phi4-mini": dict(
+        cls="Phi3ForCausalLM", cfg="Phi3Config", arch="phi3",
+        config=dict(COMMON, num_hidden_layers=2, intermediate_size=64, max_position_embeddings=256,
+                    original_max_position_embeddings=64, rms_norm_eps=1e-5, tie_word_embeddings=True,
+                    sliding_window=None,
+                    rope_parameters=dict(rope_type="longrope", rope_theta=10000.0, partial_rotary_factor=0.75,
+                                         original_max_position_embeddings=64,
+                                         short_factor=[1.0, 1.1, 1.4, 1.9, 2.7, 3.6],
+                                         long_factor=[1.0, 1.5, 3.0, 6.5, 12.0, 20.0]))),
     # ibm-granite/granite-3.1-2b-instruct: embedding, residual, attention and logit multipliers.
     "granite": dict(
         cls="GraniteForCausalLM", cfg="GraniteConfig", arch="granite",
@@ -167,7 +177,7 @@ def write_gguf(path, spec, cfg, model, quantize):
     if a == "gemma3":
         rp = rp["full_attention"]
     w.add_rope_freq_base(rp["rope_theta"])
-    w.add_rope_dimension_count(head_dim)
+    w.add_rope_dimension_count(int(head_dim * rp.get("partial_rotary_factor", 1.0)))
     if rp.get("rope_type") == "yarn":
         # As convert_hf_to_gguf writes a YaRN block.
         w.add_rope_scaling_type(gguf.RopeScalingType.YARN)
@@ -293,7 +303,7 @@ def main():
         logits.astype("<f4").tofile(os.path.join(args.out, f"{name}.logits.f32"))
         entry = dict(architecture=spec["arch"], source=spec["cls"], prompt=ids, greedy=greedy, min_greedy_gap=gap,
                      vocab=VOCAB, max_abs_logit=float(np.abs(logits).max()))
-        if base == "phi3":
+        if spec["arch"] == "phi3":
             # A sequence past the original context: transformers switches to the long factors.
             long_ids = ids + [int(x) for x in np.random.default_rng(11).integers(3, VOCAB, 80 - len(ids))]
             with torch.no_grad():

@@ -76,19 +76,30 @@ final class ArchitectureReferenceTests: XCTestCase {
     func testPhi3ShortFactors() throws { try checkAgainstTransformers("phi3") }
     func testGranite() throws { try checkAgainstTransformers("granite") }
 
+    /// Phi-4-mini's layout: partial rotary (12 of 16 dimensions), so the LongRoPE attention factor must
+    /// scale only the rotated dimensions of queries and keys (as llama.cpp and transformers do).
+    func testPhi4MiniPartialRotaryLongRoPE() throws {
+        try checkAgainstTransformers("phi4-mini")
+        try checkLongFactors("phi4-mini")
+    }
+
     /// Past the original context (64 here) transformers switches Phi-3 to the long factors; so does a cache
     /// made for more than 64 tokens (llama.cpp's rule).
-    func testPhi3LongFactorsPastTheOriginalContext() throws {
-        let ref = try Self.reference("phi3")
+    func testPhi3LongFactorsPastTheOriginalContext() throws { try checkLongFactors("phi3") }
+
+    func checkLongFactors(_ name: String) throws {
+        let ref = try Self.reference(name)
         let prompt = Self.ints(ref["long_prompt"])
         let model = try LlamaModel(
-            file: GGUFFile(path: Self.directory + "/phi3.gguf"), options: LoadOptions(threads: 2, precision: .f32))
+            file: GGUFFile(path: Self.directory + "/\(name).gguf"), options: LoadOptions(threads: 2, precision: .f32))
         XCTAssertEqual(model.config.contextLength, 256)
+        XCTAssertEqual(model.config.originalContextLength, 64)
         let logits = try model.forward(prompt, cache: try model.makeCache(maxTokens: 128))
-        let expected = try TestFiles.floats(Self.directory + "/phi3.long.logits.f32")
+        let expected = try TestFiles.floats(Self.directory + "/\(name).long.logits.f32")
         let delta = zip(logits, expected).map { abs($0 - $1) }.max() ?? .infinity
-        print("phi3 (long factors): max |Δlogit| vs transformers \(delta)")
+        print("\(name) (long factors): max |Δlogit| vs transformers \(delta)")
         XCTAssertLessThanOrEqual(delta, 1e-3)
+        XCTAssertNotEqual(model.config.longRope?.inverseFrequencies, model.config.rope.inverseFrequencies)
     }
 
     /// Gemma 2 with its global layers' attention output zeroed: only sliding-window layers attend, so

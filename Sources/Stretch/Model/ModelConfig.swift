@@ -110,7 +110,7 @@ public struct ModelConfig: Sendable, Equatable {
                     originalContext: original)
                 rope = yarn.scaled(rope, trainedContext: original ?? contextLength, sequenceLength: 0)
                 // llama.cpp multiplies YaRN's own factor by the file's `attn_factor` (on cos and sin).
-                if let attn = try file.optionalDouble("\(p).rope.scaling.attn_factor") { rope.rotationScale = attn }
+                if let attn = try file.optionalDouble("\(p).rope.scaling.attn_factor") { rope.rotationScale *= attn }
                 ropeScaling = yarn.description
             case "none":
                 break
@@ -147,7 +147,7 @@ public struct ModelConfig: Sendable, Equatable {
             let long = try factors("rope_factors_long.weight")
             if let short, let long {
                 // LongRoPE's attention factor multiplies cos and sin (llama.cpp and transformers alike).
-                rope.rotationScale = try file.optionalDouble("\(p).rope.scaling.attn_factor") ?? 1
+                rope.rotationScale *= try file.optionalDouble("\(p).rope.scaling.attn_factor") ?? 1
                 longRope = rope.dividingFrequencies(by: long)
                 rope = rope.dividingFrequencies(by: short)
                 ropeScaling = "longrope(original=\(original ?? contextLength))"

@@ -21,10 +21,10 @@ public struct RotaryEmbedding: Sendable, Equatable {
     public let pairing: Pairing
     /// Angle per position of each pair, `dimensions / 2` values (after any frequency scaling).
     public var inverseFrequencies: [Double]
-    /// Factor on attention logits that comes with a scaling (YaRN's `(0.1·ln s + 1)²`); 1 otherwise.
+    /// Factor on attention logits that comes with a scaling; 1 otherwise (no built-in scheme sets it now).
     public var logitScale: Double = 1
-    /// Factor on every cosine and sine (LongRoPE's attention factor, as llama.cpp and transformers apply it:
-    /// to the rotated dimensions of queries and keys only); 1 otherwise.
+    /// Factor on every cosine and sine (YaRN's `0.1·ln s + 1`, LongRoPE's attention factor, as llama.cpp and
+    /// transformers apply them: to the rotated dimensions of queries and keys only); 1 otherwise.
     public var rotationScale: Double = 1
 
     /// Creates a rotary embedding with `θ_k = base^(−2k/dimensions)`, optionally divided by a linear

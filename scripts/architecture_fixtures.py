@@ -106,8 +106,10 @@ MODELS = {
                     attention_multiplier=0.015625 * 8, logits_scaling=8.0,
                     rope_parameters=dict(rope_type="default", rope_theta=10000000.0))),
 }
-# The same llama with every matrix in Q8_0 (transformers runs the dequantized weights).
-QUANTIZED = {"llama-q8_0": "llama"}
+# Models with every matrix quantized (transformers runs the dequantized weights; gguf's numpy quantizer
+# writes Q8_0 and Q4_0, not the K-quants).
+Q8_0, Q4_0 = gguf.GGMLQuantizationType.Q8_0, gguf.GGMLQuantizationType.Q4_0
+QUANTIZED = {"llama-q8_0": ("llama", Q8_0), "gemma2-q4_0": ("gemma2", Q4_0)}
 
 
 def build(spec):
@@ -128,9 +130,9 @@ def build(spec):
     return cfg, model
 
 
-def q8_0_roundtrip(w):
-    q = gguf.quants.quantize(w, gguf.GGMLQuantizationType.Q8_0)
-    return gguf.quants.dequantize(q, gguf.GGMLQuantizationType.Q8_0).reshape(w.shape).astype(np.float32)
+def roundtrip(w, qtype):
+    q = gguf.quants.quantize(w, qtype)
+    return gguf.quants.dequantize(q, qtype).reshape(w.shape).astype(np.float32)
 
 
 def adjacent_pairs(w, heads):
@@ -212,9 +214,9 @@ def write_gguf(path, spec, cfg, model, quantize):
     gemma = a.startswith("gemma")
 
     def put(name, t, matrix=True):
-        if matrix and quantize:
-            q = gguf.quants.quantize(t, gguf.GGMLQuantizationType.Q8_0)
-            w.add_tensor(name, q, raw_shape=q.shape, raw_dtype=gguf.GGMLQuantizationType.Q8_0)
+        if matrix and quantize is not None:
+            q = gguf.quants.quantize(t, quantize)
+            w.add_tensor(name, q, raw_shape=q.shape, raw_dtype=quantize)
         else:
             w.add_tensor(name, np.ascontiguousarray(t, dtype=np.float32))
 
@@ -288,15 +290,15 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     ids = prompt_ids()
     refs = {}
-    jobs = [(n, n, False) for n in MODELS] + [(n, base, True) for n, base in QUANTIZED.items()]
+    jobs = [(n, n, None) for n in MODELS] + [(n, base, q) for n, (base, q) in QUANTIZED.items()]
     for name, base, quantize in jobs:
         spec = MODELS[base]
         cfg, model = build(spec)
-        if quantize:
+        if quantize is not None:
             with torch.no_grad():
                 for pname, p in model.named_parameters():
                     if p.dim() == 2:
-                        p.copy_(torch.from_numpy(q8_0_roundtrip(p.numpy())))
+                        p.copy_(torch.from_numpy(roundtrip(p.numpy(), quantize)))
         path = os.path.join(args.out, f"{name}.gguf")
         write_gguf(path, spec, cfg, model, quantize)
         logits, greedy, gap = reference(model, ids)

@@ -72,6 +72,7 @@ final class ArchitectureReferenceTests: XCTestCase {
 
     func testQwen3() throws { try checkAgainstTransformers("qwen3") }
     func testGemma2() throws { try checkAgainstTransformers("gemma2") }
+    func testGemma2Q4_0() throws { try checkAgainstTransformers("gemma2-q4_0") }
     func testGemma3() throws { try checkAgainstTransformers("gemma3") }
     func testPhi3ShortFactors() throws { try checkAgainstTransformers("phi3") }
     func testGranite() throws { try checkAgainstTransformers("granite") }

@@ -105,6 +105,12 @@ MODELS = {
                     tie_word_embeddings=True, embedding_multiplier=12.0, residual_multiplier=0.22,
                     attention_multiplier=0.015625 * 8, logits_scaling=8.0,
                     rope_parameters=dict(rope_type="default", rope_theta=10000000.0))),
+    # HuggingFaceTB/SmolLM3-3B: every fourth layer without RoPE (NoPE).
+    "smollm3": dict(
+        cls="SmolLM3ForCausalLM", cfg="SmolLM3Config", arch="smollm3",
+        config=dict(COMMON, num_hidden_layers=4, intermediate_size=64, max_position_embeddings=65536,
+                    rms_norm_eps=1e-6, tie_word_embeddings=True, no_rope_layer_interval=4,
+                    rope_parameters=dict(rope_type="default", rope_theta=5000000.0))),
 }
 # Models with every matrix quantized (transformers runs the dequantized weights; gguf's numpy quantizer
 # writes Q8_0 and Q4_0, not the K-quants).
@@ -232,7 +238,7 @@ def write_gguf(path, spec, cfg, model, quantize):
     if a == "phi3":
         put("rope_factors_long.weight", np.array(rp["long_factor"], dtype=np.float32), matrix=False)
         put("rope_factors_short.weight", np.array(rp["short_factor"], dtype=np.float32), matrix=False)
-    adjacent = a in ("llama", "granite")
+    adjacent = a in ("llama", "granite", "smollm3")
     for l in range(cfg.num_hidden_layers):
         s = f"model.layers.{l}."
         b = f"blk.{l}."

@@ -50,6 +50,9 @@ public struct Architecture: Sendable {
     /// (Gemma 2: 2, Gemma 3: 6); nil: every layer is global (a sliding-window key is then ignored, as
     /// llama.cpp does for Phi-3).
     public var globalLayerEvery: Int?
+    /// Every `n`-th layer (1-based) attends without RoPE (SmolLM3: 4); such layers have no positions, so
+    /// context extensions do not apply to them.
+    public var noRopeLayerEvery: Int?
     /// RoPE base of the sliding-window layers when it differs from the model's (Gemma 3: 10,000).
     public var localRopeBase: Double?
     /// Per-frequency RoPE factor tensors.
@@ -65,6 +68,12 @@ public struct Architecture: Sendable {
     public init(name: String, pairing: RotaryEmbedding.Pairing) {
         self.name = name
         self.pairing = pairing
+    }
+
+    /// Whether layer `index` (0-based) rotates queries and keys.
+    public func usesRope(layer index: Int) -> Bool {
+        guard let n = noRopeLayerEvery else { return true }
+        return (index + 1) % n != 0
     }
 
     /// Whether layer `index` (0-based) is a sliding-window layer.

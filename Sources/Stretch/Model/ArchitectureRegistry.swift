@@ -12,6 +12,7 @@ public enum ArchitectureRegistry {
         .gemma3,
         .phi3,
         .granite,
+        .smollm3,
     ]
 
     /// The architecture named `name`, or nil when unsupported.

@@ -110,7 +110,8 @@ public final class LlamaModel: @unchecked Sendable {
                     : [try matrix(p + "ffn_gate.weight", rows: ffn, columns: d),
                        try matrix(p + "ffn_up.weight", rows: ffn, columns: d)],
                 down: try matrix(p + "ffn_down.weight", rows: d, columns: ffn),
-                isLocal: arch.isLocal(layer: l) && config.slidingWindow != nil))
+                isLocal: arch.isLocal(layer: l) && config.slidingWindow != nil,
+                usesRope: arch.usesRope(layer: l)))
         }
         if let unused = file.tensors.first(where: { !consumed.contains($0.name) }) {
             throw ModelError.unusedTensor(file: file.path, tensor: unused.name, architecture: arch.name)
@@ -260,6 +261,13 @@ public final class LlamaModel: @unchecked Sendable {
         // distances beyond their window, so context extensions leave them alone.
         var steps: [AttentionStep] = []
         var localSteps: [AttentionStep?] = []
+        // NoPE layers (SmolLM3): a rotation by zero angles is the identity, and without positions there is
+        // nothing for a context extension to change.
+        var noRopeSteps: [AttentionStep?] = []
+        let hasNoRope = layers.contains { !$0.usesRope }
+        var identity = c.rope
+        identity.inverseFrequencies = [Double](repeating: 0, count: c.rope.inverseFrequencies.count)
+        identity.rotationScale = 1
         let hasLocal = c.slidingWindow != nil && layers.contains(where: \.isLocal)
         let softCap = c.attentionSoftCap ?? 0
         for part in parts {
@@ -274,6 +282,9 @@ public final class LlamaModel: @unchecked Sendable {
             } else {
                 localSteps.append(nil)
             }
+            noRopeSteps.append(hasNoRope ? AttentionStep(
+                cache: part.cache, tokens: part.tokens.count, rope: identity, positions: PlainPositions(),
+                trainedContext: c.contextLength, updatesCacheRope: false, queryScale: c.queryScale, softCap: softCap) : nil)
         }
         for (p, part) in parts.enumerated() {
             for (t, token) in part.tokens.enumerated() { tokenEmbedding.dequantizeRow(token, into: x + (offsets[p] + t) * d) }
@@ -305,7 +316,7 @@ public final class LlamaModel: @unchecked Sendable {
                 for r in 0..<(n * nkv) { VectorOps.rmsNorm(k + r * hd, kNorm, k + r * hd, hd, eps: c.rmsEpsilon) }
             }
             for (p, part) in parts.enumerated() {
-                let step = w.isLocal ? localSteps[p]! : steps[p]
+                let step = !w.usesRope ? noRopeSteps[p]! : w.isLocal ? localSteps[p]! : steps[p]
                 let o = offsets[p]
                 step.attend(cache: part.cache, layer: l, queries: q + o * qDim, keys: k + o * kvDim, values: v + o * kvDim,
                             heads: nh, out: att + o * qDim, workers: pool)

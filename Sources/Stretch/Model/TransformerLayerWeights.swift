@@ -20,4 +20,6 @@ struct TransformerLayerWeights: @unchecked Sendable {
     let down: WeightMatrix
     /// Whether this layer attends only within the sliding window.
     let isLocal: Bool
+    /// Whether this layer rotates queries and keys (false for SmolLM3's NoPE layers).
+    let usesRope: Bool
 }

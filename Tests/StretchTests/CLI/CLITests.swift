@@ -49,7 +49,7 @@ final class CLITests: XCTestCase {
         let mamba = try CLIRunner.run(["inspect", dir + "/mamba.gguf"])
         XCTAssertEqual(mamba.status, 0, mamba.stderr)
         XCTAssertTrue(mamba.stdout.contains("architecture: mamba (not supported yet; supported: llama, mistral, qwen2, qwen3, "
-            + "gemma2, gemma3, phi3, granite)"), mamba.stdout)
+            + "gemma2, gemma3, phi3, granite, smollm3)"), mamba.stdout)
         try TinyModel(extra: ["blk.0.attn_output.bias": [64]]).write(to: dir + "/extra.gguf")
         let extra = try CLIRunner.run(["inspect", dir + "/extra.gguf"])
         XCTAssertTrue(extra.stdout.contains("loads: no — "), extra.stdout)

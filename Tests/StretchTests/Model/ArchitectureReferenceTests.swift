@@ -77,6 +77,12 @@ final class ArchitectureReferenceTests: XCTestCase {
     func testPhi3ShortFactors() throws { try checkAgainstTransformers("phi3") }
     func testGranite() throws { try checkAgainstTransformers("granite") }
 
+    func testSmolLM3WithNoPELayers() throws {
+        try checkAgainstTransformers("smollm3")
+        let model = try LlamaModel(file: GGUFFile(path: Self.directory + "/smollm3.gguf"))
+        XCTAssertEqual((0..<4).filter { !model.architecture.usesRope(layer: $0) }, [3])
+    }
+
     /// Phi-4-mini's layout: partial rotary (12 of 16 dimensions), so the LongRoPE attention factor must
     /// scale only the rotated dimensions of queries and keys (as llama.cpp and transformers do).
     func testPhi4MiniPartialRotaryLongRoPE() throws {

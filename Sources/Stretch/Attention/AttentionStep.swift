@@ -20,19 +20,24 @@ package final class AttentionStep {
 
     /// Keys farther than this are masked (sliding-window layers); `Int.max` for full attention.
     package let slidingWindow: Int
+    /// Attention logit soft-capping (Gemma 2), 0 for none.
+    package let softCap: Float
 
     /// Prepares a chunk of `tokens` tokens after those already in `cache`.
     ///
     /// - Parameter updatesCacheRope: whether this step's angles are the cache's (re-rotating cached keys
     ///   if a dynamic scheme moved them). Sliding-window layers with their own fixed RoPE pass false.
+    /// - Parameter queryScale: the architecture's own factor on queries (on top of `1/√headDim`).
+    /// - Parameter softCap: attention logit soft-capping (``ExactAttention``), 0 for none.
     package init(
         cache: KVCache, tokens: Int, rope base: RotaryEmbedding, positions: PositionMap, trainedContext: Int,
-        slidingWindow: Int = Int.max, updatesCacheRope: Bool = true
+        slidingWindow: Int = Int.max, updatesCacheRope: Bool = true, queryScale: Float = 1, softCap: Float = 0
     ) {
         start = cache.count
         self.tokens = tokens
         self.positions = positions
         self.slidingWindow = slidingWindow
+        self.softCap = softCap
         // The scheme may change RoPE's angles (PI, NTK, YaRN); dynamic ones depend on the length reached.
         let rope = positions.rotaryEmbedding(base, trainedContext: trainedContext, sequenceLength: start + tokens)
         if updatesCacheRope {
@@ -60,7 +65,7 @@ package final class AttentionStep {
             }
         }
         // Log-n and YaRN scale attention logits; scaling the query does it once per row.
-        let logitScale = Float(rope.logitScale)
+        let logitScale = Float(rope.logitScale) * queryScale
         let first = start
         queryScales = (0..<tokens).map {
             positions.queryScale(position: first + $0, trainedContext: trainedContext) * logitScale
@@ -128,7 +133,7 @@ package final class AttentionStep {
         }
         ExactAttention.run(
             E.self, cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, window: positions.window,
-            slidingWindow: slidingWindow,
+            slidingWindow: slidingWindow, softCap: softCap,
             qNear: q, qFar: far ? UnsafePointer(qFar) : nil, out: out, workers: workers)
     }
 }

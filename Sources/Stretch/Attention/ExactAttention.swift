@@ -27,28 +27,30 @@ package enum ExactAttention {
     ///   - qNear: `[tokens][heads][headDim]` queries rotated at true positions (already scaled).
     ///   - qFar: the same rotated at far query positions; nil when `window == Int.max`.
     ///   - out: `[tokens][heads][headDim]`.
+    ///   - softCap: when positive, each scaled score `s` becomes `softCap · tanh(s / softCap)` before the
+    ///     softmax (Gemma 2's attention logit soft-capping); 0 leaves scores as they are.
     /// - Complexity: O(tokens · (start + tokens) · heads · headDim) time, O(keyTile · headDim +
     ///   queryTile · group · (headDim + keyTile)) memory per thread.
     static func run<E: KVElement>(
         _: E.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, window: Int, slidingWindow: Int = Int.max,
-        qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
+        softCap: Float = 0, qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
         workers: WorkerPool
     ) {
         if cache.headDim % 16 == 0 {
             runTiled(
                 E.self, cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, window: window,
-                slidingWindow: slidingWindow, qNear: qNear, qFar: qFar, out: out, workers: workers)
+                slidingWindow: slidingWindow, softCap: softCap, qNear: qNear, qFar: qFar, out: out, workers: workers)
         } else {
             runRowwise(
                 E.self, cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, window: window,
-                slidingWindow: slidingWindow, qNear: qNear, qFar: qFar, out: out, workers: workers)
+                slidingWindow: slidingWindow, softCap: softCap, qNear: qNear, qFar: qFar, out: out, workers: workers)
         }
     }
 
     /// The tiled kernel (headDim a multiple of 16).
     static func runTiled<E: KVElement>(
         _: E.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, window: Int, slidingWindow: Int,
-        qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
+        softCap: Float, qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
         workers: WorkerPool
     ) {
         let hd = cache.headDim
@@ -173,7 +175,7 @@ package enum ExactAttention {
                         for j in valLo..<valHi { E.widen(vals + (j0 + j) * rowBytes, vTile + j * hd, hd) }
                         for x in 0..<nActive {
                             let r = active[x]
-                            maskRow(sNear + r * tk, sFar + r * tk, laneMax + 16 * r, rowA[r], rowF[r], rowB[r], masks, scale)
+                            maskRow(sNear + r * tk, sFar + r * tk, laneMax + 16 * r, rowA[r], rowF[r], rowB[r], masks, scale, softCap)
                         }
                         for x in 0..<nActive {
                             let r = active[x]
@@ -327,7 +329,7 @@ package enum ExactAttention {
     @inline(__always)
     static func maskRow(
         _ sNear: UnsafeMutablePointer<Float>, _ sFar: UnsafePointer<Float>, _ laneMax: UnsafeMutablePointer<Float>,
-        _ a: Int, _ f: Int, _ b: Int, _ masks: UnsafePointer<UInt32>, _ scale: Float
+        _ a: Int, _ f: Int, _ b: Int, _ masks: UnsafePointer<UInt32>, _ scale: Float, _ softCap: Float
     ) {
         let rm = UnsafeRawPointer(masks)
         let rn = UnsafeMutableRawPointer(sNear), rf = UnsafeRawPointer(sFar)
@@ -344,7 +346,8 @@ package enum ExactAttention {
             let far = lessThan(f &- base)
             let n = unsafeBitCast(rn.loadUnaligned(fromByteOffset: 4 * base, as: SIMD16<Float>.self), to: SIMD16<UInt32>.self)
             let x = unsafeBitCast(rf.loadUnaligned(fromByteOffset: 4 * base, as: SIMD16<Float>.self), to: SIMD16<UInt32>.self)
-            let s = unsafeBitCast((x & far) | (n & ~far), to: SIMD16<Float>.self) * vScale
+            var s = unsafeBitCast((x & far) | (n & ~far), to: SIMD16<Float>.self) * vScale
+            if softCap > 0 { s = softCapped(s, softCap) }
             let r = unsafeBitCast((unsafeBitCast(s, to: SIMD16<UInt32>.self) & valid) | (negInf & ~valid), to: SIMD16<Float>.self)
             rn.storeBytes(of: r, toByteOffset: 4 * base, as: SIMD16<Float>.self)
             return r
@@ -354,6 +357,14 @@ package enum ExactAttention {
         let m01 = s0.replacing(with: s1, where: s1 .> s0)
         let m23 = s2.replacing(with: s3, where: s3 .> s2)
         UnsafeMutableRawPointer(laneMax).storeBytes(of: m01.replacing(with: m23, where: m23 .> m01), as: SIMD16<Float>.self)
+    }
+
+    /// `cap · tanh(s / cap)` lane by lane (Gemma 2; scalar, as only soft-capped models pay for it).
+    @inline(never)
+    static func softCapped(_ s: SIMD16<Float>, _ cap: Float) -> SIMD16<Float> {
+        var r = s
+        for i in 0..<16 { r[i] = cap * tanhf(s[i] / cap) }
+        return r
     }
 
     /// Second half of a row's softmax step: updates the running max and sum from the masked scores `s`
@@ -483,7 +494,7 @@ package enum ExactAttention {
     /// multiple of 16.
     static func runRowwise<E: KVElement>(
         _: E.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, window: Int, slidingWindow: Int = Int.max,
-        qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
+        softCap: Float = 0, qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
         workers: WorkerPool
     ) {
         let hd = cache.headDim
@@ -552,14 +563,16 @@ package enum ExactAttention {
                             let qf = qFar! + qOffset
                             let farStop = min(jEnd, farEnd + 1)
                             while j < farStop {
-                                let s = E.dot(qf, kFar + j * rowBytes, hd) * scale
+                                var s = E.dot(qf, kFar + j * rowBytes, hd) * scale
+                                if softCap > 0 { s = softCap * tanhf(s / softCap) }
                                 scores[j - j0] = s
                                 tileMax = max(tileMax, s)
                                 j += 1
                             }
                         }
                         while j < jEnd {
-                            let s = E.dot(qn, kNear + j * rowBytes, hd) * scale
+                            var s = E.dot(qn, kNear + j * rowBytes, hd) * scale
+                            if softCap > 0 { s = softCap * tanhf(s / softCap) }
                             scores[j - j0] = s
                             tileMax = max(tileMax, s)
                             j += 1

@@ -145,6 +145,7 @@ public final class KVCache: @unchecked Sendable {
         }
         var delta = old
         delta.inverseFrequencies = zip(new.inverseFrequencies, old.inverseFrequencies).map { $0 - $1 }
+        delta.rotationScale = new.rotationScale / old.rotationScale
         let rowBytes = headDim * elementType.size
         func turn(_ p: UnsafeMutableRawPointer) {
             E.load(p, x, headDim)

@@ -1,19 +1,19 @@
 import Foundation
 
-/// Decoder-only transformer of the Llama family: `llama`, `mistral`, `qwen2` and `gemma3`.
+/// Decoder-only transformer: the one forward pass of every architecture in ``ArchitectureRegistry``.
 ///
-/// RMSNorm, GQA attention with RoPE, gated feed-forward. Qwen2 adds Q/K/V biases (read from the file)
-/// and rotate-half RoPE; Gemma 3 adds an embedding scale, per-head Q/K norms, post-norms, GELU, and
-/// sliding-window layers with their own RoPE base (``ArchitectureTraits``). The model holds no
-/// per-sequence state: the caller owns a ``KVCache`` per sequence.
+/// RMSNorm, GQA attention with RoPE, gated feed-forward; the ``Architecture`` switches add biases, fused
+/// projections, per-head Q/K norms, post-norms, GELU, soft-capping, sliding-window layers with their own
+/// RoPE, and per-frequency RoPE factors. The model holds no per-sequence state: the caller owns a
+/// ``KVCache`` per sequence.
 // @unchecked Sendable: every stored property is a `let` set in `init` (weights are read-only mapped or owned
 // buffers never written after load), so sharing one model between threads and sessions is safe.
 public final class LlamaModel: @unchecked Sendable {
     /// Architectures this type implements.
-    public static let architectures = ArchitectureTraits.supported
+    public static var architectures: [String] { ArchitectureRegistry.names }
 
     /// The architecture's switches.
-    public let traits: ArchitectureTraits
+    public let architecture: Architecture
 
     /// Hyperparameters.
     public let config: ModelConfig
@@ -43,19 +43,22 @@ public final class LlamaModel: @unchecked Sendable {
         self.options = options
         pool = WorkerPool(threads: options.threads)
         let config = try ModelConfig(file: file)
-        guard let traits = ArchitectureTraits.of(config.architecture) else {
+        guard let arch = ArchitectureRegistry.architecture(named: config.architecture) else {
             throw ModelError.unsupportedArchitecture(
                 file: file.path, architecture: config.architecture, supported: Self.architectures)
         }
-        self.traits = traits
+        self.architecture = arch
         self.config = config
         let d = config.embeddingLength
         let qDim = config.headCount * config.headDim
         let kvDim = config.headCountKV * config.headDim
         var owned: [UnsafeMutablePointer<Float>] = []
+        // Every tensor read is recorded: one left over is an error (llama.cpp refuses such files too).
+        var consumed = Set(config.ropeFactorTensors)
 
         func matrix(_ name: String, rows: Int, columns: Int) throws -> WeightMatrix {
             let t = try file.tensor(name)
+            consumed.insert(name)
             guard t.dims.count == 2, t.rowLength == columns, t.rowCount == rows else {
                 throw GGUFError.unexpectedShape(file: file.path, tensor: name, expected: [columns, rows], found: t.dims)
             }
@@ -63,6 +66,7 @@ public final class LlamaModel: @unchecked Sendable {
         }
         func vector(_ name: String, length: Int) throws -> UnsafePointer<Float> {
             let t = try file.tensor(name)
+            consumed.insert(name)
             guard t.elementCount == length else {
                 throw GGUFError.unexpectedShape(file: file.path, tensor: name, expected: [length], found: t.dims)
             }
@@ -81,32 +85,51 @@ public final class LlamaModel: @unchecked Sendable {
             ? tokenEmbedding : try matrix("output.weight", rows: config.vocabularySize, columns: d)
         outputNorm = try vector("output_norm.weight", length: d)
         var layers: [TransformerLayerWeights] = []
+        let ffn = config.feedForwardLength
         for l in 0..<config.blockCount {
             let p = "blk.\(l)."
+            let hasBias = arch.readsQKVBias
             layers.append(TransformerLayerWeights(
                 attentionNorm: try vector(p + "attn_norm.weight", length: d),
-                wq: try matrix(p + "attn_q.weight", rows: qDim, columns: d),
-                wk: try matrix(p + "attn_k.weight", rows: kvDim, columns: d),
-                wv: try matrix(p + "attn_v.weight", rows: kvDim, columns: d),
+                qkv: arch.fusedQKV
+                    ? [try matrix(p + "attn_qkv.weight", rows: qDim + 2 * kvDim, columns: d)]
+                    : [try matrix(p + "attn_q.weight", rows: qDim, columns: d),
+                       try matrix(p + "attn_k.weight", rows: kvDim, columns: d),
+                       try matrix(p + "attn_v.weight", rows: kvDim, columns: d)],
                 wo: try matrix(p + "attn_output.weight", rows: d, columns: qDim),
-                bq: try optionalVector(p + "attn_q.bias", length: qDim),
-                bk: try optionalVector(p + "attn_k.bias", length: kvDim),
-                bv: try optionalVector(p + "attn_v.bias", length: kvDim),
-                qNorm: traits.normalizesQueriesAndKeys ? try vector(p + "attn_q_norm.weight", length: config.headDim) : nil,
-                kNorm: traits.normalizesQueriesAndKeys ? try vector(p + "attn_k_norm.weight", length: config.headDim) : nil,
-                postAttentionNorm: traits.hasPostNorms ? try vector(p + "post_attention_norm.weight", length: d) : nil,
-                postFeedForwardNorm: traits.hasPostNorms ? try vector(p + "post_ffw_norm.weight", length: d) : nil,
+                bq: hasBias ? try optionalVector(p + "attn_q.bias", length: qDim) : nil,
+                bk: hasBias ? try optionalVector(p + "attn_k.bias", length: kvDim) : nil,
+                bv: hasBias ? try optionalVector(p + "attn_v.bias", length: kvDim) : nil,
+                qNorm: arch.normalizesQueriesAndKeys ? try vector(p + "attn_q_norm.weight", length: config.headDim) : nil,
+                kNorm: arch.normalizesQueriesAndKeys ? try vector(p + "attn_k_norm.weight", length: config.headDim) : nil,
+                postAttentionNorm: arch.hasPostNorms ? try vector(p + "post_attention_norm.weight", length: d) : nil,
+                postFeedForwardNorm: arch.hasPostNorms ? try vector(p + "post_ffw_norm.weight", length: d) : nil,
                 ffnNorm: try vector(p + "ffn_norm.weight", length: d),
-                gate: try matrix(p + "ffn_gate.weight", rows: config.feedForwardLength, columns: d),
-                up: try matrix(p + "ffn_up.weight", rows: config.feedForwardLength, columns: d),
-                down: try matrix(p + "ffn_down.weight", rows: d, columns: config.feedForwardLength),
-                isLocal: traits.isLocal(layer: l) && config.slidingWindow != nil))
+                gateUp: arch.fusedGateUp
+                    ? [try matrix(p + "ffn_up.weight", rows: 2 * ffn, columns: d)]
+                    : [try matrix(p + "ffn_gate.weight", rows: ffn, columns: d),
+                       try matrix(p + "ffn_up.weight", rows: ffn, columns: d)],
+                down: try matrix(p + "ffn_down.weight", rows: d, columns: ffn),
+                isLocal: arch.isLocal(layer: l) && config.slidingWindow != nil,
+                usesRope: arch.usesRope(layer: l)))
+        }
+        if let unused = file.tensors.first(where: { !consumed.contains($0.name) }) {
+            throw ModelError.unusedTensor(file: file.path, tensor: unused.name, architecture: arch.name)
         }
         self.layers = layers
         self.ownedBuffers = owned
     }
 
     deinit { for p in ownedBuffers { p.deallocate() } }
+
+    /// The global layers' rotary embedding for a sequence in `cache`: LongRoPE's long factors when the cache
+    /// holds more than the original context (llama.cpp decides by the context size the same way).
+    func rope(for cache: KVCache) -> RotaryEmbedding {
+        if let long = config.longRope, let original = config.originalContextLength, cache.maxTokens > original {
+            return long
+        }
+        return config.rope
+    }
 
     /// A new, empty cache for one sequence of at most `maxTokens` tokens, bound to `positions` for life.
     ///
@@ -228,38 +251,61 @@ public final class LlamaModel: @unchecked Sendable {
         let tmp = UnsafeMutablePointer<Float>.allocate(capacity: n * d)
         let gate = UnsafeMutablePointer<Float>.allocate(capacity: n * ffn)
         let up = UnsafeMutablePointer<Float>.allocate(capacity: n * ffn)
-        defer { for p in [x, xn, q, k, v, att, tmp, gate, up] { p.deallocate() } }
+        // Fused projections (Phi-3) write here first, then split into q/k/v and gate/up.
+        let fusedWidth = architecture.fusedQKV ? qDim + 2 * kvDim : 0
+        let fusedQKV = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n * fusedWidth))
+        let fusedGateUp = UnsafeMutablePointer<Float>.allocate(capacity: architecture.fusedGateUp ? n * 2 * ffn : 1)
+        defer { for p in [x, xn, q, k, v, att, tmp, gate, up, fusedQKV, fusedGateUp] { p.deallocate() } }
         // Per entry: its own positions (the map its cache was made for) and, for sliding-window layers
-        // (Gemma 3), a step with plain positions and the local RoPE base — those layers never see distances
-        // beyond their window, so they need no extension below L.
+        // (Gemma 2 and 3), a step with plain positions and the unscaled local RoPE — those layers never see
+        // distances beyond their window, so context extensions leave them alone.
         var steps: [AttentionStep] = []
         var localSteps: [AttentionStep?] = []
+        // NoPE layers (SmolLM3): a rotation by zero angles is the identity, and without positions there is
+        // nothing for a context extension to change.
+        var noRopeSteps: [AttentionStep?] = []
+        let hasNoRope = layers.contains { !$0.usesRope }
+        var identity = c.rope
+        identity.inverseFrequencies = [Double](repeating: 0, count: c.rope.inverseFrequencies.count)
+        identity.rotationScale = 1
         let hasLocal = c.slidingWindow != nil && layers.contains(where: \.isLocal)
+        let softCap = c.attentionSoftCap ?? 0
         for part in parts {
             steps.append(AttentionStep(
-                cache: part.cache, tokens: part.tokens.count, rope: c.rope, positions: part.cache.positions,
-                trainedContext: c.contextLength))
+                cache: part.cache, tokens: part.tokens.count, rope: rope(for: part.cache), positions: part.cache.positions,
+                trainedContext: c.contextLength, queryScale: c.queryScale, softCap: softCap))
             if hasLocal, let window = c.slidingWindow {
-                var localRope = c.rope
-                if let base = traits.localRopeBase {
-                    localRope = RotaryEmbedding(dimensions: c.rope.dimensions, base: base, pairing: c.rope.pairing)
-                }
                 localSteps.append(AttentionStep(
-                    cache: part.cache, tokens: part.tokens.count, rope: localRope, positions: PlainPositions(),
-                    trainedContext: c.contextLength, slidingWindow: window, updatesCacheRope: false))
+                    cache: part.cache, tokens: part.tokens.count, rope: c.localRope, positions: PlainPositions(),
+                    trainedContext: c.contextLength, slidingWindow: window, updatesCacheRope: false,
+                    queryScale: c.queryScale, softCap: softCap))
             } else {
                 localSteps.append(nil)
             }
+            noRopeSteps.append(hasNoRope ? AttentionStep(
+                cache: part.cache, tokens: part.tokens.count, rope: identity, positions: PlainPositions(),
+                trainedContext: c.contextLength, updatesCacheRope: false, queryScale: c.queryScale, softCap: softCap) : nil)
         }
         for (p, part) in parts.enumerated() {
             for (t, token) in part.tokens.enumerated() { tokenEmbedding.dequantizeRow(token, into: x + (offsets[p] + t) * d) }
         }
-        if traits.scalesEmbedding { VectorOps.scale(x, Float(d).squareRoot(), n * d) }
+        if architecture.scalesEmbedding { VectorOps.scale(x, Float(d).squareRoot(), n * d) }
+        if let e = c.embeddingScale { VectorOps.scale(x, e, n * d) }
 
         for part in parts { part.cache.reserve(part.tokens.count) }
         for (l, w) in layers.enumerated() {
             for t in 0..<n { VectorOps.rmsNorm(x + t * d, w.attentionNorm, xn + t * d, d, eps: c.rmsEpsilon) }
-            MatMul.multiply([w.wq, w.wk, w.wv], xn, segments: segments, [q, k, v], workers: pool, precision: precision)
+            if w.qkv.count == 1 {
+                MatMul.multiply(w.qkv, xn, segments: segments, [fusedQKV], workers: pool, precision: precision)
+                for t in 0..<n {
+                    let row = fusedQKV + t * fusedWidth
+                    (q + t * qDim).update(from: row, count: qDim)
+                    (k + t * kvDim).update(from: row + qDim, count: kvDim)
+                    (v + t * kvDim).update(from: row + qDim + kvDim, count: kvDim)
+                }
+            } else {
+                MatMul.multiply(w.qkv, xn, segments: segments, [q, k, v], workers: pool, precision: precision)
+            }
             for t in 0..<n {
                 if let b = w.bq { VectorOps.add(b, into: q + t * qDim, qDim) }
                 if let b = w.bk { VectorOps.add(b, into: k + t * kvDim, kvDim) }
@@ -270,7 +316,7 @@ public final class LlamaModel: @unchecked Sendable {
                 for r in 0..<(n * nkv) { VectorOps.rmsNorm(k + r * hd, kNorm, k + r * hd, hd, eps: c.rmsEpsilon) }
             }
             for (p, part) in parts.enumerated() {
-                let step = w.isLocal ? localSteps[p]! : steps[p]
+                let step = !w.usesRope ? noRopeSteps[p]! : w.isLocal ? localSteps[p]! : steps[p]
                 let o = offsets[p]
                 step.attend(cache: part.cache, layer: l, queries: q + o * qDim, keys: k + o * kvDim, values: v + o * kvDim,
                             heads: nh, out: att + o * qDim, workers: pool)
@@ -279,14 +325,23 @@ public final class LlamaModel: @unchecked Sendable {
             if let post = w.postAttentionNorm {
                 for t in 0..<n { VectorOps.rmsNorm(tmp + t * d, post, tmp + t * d, d, eps: c.rmsEpsilon) }
             }
+            if let r = c.residualScale { VectorOps.scale(tmp, r, n * d) }
             VectorOps.add(tmp, into: x, n * d)
 
             for t in 0..<n { VectorOps.rmsNorm(x + t * d, w.ffnNorm, xn + t * d, d, eps: c.rmsEpsilon) }
-            MatMul.multiply([w.gate, w.up], xn, segments: segments, [gate, up], workers: pool, precision: precision)
+            if w.gateUp.count == 1 {
+                MatMul.multiply(w.gateUp, xn, segments: segments, [fusedGateUp], workers: pool, precision: precision)
+                for t in 0..<n {
+                    (gate + t * ffn).update(from: fusedGateUp + t * 2 * ffn, count: ffn)
+                    (up + t * ffn).update(from: fusedGateUp + t * 2 * ffn + ffn, count: ffn)
+                }
+            } else {
+                MatMul.multiply(w.gateUp, xn, segments: segments, [gate, up], workers: pool, precision: precision)
+            }
             // Per entry: the vector kernels' scalar tails must fall on the same elements as for the entry alone.
             for (p, s) in segments.enumerated() {
                 let o = offsets[p] * ffn
-                switch traits.activation {
+                switch architecture.activation {
                 case .silu: VectorOps.swiGLU(gate + o, up + o, s * ffn)
                 case .geluTanh: VectorOps.geGLU(gate + o, up + o, s * ffn)
                 }
@@ -295,6 +350,7 @@ public final class LlamaModel: @unchecked Sendable {
             if let post = w.postFeedForwardNorm {
                 for t in 0..<n { VectorOps.rmsNorm(tmp + t * d, post, tmp + t * d, d, eps: c.rmsEpsilon) }
             }
+            if let r = c.residualScale { VectorOps.scale(tmp, r, n * d) }
             VectorOps.add(tmp, into: x, n * d)
         }
         for part in parts { part.cache.commit(part.tokens.count) }
@@ -323,6 +379,10 @@ public final class LlamaModel: @unchecked Sendable {
         let logits = UnsafeMutablePointer<Float>.allocate(capacity: row * vocab)
         defer { logits.deallocate() }
         MatMul.multiply([output], xn, segments: outSegments, [logits], workers: pool, precision: precision)
+        if let divisor = c.logitDivisor { VectorOps.scale(logits, 1 / divisor, row * vocab) }
+        if let cap = c.finalSoftCap, cap > 0 {
+            for i in 0..<(row * vocab) { logits[i] = cap * tanhf(logits[i] / cap) }
+        }
         var from = 0
         for (j, p) in outParts.enumerated() {
             let part = parts[p]

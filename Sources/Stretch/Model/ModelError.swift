@@ -2,6 +2,8 @@
 public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The GGUF's architecture has no implementation.
     case unsupportedArchitecture(file: String, architecture: String, supported: [String])
+    /// The file holds a tensor the architecture does not use: running without it would not be the model.
+    case unusedTensor(file: String, tensor: String, architecture: String)
     /// A run would go past the context the model (and its position map) can hold.
     case contextExceeded(tokens: Int, limit: Int, detail: String)
     /// A token id outside the vocabulary.
@@ -13,6 +15,9 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
         switch self {
         case let .unsupportedArchitecture(file, architecture, supported):
             return "\(file): architecture '\(architecture)' is not supported yet (supported: \(supported.joined(separator: ", ")))"
+        case let .unusedTensor(file, tensor, architecture):
+            return "\(file): tensor '\(tensor)' is not used by architecture '\(architecture)'; "
+                + "Stretch refuses to run a model without part of its weights"
         case let .contextExceeded(tokens, limit, detail):
             return "\(tokens) tokens exceed the context of \(limit) tokens: \(detail)"
         case let .invalidToken(id, vocabularySize):

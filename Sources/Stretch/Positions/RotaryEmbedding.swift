@@ -21,8 +21,11 @@ public struct RotaryEmbedding: Sendable, Equatable {
     public let pairing: Pairing
     /// Angle per position of each pair, `dimensions / 2` values (after any frequency scaling).
     public var inverseFrequencies: [Double]
-    /// Factor on attention logits that comes with a scaling (YaRN's `(0.1·ln s + 1)²`); 1 otherwise.
+    /// Factor on attention logits that comes with a scaling; 1 otherwise (no built-in scheme sets it now).
     public var logitScale: Double = 1
+    /// Factor on every cosine and sine (YaRN's `0.1·ln s + 1`, LongRoPE's attention factor, as llama.cpp and
+    /// transformers apply them: to the rotated dimensions of queries and keys only); 1 otherwise.
+    public var rotationScale: Double = 1
 
     /// Creates a rotary embedding with `θ_k = base^(−2k/dimensions)`, optionally divided by a linear
     /// interpolation factor (GGUF `rope.scaling.type = linear`).
@@ -33,6 +36,15 @@ public struct RotaryEmbedding: Sendable, Equatable {
         self.inverseFrequencies = (0..<(dimensions / 2)).map {
             pow(base, -2.0 * Double($0) / Double(dimensions)) / linearScale
         }
+    }
+
+    /// The same embedding with pair `k`'s angle divided by `factors[k]` (GGUF `rope_freqs.weight`,
+    /// `rope_factors_long/short.weight`: Llama 3's and LongRoPE's per-frequency factors, as llama.cpp applies them).
+    public func dividingFrequencies(by factors: [Float]) -> RotaryEmbedding {
+        precondition(factors.count == inverseFrequencies.count, "one factor per rotating pair")
+        var r = self
+        r.inverseFrequencies = zip(inverseFrequencies, factors).map { $0 / Double($1) }
+        return r
     }
 
     /// Unscaled inverse frequency of pair `k`: `base^(−2k/dimensions)`.
@@ -54,8 +66,8 @@ public struct RotaryEmbedding: Sendable, Equatable {
     package func table(position: Double, cos c: UnsafeMutablePointer<Float>, sin s: UnsafeMutablePointer<Float>) {
         for k in 0..<inverseFrequencies.count {
             let angle = position * inverseFrequencies[k]
-            c[k] = Float(Foundation.cos(angle))
-            s[k] = Float(Foundation.sin(angle))
+            c[k] = Float(Foundation.cos(angle) * rotationScale)
+            s[k] = Float(Foundation.sin(angle) * rotationScale)
         }
     }
 

@@ -1,7 +1,8 @@
 import Foundation
 
-/// YaRN: per-frequency ramp between interpolated (`θ_k/s`) and original angles, with logits scaled by
-/// `(0.1·ln s + 1)²`. Wavelengths shorter than L/β_fast keep their angles; longer than L/β_slow are
+/// YaRN: per-frequency ramp between interpolated (`θ_k/s`) and original angles, with cos and sin scaled by
+/// `0.1·ln s + 1` (logits by its square when every dimension rotates; only the rotated dimensions with a
+/// partial rotary, as llama.cpp and transformers apply it). Wavelengths shorter than L/β_fast keep their angles; longer than L/β_slow are
 /// fully interpolated.
 public struct YaRNScaling: FrequencyScaling, Equatable {
     /// Scale factor s (≥ 1).
@@ -45,7 +46,7 @@ public struct YaRNScaling: FrequencyScaling, Equatable {
             return original / factor * (1 - keep) + original * keep
         }
         let mscale = factor > 1 ? 0.1 * log(factor) + 1 : 1
-        r.logitScale = rope.logitScale * mscale * mscale
+        r.rotationScale = rope.rotationScale * mscale
         return r
     }
 

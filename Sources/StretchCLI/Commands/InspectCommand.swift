@@ -17,7 +17,9 @@ struct InspectCommand: ParsableCommand {
         lines.append("file: \(path) (\(f.mapping.size) bytes, GGUF v\(f.version), alignment \(f.alignment))")
         if let name = try? f.optionalString("general.name") { lines.append("name: \(name)") }
         let arch = (try? f.string("general.architecture")) ?? "?"
-        lines.append("architecture: \(arch)" + (LlamaModel.architectures.contains(arch) ? "" : " (not supported yet)"))
+        let supported = LlamaModel.architectures.contains(arch)
+        lines.append("architecture: \(arch)" + (supported ? "" : " (not supported yet; supported: "
+            + LlamaModel.architectures.joined(separator: ", ") + ")"))
         if let c = try? ModelConfig(file: f) {
             lines.append("context_length (trained L): \(c.contextLength)")
             lines.append("layers: \(c.blockCount), embedding: \(c.embeddingLength), feed_forward: \(c.feedForwardLength)")
@@ -52,6 +54,15 @@ struct InspectCommand: ParsableCommand {
         lines.append("tensors: \(f.tensors.count) (\(typeList))")
         let params = f.tensors.reduce(0) { $0 + $1.elementCount }
         lines.append(String(format: "parameters: %.1f M", Double(params) / 1e6))
+        // Whether the network loads, and if not what is missing (a tensor type, an unused or missing tensor).
+        if supported {
+            do {
+                _ = try LlamaModel(file: f, options: LoadOptions(threads: 1))
+                lines.append("loads: yes")
+            } catch {
+                lines.append("loads: no — \(error)")
+            }
+        }
         if allMetadata {
             lines.append("metadata:")
             for k in f.metadataKeys {

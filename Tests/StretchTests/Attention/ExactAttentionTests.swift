@@ -39,7 +39,7 @@ final class ExactAttentionTests: XCTestCase {
     }
 
     /// The naive reference: full near and far logit matrices per head, merged by `d < W`.
-    static func reference(_ p: Problem, map: PositionMap, slidingWindow: Int = Int.max) -> [Double] {
+    static func reference(_ p: Problem, map: PositionMap, slidingWindow: Int = Int.max, softCap: Double = 0) -> [Double] {
         let hd = p.headDim
         let group = p.heads / p.kvHeads
         var out = [Double](repeating: 0, count: p.n * p.heads * hd)
@@ -57,6 +57,10 @@ final class ExactAttentionTests: XCTestCase {
                     let kf = rotate(kv(j), position: map.farKeyPosition(j))
                     near[i][j] = zip(qn, kn).map(*).reduce(0, +) / Double(hd).squareRoot()
                     far[i][j] = zip(qf, kf).map(*).reduce(0, +) / Double(hd).squareRoot()
+                    if softCap > 0 {
+                        near[i][j] = softCap * tanh(near[i][j] / softCap)
+                        far[i][j] = softCap * tanh(far[i][j] / softCap)
+                    }
                 }
             }
             for i in 0..<p.n {
@@ -79,7 +83,7 @@ final class ExactAttentionTests: XCTestCase {
     /// Runs the engine over `chunks` (sizes summing to n) and returns `[n][heads][headDim]`.
     static func engine(
         _ p: Problem, map: PositionMap, chunks: [Int], threads: Int = 2, elementType: KVElementType = .f32,
-        slidingWindow: Int = Int.max
+        slidingWindow: Int = Int.max, softCap: Float = 0
     ) -> [Float] {
         let workers = WorkerPool(threads: threads)
         let rope = RotaryEmbedding(dimensions: p.headDim, base: base, pairing: .halves)
@@ -94,7 +98,7 @@ final class ExactAttentionTests: XCTestCase {
             var o = [Float](repeating: 0, count: c * p.heads * p.headDim)
             cache.reserve(c)
             let step = AttentionStep(cache: cache, tokens: c, rope: rope, positions: map, trainedContext: 1 << 20,
-                                     slidingWindow: slidingWindow)
+                                     slidingWindow: slidingWindow, softCap: softCap)
             q.withUnsafeMutableBufferPointer { qb in
                 k.withUnsafeMutableBufferPointer { kb in
                     v.withUnsafeBufferPointer { vb in
@@ -129,6 +133,23 @@ final class ExactAttentionTests: XCTestCase {
             let ref = Self.reference(p, map: map)
             let got = Self.engine(p, map: map, chunks: [c.n])
             XCTAssertLessThan(Self.maxDiff(got, ref), 2e-5, "N=\(c.n) G=\(c.g) W=\(c.w) heads \(c.heads)/\(c.kv) D=\(c.hd)")
+        }
+    }
+
+    /// Gemma 2's attention logit soft-capping, in the tiled (D=64) and row-wise (D=24) kernels, with
+    /// Self-Extend, a sliding window and chunked prefill.
+    func testSoftCappedScoresAgainstNaiveReference() throws {
+        for hd in [64, 24] {
+            let p = Problem(n: 70, heads: 4, kvHeads: 2, headDim: hd, seed: 5)
+            let map = try SelfExtendPositions(groupSize: 2, window: 8)
+            for window in [Int.max, 20] {
+                let ref = Self.reference(p, map: map, slidingWindow: window, softCap: 0.3)
+                let got = Self.engine(p, map: map, chunks: [30, 1, 39], slidingWindow: window, softCap: 0.3)
+                XCTAssertLessThan(Self.maxDiff(got, ref), 2e-5, "D=\(hd) sliding \(window)")
+                // The cap is active: uncapped attention is far from the capped reference.
+                let plain = Self.engine(p, map: map, chunks: [70], slidingWindow: window)
+                XCTAssertGreaterThan(Self.maxDiff(plain, ref), 1e-3)
+            }
         }
     }
 

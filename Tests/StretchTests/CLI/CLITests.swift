@@ -39,6 +39,26 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// `inspect` names what stops a file: an unsupported architecture (with the supported list) or a
+    /// tensor the architecture does not use; a supported file says it loads.
+    func testInspectNamesWhatIsMissing() throws {
+        let dir = NSTemporaryDirectory() + "stretch-inspect-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try TinyModel(architecture: "mamba").write(to: dir + "/mamba.gguf")
+        let mamba = try CLIRunner.run(["inspect", dir + "/mamba.gguf"])
+        XCTAssertEqual(mamba.status, 0, mamba.stderr)
+        XCTAssertTrue(mamba.stdout.contains("architecture: mamba (not supported yet; supported: llama, mistral, qwen2, qwen3, "
+            + "gemma2, gemma3, phi3, granite, smollm3)"), mamba.stdout)
+        try TinyModel(extra: ["blk.0.attn_output.bias": [64]]).write(to: dir + "/extra.gguf")
+        let extra = try CLIRunner.run(["inspect", dir + "/extra.gguf"])
+        XCTAssertTrue(extra.stdout.contains("loads: no — "), extra.stdout)
+        XCTAssertTrue(extra.stdout.contains("tensor 'blk.0.attn_output.bias' is not used by architecture 'llama'"), extra.stdout)
+        let phi3 = try CLIRunner.run(["inspect", ArchitectureReferenceTests.directory + "/phi3.gguf"])
+        XCTAssertTrue(phi3.stdout.contains("loads: yes"), phi3.stdout)
+        XCTAssertTrue(phi3.stdout.contains("scaling longrope(original=64)"), phi3.stdout)
+    }
+
     func testBadInputsGiveClearErrorsNotCrashes() throws {
         let stories = try TestFiles.stories260K
         let missing = try CLIRunner.run(["generate", "-m", "/nonexistent/model.gguf", "-p", "x"])

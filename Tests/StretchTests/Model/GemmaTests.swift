@@ -52,7 +52,7 @@ final class GemmaTests: XCTestCase {
         let gguf = try GGUFFile(path: TestFiles.gemma)
         let model = try LlamaModel(file: gguf)
         XCTAssertEqual(model.config.slidingWindow, 512)
-        XCTAssertEqual((0..<18).filter { !model.traits.isLocal(layer: $0) }, [5, 11, 17])
+        XCTAssertEqual((0..<18).filter { !model.architecture.isLocal(layer: $0) }, [5, 11, 17])
         let tokens = [2] + Array(repeating: 506, count: 40) + [5279]
         let plain = try model.forward(tokens, cache: try model.makeCache(maxTokens: 64, positions: PlainPositions()))
         let se = try SelfExtendPositions(groupSize: 4, window: 64)

@@ -60,6 +60,14 @@ final class ModelLoadingTests: XCTestCase {
         else { return XCTFail("wrong shape") }
         guard case .unsupportedArchitecture(_, "mamba", _)? = try error(TinyModel(architecture: "mamba")) as? ModelError
         else { return XCTFail("unsupported architecture") }
+        // The strict loader: a tensor the architecture does not read is named, not ignored.
+        guard case .unusedTensor(_, "blk.0.attn_output.bias", "llama")? =
+            try error(TinyModel(extra: ["blk.0.attn_output.bias": [64]])) as? ModelError
+        else { return XCTFail("unused tensor") }
+        // Biases qwen3 does not have are unused tensors there, as are Q/K norms for llama.
+        guard case .unusedTensor(_, "blk.0.attn_q_norm.weight", "llama")? =
+            try error(TinyModel(extra: ["blk.0.attn_q_norm.weight": [16]])) as? ModelError
+        else { return XCTFail("unused q norm") }
         guard case .invalidValue(_, "llama.attention.head_count_kv", _)? = try error(TinyModel(heads: 4, kvHeads: 3)) as? GGUFError
         else { return XCTFail("bad GQA ratio") }
     }

@@ -18,6 +18,8 @@ struct TinyModel {
     /// Tensors to leave out or reshape, to build broken models.
     var omit: Set<String> = []
     var reshape: [String: [Int]] = [:]
+    /// Extra tensors (name → dims) no architecture reads, to build files the strict loader must refuse.
+    var extra: [String: [Int]] = [:]
 
     func write(to path: String) throws {
         var w = GGUFWriter()
@@ -83,6 +85,7 @@ struct TinyModel {
             add(p + "ffn_up.weight", [dim, ffn], type: weightType)
             add(p + "ffn_down.weight", [ffn, dim], type: weightType)
         }
+        for (name, dims) in extra.sorted(by: { $0.key < $1.key }) { add(name, dims, type: .f32) }
         try w.write(to: path)
     }
 }

@@ -18,6 +18,10 @@ enum {
     STRETCH_KIND_Q5_0 = 1,
     STRETCH_KIND_Q4_K = 2,
     STRETCH_KIND_Q6_K = 3,
+    STRETCH_KIND_Q2_K = 4,
+    STRETCH_KIND_Q3_K = 5,
+    STRETCH_KIND_IQ4_NL = 6,
+    STRETCH_KIND_IQ4_XS = 7,
 };
 
 /// Mirror of Q8Activations: `count` int8 quants, `count/32` scales and sums (`scale * Σq`),

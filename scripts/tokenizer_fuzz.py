@@ -104,6 +104,17 @@ CODE = ["def f(x):\n    return x", "if (a && b) { c++; }", "<div class=\"x\">", 
         "#tag", "C:\\path\\file.txt", "[[1, 2], [3]]", "\\n", "{\"key\": \"value\"}"]
 POOLS = [WORDS, CONTRACTIONS, SPACES, PUNCT, NUMBERS, CJK, EMOJI, SCRIPTS, CODE]
 
+# Strings on which Stretch once differed from Hugging Face (kept first in every family's cases): unassigned
+# code points after a space, combining marks and non-ASCII capitals in Tekken/GPT-4o, ASCII `~` before a
+# contraction, U+3000 in DeepSeek's literal ranges, code points newer than Unicode 16.0.
+REGRESSIONS = [' \U00076bf3\U0001f642a', 'a \U00086126 b', '\xdf \n  \u2fe2 ', ' \xc6ON ',
+               '\u03a3\u038a\u03a3\u03a5\u03a6\u039f\u03a3 caf\xe9',
+               '\u0928\u092e\u0938\u094d\u0924\u0947 \u0939\u093f\u0928\u094d\u0926\u0940',
+               '\U0001f3f3\ufe0f\u200d\U0001f308 I',
+               '\U0001f44d\U0001f3fd\u20ac \u0928\u092e\u0938\u094d\u0924\u0947 ', "~'d \u2102",
+               "~'LL\uba89 \u1ea1\u0308", "na\xefve'RE \t\t \u3000\u3000'RE", "'S \u3000\u3000\u3000'T ",
+               '\u20e8\u216b', "\U0003259e'll've", ' \u1ad9 ', ' \U000fdb7b\xdf', ' \U00011dc0}5x+3']
+
 
 def random_char(rng):
     """A random code point from the whole range (no surrogates), weighted towards the lower planes."""
@@ -195,8 +206,8 @@ def main():
         export(os.path.join(args.out, f"{name}.gguf"), name, vocab, merges)
         rng = random.Random(f"fuzz-{name}")  # the same strings on every run, different per family
         cases = []
-        for _ in range(args.count):
-            text = fuzz_string(rng)
+        for i in range(args.count):
+            text = REGRESSIONS[i] if i < len(REGRESSIONS) else fuzz_string(rng)
             enc = tok.encode(text, add_special_tokens=False)
             assert tok.decode(enc.ids, skip_special_tokens=False) == text, repr(text)
             cases.append({"text": text, "ids": enc.ids})

@@ -23,7 +23,8 @@ final class QuantFormatModelTests: XCTestCase {
 
     func testQuantizedModelsMatchTheirFloatTwins() throws {
         let tokens = [1, 5, 9, 33, 60, 7, 200, 3]
-        for type in QuantFixtureTests.types {
+        // Q4_K and Q8_0 (formats with long-standing kernels) as controls for the `.auto` tolerance.
+        for type in QuantFixtureTests.types + [.q4_K, .q8_0] {
             let spec = TinyModel(vocab: 260, dim: 256, ffn: 512, heads: 4, kvHeads: 2, weightType: type, tiedOutput: false, seed: 4)
             var twinSpec = spec
             twinSpec.storeDequantized = true
@@ -35,10 +36,15 @@ final class QuantFormatModelTests: XCTestCase {
                 // F32 KV cache on both paths, so the only difference left on `.auto` is the weight product.
                 let options = LoadOptions(threads: 2, precision: precision, kvElementType: .f32)
                 let model = try LlamaModel(file: GGUFFile(path: path), options: options)
-                // Prefill: rows dequantized to float for the GEMM, as in the twin.
+                // Float paths differ from the twin by summation order only; on `.auto` the integer kernels also
+                // round each 32 activations to int8 (measured 0.5-4% of the largest logit through two layers,
+                // the same for the Q4_K and Q8_0 controls).
+                let bound: Float = precision == .f32 ? 1e-4 : 0.06
+                // Prefill: rows dequantized to float for the GEMM, as in the twin (on `.auto` the last token's
+                // output row still takes the integer kernel).
                 let prefill = try model.forward(tokens, cache: try model.makeCache(maxTokens: 16))
                 let twinPrefill = try twin.forward(tokens, cache: try twin.makeCache(maxTokens: 16))
-                XCTAssertLessThan(relative(prefill, twinPrefill), 1e-4, "\(type) \(precision) prefill")
+                XCTAssertLessThan(relative(prefill, twinPrefill), bound, "\(type) \(precision) prefill")
                 // Decode, one token at a time.
                 let cache = try model.makeCache(maxTokens: 16), twinCache = try twin.makeCache(maxTokens: 16)
                 var worst: Float = 0
@@ -47,11 +53,8 @@ final class QuantFormatModelTests: XCTestCase {
                     XCTAssertTrue(a.allSatisfy(\.isFinite), "\(type) \(precision)")
                     worst = max(worst, relative(a, b))
                 }
-                // Float decode differs from the twin by summation order only; the integer kernels also round
-                // each 32 activations to int8 (about 0.4% of their largest value).
-                let bound: Float = precision == .f32 ? 1e-4 : 0.03
                 XCTAssertLessThan(worst, bound, "\(type) \(precision) decode, worst relative logit error \(worst)")
-                print("\(type) \(precision): decode worst relative logit difference to the F32 twin \(worst)")
+                print("\(type) \(precision): prefill \(relative(prefill, twinPrefill)), decode worst \(worst) (relative logit difference to the F32 twin)")
             }
         }
     }

@@ -52,7 +52,8 @@ static inline void stretch_scales_k3(const uint8_t *t, int8_t *sc) {
     }
 }
 
-// Signed 6-bit scale of sub-block j of an IQ4_XS block (as QuantLanes.scaleIQ4XS).
+// Signed 6-bit scale of sub-block j of an IQ4_XS block: the low nibble from scales_l, the top 2 bits from
+// the 16-bit scales_h, minus 32.
 static inline int stretch_scale_iq4xs(const uint8_t *q, int j) {
     int high = (q[2] | (q[3] << 8)) >> (2 * j) & 3;
     return (((q[4 + j / 2] >> (4 * (j % 2))) & 0x0F) | (high << 4)) - 32;
@@ -327,6 +328,47 @@ void stretch_dot_rows_multi(int kind, const void *w, size_t rowBytes, long rows,
     default:
         for (long i = 0; i < nx; i++) rows_scalar(kind, (const uint8_t *)w, rowBytes, rows, x + i, y[i]);
         return;
+    }
+}
+
+// MARK: - IQ4 dequantization (Dequantize.iq4_nl / iq4_xs)
+
+// 32 values grid[nibble] * scale from 16 bytes of nibbles (low nibbles first, then high ones).
+static void iq4_dequant32_scalar(const uint8_t *qs, float scale, float *y) {
+    for (int i = 0; i < 16; i++) {
+        y[i] = scale * (float)stretch_iq4_grid[qs[i] & 0x0F];
+        y[i + 16] = scale * (float)stretch_iq4_grid[qs[i] >> 4];
+    }
+}
+
+#ifdef STRETCH_X86
+__attribute__((target("avx2"))) static void iq4_dequant32_avx2(const uint8_t *qs, float scale, float *y) {
+    const __m128i grid = _mm_loadu_si128((const __m128i *)stretch_iq4_grid), m4 = _mm_set1_epi8(0x0F);
+    __m128i raw = _mm_loadu_si128((const __m128i *)qs);
+    __m128i lo = _mm_shuffle_epi8(grid, _mm_and_si128(raw, m4));
+    __m128i hi = _mm_shuffle_epi8(grid, _mm_and_si128(_mm_srli_epi16(raw, 4), m4));
+    __m256 s = _mm256_set1_ps(scale);
+    _mm256_storeu_ps(y, _mm256_mul_ps(s, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo))));
+    _mm256_storeu_ps(y + 8, _mm256_mul_ps(s, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8)))));
+    _mm256_storeu_ps(y + 16, _mm256_mul_ps(s, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi))));
+    _mm256_storeu_ps(y + 24, _mm256_mul_ps(s, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8)))));
+}
+#endif
+
+void stretch_dequantize_iq4(int kind, const void *src, long blocks, float *dst) {
+    const uint8_t *p = (const uint8_t *)src;
+    void (*group)(const uint8_t *, float, float *) = iq4_dequant32_scalar;
+#ifdef STRETCH_X86
+    if (stretch_kernels_level() >= 1) group = iq4_dequant32_avx2;
+#endif
+    if (kind == STRETCH_KIND_IQ4_NL) {
+        for (long b = 0; b < blocks; b++) group(p + 18 * b + 2, stretch_half_scalar(p + 18 * b), dst + 32 * b);
+    } else {
+        for (long b = 0; b < blocks; b++) {
+            const uint8_t *q = p + 136 * b;
+            float d = stretch_half_scalar(q);
+            for (int j = 0; j < 8; j++) group(q + 8 + 16 * j, d * (float)stretch_scale_iq4xs(q, j), dst + 256 * b + 32 * j);
+        }
     }
 }
 

@@ -1,3 +1,5 @@
+import StretchKernelsC
+
 /// Row dequantization of every supported ``GGMLType`` to `Float`, following ggml's block layouts exactly.
 ///
 /// All multi-byte fields are little-endian and read with unaligned loads (GGUF tensor data is only
@@ -243,30 +245,17 @@ package enum Dequantize {
     // MARK: - Non-linear 4-bit (IQ4)
 
     /// IQ4_NL (18 bytes): f16 d, qs[16]; element j is the low nibble of qs[j], j + 16 the high nibble, each
-    /// an index into the fixed non-uniform table ``QuantLanes/iq4Value(_:)``; x = d * value.
+    /// an index into ggml's fixed non-uniform 16-level grid (`kvalues_iq4nl`); x = d * value.
+    /// Done in C (`stretch_dequantize_iq4`), where the grid lookup is one byte shuffle (Swift exposes no
+    /// dynamic lane shuffle; a lane-by-lane lookup was the slow part of IQ4 prefill).
     static func iq4_nl(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ blocks: Int) {
-        for b in 0..<blocks {
-            let p = src + b * 18, y = dst + b * 32
-            let d = QuantLanes.half(p, 0)
-            let qs = QuantLanes.wideBytes(p, 2)
-            QuantLanes.store(d * QuantLanes.iq4Values(qs & 0x0F), y)
-            QuantLanes.store(d * QuantLanes.iq4Values(qs &>> 4), y + 16)
-        }
+        stretch_dequantize_iq4(Int32(STRETCH_KIND_IQ4_NL), src, blocks, dst)
     }
 
     /// IQ4_XS (136 bytes): f16 d, u16 scales_h, scales_l[4], qs[128]. Sub-block j (32 elements) has the
     /// 6-bit scale ((scales_l[j / 2] >> 4(j % 2)) & 15) | ((scales_h >> 2j) & 3) << 4, minus 32, and its
-    /// elements in qs[16j ..< 16j + 16] as IQ4_NL; x = (d * scale) * value.
+    /// elements in qs[16j ..< 16j + 16] as IQ4_NL; x = (d * scale) * value. In C, as IQ4_NL.
     static func iq4_xs(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ blocks: Int) {
-        for b in 0..<blocks {
-            let p = src + b * 136, y = dst + b * 256
-            let d = QuantLanes.half(p, 0)
-            for j in 0..<8 {
-                let dl = d * Float(QuantLanes.scaleIQ4XS(p, j))
-                let qs = QuantLanes.wideBytes(p, 8 + 16 * j)
-                QuantLanes.store(dl * QuantLanes.iq4Values(qs & 0x0F), y + 32 * j)
-                QuantLanes.store(dl * QuantLanes.iq4Values(qs &>> 4), y + 32 * j + 16)
-            }
-        }
+        stretch_dequantize_iq4(Int32(STRETCH_KIND_IQ4_XS), src, blocks, dst)
     }
 }

@@ -97,23 +97,4 @@ enum QuantLanes {
         let high = (t[8 + i % 4] >> UInt8(2 * (i / 4))) & 3
         return Int(low | high << 4) - 32
     }
-
-    /// Signed 6-bit scale of sub-block `j` (0..<8) of the IQ4_XS block at `block` (see ``Dequantize``).
-    @inline(__always) @usableFromInline
-    static func scaleIQ4XS(_ block: UnsafeRawPointer, _ j: Int) -> Int {
-        let high = UInt16(littleEndian: block.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
-        let low = (block.load(fromByteOffset: 4 + j / 2, as: UInt8.self) >> UInt8(4 * (j % 2))) & 0x0F
-        return (Int(low) | Int((high >> UInt16(2 * j)) & 3) << 4) - 32
-    }
-
-    /// The levels of the IQ4_NL / IQ4_XS non-linear 4-bit grid (ggml's `kvalues_iq4nl`) for 16 lane
-    /// indices (each < 16), as floats.
-    @inline(__always) @usableFromInline
-    static func iq4Values(_ index: SIMD16<UInt32>) -> SIMD16<Float> {
-        // A constant vector indexed lane by lane: x86 has no 16-entry float shuffle that Swift exposes.
-        let grid = SIMD16<Float>(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113)
-        var out = SIMD16<Float>()
-        for k in 0..<16 { out[k] = grid[Int(index[k])] }
-        return out
-    }
 }

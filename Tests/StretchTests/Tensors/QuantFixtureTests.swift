@@ -27,9 +27,13 @@ final class QuantFixtureTests: XCTestCase {
             for r in 0..<Self.rows {
                 let row = Array(bytes[(r * rowBytes)..<((r + 1) * rowBytes)])
                 let want = Array(expected[(r * Self.rowLength)..<((r + 1) * Self.rowLength)])
-                let got = TestData.dequantize(type, row, count: Self.rowLength)
-                let bad = (0..<Self.rowLength).first { got[$0].bitPattern != want[$0].bitPattern }
-                XCTAssertNil(bad, "\(type) row \(r) element \(bad ?? -1): numpy \(bad.map { want[$0] } ?? 0), got \(bad.map { got[$0] } ?? 0)")
+                // Every C level too: IQ4 dequantizes in C (scalar or AVX2 byte shuffle).
+                TestData.forEachCLevel { level in
+                    let got = TestData.dequantize(type, row, count: Self.rowLength)
+                    let bad = (0..<Self.rowLength).first { got[$0].bitPattern != want[$0].bitPattern }
+                    XCTAssertNil(bad, "\(type) row \(r) C level \(level) element \(bad ?? -1): numpy \(bad.map { want[$0] } ?? 0), "
+                                 + "got \(bad.map { got[$0] } ?? 0)")
+                }
                 // The test-side byte-by-byte reader agrees too (it checks the random-block tests' oracle).
                 XCTAssertEqual(ReferenceDequantizer.row(type, row, count: Self.rowLength).map(\.bitPattern), want.map(\.bitPattern),
                                "\(type) row \(r): reference dequantizer")

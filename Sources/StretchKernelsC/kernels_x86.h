@@ -206,6 +206,18 @@ static ATTR float FN(q2_K)(const uint8_t *p, const StretchQ8 *x, long blocks) {
     return FN(hsum)(_mm256_add_ps(a0, a1)) - minSum;
 }
 
+// The 16 signed 6-bit scales of a Q3_K block (as stretch_scales_k3) with a few vector ops: low nibbles of
+// bytes 0-7 then their high nibbles, plus bits 2(i / 4) of byte 8 + i % 4 from one variable shift per
+// 32-bit lane. The scalar loop cost more than the block's dot products (5.3 vs 2.3 ns per 32 weights).
+static ATTR inline void FN(scales_k3)(const uint8_t *t, int8_t *sc) {
+    __m128i bytes = _mm_loadl_epi64((const __m128i *)t);
+    __m128i low = _mm_and_si128(_mm_unpacklo_epi64(bytes, _mm_srli_epi16(bytes, 4)), _mm_set1_epi8(0x0F));
+    uint32_t top;
+    memcpy(&top, t + 8, 4);
+    __m128i high = _mm_and_si128(_mm_srlv_epi32(_mm_set1_epi32((int)top), _mm_setr_epi32(0, 2, 4, 6)), _mm_set1_epi8(3));
+    _mm_storeu_si128((__m128i *)sc, _mm_sub_epi8(_mm_or_si128(low, _mm_slli_epi16(high, 4)), _mm_set1_epi8(32)));
+}
+
 // Q3_K: weights v = low 2 bits | hmask bit << 2 (0...7); the -4 is taken off in integers through the 16-value
 // sums (Σx per lane, four lanes per half), then each half is scaled by its signed sub-block scale.
 static ATTR float FN(q3_K)(const uint8_t *p, const StretchQ8 *x, long blocks) {
@@ -218,7 +230,7 @@ static ATTR float FN(q3_K)(const uint8_t *p, const StretchQ8 *x, long blocks) {
         const uint8_t *q = p + 110 * b;
         float d = FN(half)(q + 108);
         int8_t sc[16];
-        stretch_scales_k3(q + 96, sc);
+        FN(scales_k3)(q + 96, sc);
         __m256i hm = _mm256_loadu_si256((const __m256i *)q);
         for (int h = 0; h < 2; h++) {
             __m256i v = _mm256_loadu_si256((const __m256i *)(q + 32 + 32 * h));

@@ -32,7 +32,6 @@ package enum QuantizedDot {
         case .tiled: useTile = type.blockSize > 1
         case .automatic: useTile = type == .q4_0 || type == .q4_1 || type == .q5_1 || type == .q5_K || type == .q6_K
         }
-        if type == .q2_K || type == .q3_K || type == .iq4_nl || type == .iq4_xs { return tiled(type, row, x, count) }
         if useTile { return tiled(type, row, x, count) }
         switch type {
         case .f32: return f32(row, x, count)

@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(name: "ChatExample", dependencies: ["Stretch"], path: "Examples/ChatExample"),
         .testTarget(
             name: "StretchTests", dependencies: ["Stretch", "StretchEvaluation", "StretchCLI", "StretchServer", "StretchKernelsC", "ChatExample"],
-            exclude: ["Chat/Fixtures", "Model/Fixtures"]),
+            exclude: ["Chat/Fixtures", "Model/Fixtures", "Tensors/Fixtures", "Tokenizer/Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

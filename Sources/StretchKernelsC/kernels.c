@@ -43,6 +43,25 @@ static inline void stretch_scale_min_k4(const uint8_t *t, uint8_t *sc, uint8_t *
     }
 }
 
+// Signed 6-bit scales of the 16 sub-blocks from the 12-byte Q3_K table (as QuantLanes.scaleK3).
+static inline void stretch_scales_k3(const uint8_t *t, int8_t *sc) {
+    for (int i = 0; i < 16; i++) {
+        int low = i < 8 ? (t[i] & 0x0F) : (t[i - 8] >> 4);
+        int high = (t[8 + i % 4] >> (2 * (i / 4))) & 3;
+        sc[i] = (int8_t)((low | (high << 4)) - 32);
+    }
+}
+
+// Signed 6-bit scale of sub-block j of an IQ4_XS block: the low nibble from scales_l, the top 2 bits from
+// the 16-bit scales_h, minus 32.
+static inline int stretch_scale_iq4xs(const uint8_t *q, int j) {
+    int high = (q[2] | (q[3] << 8)) >> (2 * j) & 3;
+    return (((q[4 + j / 2] >> (4 * (j % 2))) & 0x0F) | (high << 4)) - 32;
+}
+
+// The IQ4_NL / IQ4_XS non-linear 4-bit grid (ggml's kvalues_iq4nl).
+static const int8_t stretch_iq4_grid[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
 // MARK: - Portable scalar
 
 static float q8_0_scalar(const uint8_t *p, const StretchQ8 *x, long blocks) {
@@ -129,6 +148,89 @@ static float q6_K_scalar(const uint8_t *p, const StretchQ8 *x, long blocks) {
     return acc;
 }
 
+// Q2_K: activation block j = 8b + k holds elements 32k ... 32k + 31: bits 2(k % 4) of qs[32(k / 4) + i], sub-blocks
+// 2k (i < 16) and 2k + 1. Σ (d sc q - dmin m) x = d Σ sc (q·x) - dmin Σ m Σx, both sums in integers per block.
+static float q2_K_scalar(const uint8_t *p, const StretchQ8 *x, long blocks) {
+    float acc = 0;
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *q = p + 84 * b;
+        float d = stretch_half_scalar(q + 80), dmin = stretch_half_scalar(q + 82);
+        for (int k = 0; k < 8; k++) {
+            long j = 8 * b + k;
+            const uint8_t *qs = q + 16 + 32 * (k / 4);
+            int shift = 2 * (k % 4);
+            const int8_t *xq = x->quants + 32 * j;
+            int32_t s0 = 0, s1 = 0;
+            for (int i = 0; i < 16; i++) {
+                s0 += ((qs[i] >> shift) & 3) * xq[i];
+                s1 += ((qs[i + 16] >> shift) & 3) * xq[i + 16];
+            }
+            int32_t dot = (q[2 * k] & 0x0F) * s0 + (q[2 * k + 1] & 0x0F) * s1;
+            int32_t mins = (q[2 * k] >> 4) * x->sums16[2 * j] + (q[2 * k + 1] >> 4) * x->sums16[2 * j + 1];
+            acc += x->scales[j] * (d * (float)dot - dmin * (float)mins);
+        }
+    }
+    return acc;
+}
+
+// Q3_K: weights v - 4 with v = (2 bits of qs) | hmask bit << 2, the -4 taken off through the 16-value sums
+// (exact, in integers); block layout as Q2_K for the low bits, hmask[i] bit k for element 32k + i.
+static float q3_K_scalar(const uint8_t *p, const StretchQ8 *x, long blocks) {
+    float acc = 0;
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *q = p + 110 * b;
+        float d = stretch_half_scalar(q + 108);
+        int8_t sc[16];
+        stretch_scales_k3(q + 96, sc);
+        for (int k = 0; k < 8; k++) {
+            long j = 8 * b + k;
+            const uint8_t *qs = q + 32 + 32 * (k / 4);
+            int shift = 2 * (k % 4);
+            const int8_t *xq = x->quants + 32 * j;
+            int32_t s0 = 0, s1 = 0;
+            for (int i = 0; i < 32; i++) {
+                int v = ((qs[i] >> shift) & 3) | (((q[i] >> k) & 1) << 2);
+                if (i < 16) s0 += v * xq[i]; else s1 += v * xq[i];
+            }
+            int32_t dot = sc[2 * k] * (s0 - 4 * x->sums16[2 * j]) + sc[2 * k + 1] * (s1 - 4 * x->sums16[2 * j + 1]);
+            acc += d * x->scales[j] * (float)dot;
+        }
+    }
+    return acc;
+}
+
+// 32 IQ4 weights (16 bytes of nibbles: low nibbles elements 0-15, high 16-31) against 32 activations.
+static inline int32_t iq4_dot32(const uint8_t *qs, const int8_t *xq) {
+    int32_t s = 0;
+    for (int i = 0; i < 16; i++) {
+        s += stretch_iq4_grid[qs[i] & 0x0F] * xq[i] + stretch_iq4_grid[qs[i] >> 4] * xq[i + 16];
+    }
+    return s;
+}
+
+static float iq4_nl_scalar(const uint8_t *p, const StretchQ8 *x, long blocks) {
+    float acc = 0;
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *q = p + 18 * b;
+        acc += stretch_half_scalar(q) * x->scales[b] * (float)iq4_dot32(q + 2, x->quants + 32 * b);
+    }
+    return acc;
+}
+
+static float iq4_xs_scalar(const uint8_t *p, const StretchQ8 *x, long blocks) {
+    float acc = 0;
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *q = p + 136 * b;
+        float d = stretch_half_scalar(q);
+        for (int k = 0; k < 8; k++) {
+            long j = 8 * b + k;
+            int32_t s = stretch_scale_iq4xs(q, k) * iq4_dot32(q + 8 + 16 * k, x->quants + 32 * j);
+            acc += d * x->scales[j] * (float)s;
+        }
+    }
+    return acc;
+}
+
 static void rows_scalar(int kind, const uint8_t *w, size_t rowBytes, long rows, const StretchQ8 *x, float *y) {
     long n = x->count;
     for (long r = 0; r < rows; r++) {
@@ -138,6 +240,10 @@ static void rows_scalar(int kind, const uint8_t *w, size_t rowBytes, long rows, 
         case STRETCH_KIND_Q5_0: y[r] = q5_0_scalar(p, x, n / 32); break;
         case STRETCH_KIND_Q4_K: y[r] = q4_K_scalar(p, x, n / 256); break;
         case STRETCH_KIND_Q6_K: y[r] = q6_K_scalar(p, x, n / 256); break;
+        case STRETCH_KIND_Q2_K: y[r] = q2_K_scalar(p, x, n / 256); break;
+        case STRETCH_KIND_Q3_K: y[r] = q3_K_scalar(p, x, n / 256); break;
+        case STRETCH_KIND_IQ4_NL: y[r] = iq4_nl_scalar(p, x, n / 32); break;
+        case STRETCH_KIND_IQ4_XS: y[r] = iq4_xs_scalar(p, x, n / 256); break;
         default: y[r] = 0; break;
         }
     }
@@ -222,6 +328,47 @@ void stretch_dot_rows_multi(int kind, const void *w, size_t rowBytes, long rows,
     default:
         for (long i = 0; i < nx; i++) rows_scalar(kind, (const uint8_t *)w, rowBytes, rows, x + i, y[i]);
         return;
+    }
+}
+
+// MARK: - IQ4 dequantization (Dequantize.iq4_nl / iq4_xs)
+
+// 32 values grid[nibble] * scale from 16 bytes of nibbles (low nibbles first, then high ones).
+static void iq4_dequant32_scalar(const uint8_t *qs, float scale, float *y) {
+    for (int i = 0; i < 16; i++) {
+        y[i] = scale * (float)stretch_iq4_grid[qs[i] & 0x0F];
+        y[i + 16] = scale * (float)stretch_iq4_grid[qs[i] >> 4];
+    }
+}
+
+#ifdef STRETCH_X86
+__attribute__((target("avx2"))) static void iq4_dequant32_avx2(const uint8_t *qs, float scale, float *y) {
+    const __m128i grid = _mm_loadu_si128((const __m128i *)stretch_iq4_grid), m4 = _mm_set1_epi8(0x0F);
+    __m128i raw = _mm_loadu_si128((const __m128i *)qs);
+    __m128i lo = _mm_shuffle_epi8(grid, _mm_and_si128(raw, m4));
+    __m128i hi = _mm_shuffle_epi8(grid, _mm_and_si128(_mm_srli_epi16(raw, 4), m4));
+    __m256 s = _mm256_set1_ps(scale);
+    _mm256_storeu_ps(y, _mm256_mul_ps(s, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo))));
+    _mm256_storeu_ps(y + 8, _mm256_mul_ps(s, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8)))));
+    _mm256_storeu_ps(y + 16, _mm256_mul_ps(s, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi))));
+    _mm256_storeu_ps(y + 24, _mm256_mul_ps(s, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8)))));
+}
+#endif
+
+void stretch_dequantize_iq4(int kind, const void *src, long blocks, float *dst) {
+    const uint8_t *p = (const uint8_t *)src;
+    void (*group)(const uint8_t *, float, float *) = iq4_dequant32_scalar;
+#ifdef STRETCH_X86
+    if (stretch_kernels_level() >= 1) group = iq4_dequant32_avx2;
+#endif
+    if (kind == STRETCH_KIND_IQ4_NL) {
+        for (long b = 0; b < blocks; b++) group(p + 18 * b + 2, stretch_half_scalar(p + 18 * b), dst + 32 * b);
+    } else {
+        for (long b = 0; b < blocks; b++) {
+            const uint8_t *q = p + 136 * b;
+            float d = stretch_half_scalar(q);
+            for (int j = 0; j < 8; j++) group(q + 8 + 16 * j, d * (float)stretch_scale_iq4xs(q, j), dst + 256 * b + 32 * j);
+        }
     }
 }
 

@@ -349,6 +349,11 @@ static ATTR void FN(row_x)(int kind, const uint8_t *p, const StretchQ8 *x, int n
 #endif
         MULTI_CASES(q4_K_x, n / 256) break;
     case STRETCH_KIND_Q6_K: MULTI_CASES(q6_K_x, n / 256) break;
+    // No shared-unpacking kernels for these yet: one activation at a time (bit-identical by construction).
+    case STRETCH_KIND_Q2_K: for (int i = 0; i < nx; i++) out[i] = FN(q2_K)(p, x + i, n / 256); break;
+    case STRETCH_KIND_Q3_K: for (int i = 0; i < nx; i++) out[i] = FN(q3_K)(p, x + i, n / 256); break;
+    case STRETCH_KIND_IQ4_NL: for (int i = 0; i < nx; i++) out[i] = FN(iq4_nl)(p, x + i, n / 32); break;
+    case STRETCH_KIND_IQ4_XS: for (int i = 0; i < nx; i++) out[i] = FN(iq4_xs)(p, x + i, n / 256); break;
     default: for (int i = 0; i < nx; i++) out[i] = 0; break;
     }
 }

@@ -174,6 +174,138 @@ static ATTR float FN(q6_K)(const uint8_t *p, const StretchQ8 *x, long blocks) {
     return FN(hsum)(_mm256_add_ps(a0, a1));
 }
 
+// Q2_K, per activation block j = 8b + k: the 2-bit weights of its 32 elements are one 32-byte load of qs
+// shifted by 2(k % 4); lanes 0-3 of the dot are sub-block 2k, lanes 4-7 sub-block 2k + 1, scaled in float as
+// in q6_K. The mins go through the activations' 16-value sums.
+static ATTR float FN(q2_K)(const uint8_t *p, const StretchQ8 *x, long blocks) {
+    const int8_t *xq = x->quants;
+    const float *xs = x->scales;
+    const int32_t *s16 = x->sums16;
+    const __m256i m3 = _mm256_set1_epi8(3);
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    float minSum = 0;
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *q = p + 84 * b;
+        float d = FN(half)(q + 80), dmin = FN(half)(q + 82);
+        for (int h = 0; h < 2; h++) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(q + 16 + 32 * h));
+            for (int s = 0; s < 4; s++) {
+                int k = 4 * h + s;
+                long j = 8 * b + k;
+                __m256i w = _mm256_and_si256(_mm256_srl_epi16(v, _mm_cvtsi32_si128(2 * s)), m3);
+                __m256i dot = DOT4(w, _mm256_loadu_si256((const __m256i *)(xq + 32 * j)));
+                float f = d * xs[j];
+                float fa = f * (float)(q[2 * k] & 0x0F), fb = f * (float)(q[2 * k + 1] & 0x0F);
+                __m256 scale = _mm256_setr_ps(fa, fa, fa, fa, fb, fb, fb, fb);
+                if (s & 1) a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scale, a1);
+                else a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scale, a0);
+                minSum += dmin * xs[j] * (float)((q[2 * k] >> 4) * s16[2 * j] + (q[2 * k + 1] >> 4) * s16[2 * j + 1]);
+            }
+        }
+    }
+    return FN(hsum)(_mm256_add_ps(a0, a1)) - minSum;
+}
+
+// The 16 signed 6-bit scales of a Q3_K block (as stretch_scales_k3) with a few vector ops: low nibbles of
+// bytes 0-7 then their high nibbles, plus bits 2(i / 4) of byte 8 + i % 4 from one variable shift per
+// 32-bit lane. The scalar loop cost more than the block's dot products (5.3 vs 2.3 ns per 32 weights).
+static ATTR inline void FN(scales_k3)(const uint8_t *t, int8_t *sc) {
+    __m128i bytes = _mm_loadl_epi64((const __m128i *)t);
+    __m128i low = _mm_and_si128(_mm_unpacklo_epi64(bytes, _mm_srli_epi16(bytes, 4)), _mm_set1_epi8(0x0F));
+    uint32_t top;
+    memcpy(&top, t + 8, 4);
+    __m128i high = _mm_and_si128(_mm_srlv_epi32(_mm_set1_epi32((int)top), _mm_setr_epi32(0, 2, 4, 6)), _mm_set1_epi8(3));
+    _mm_storeu_si128((__m128i *)sc, _mm_sub_epi8(_mm_or_si128(low, _mm_slli_epi16(high, 4)), _mm_set1_epi8(32)));
+}
+
+// Q3_K: weights v = low 2 bits | hmask bit << 2 (0...7); the -4 is taken off in integers through the 16-value
+// sums (Σx per lane, four lanes per half), then each half is scaled by its signed sub-block scale.
+static ATTR float FN(q3_K)(const uint8_t *p, const StretchQ8 *x, long blocks) {
+    const int8_t *xq = x->quants;
+    const float *xs = x->scales;
+    const int32_t *s16 = x->sums16;
+    const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *q = p + 110 * b;
+        float d = FN(half)(q + 108);
+        int8_t sc[16];
+        FN(scales_k3)(q + 96, sc);
+        __m256i hm = _mm256_loadu_si256((const __m256i *)q);
+        for (int h = 0; h < 2; h++) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(q + 32 + 32 * h));
+            for (int s = 0; s < 4; s++) {
+                int k = 4 * h + s;
+                long j = 8 * b + k;
+                __m256i low = _mm256_and_si256(_mm256_srl_epi16(v, _mm_cvtsi32_si128(2 * s)), m3);
+                __m256i high = _mm256_and_si256(_mm256_srl_epi16(hm, _mm_cvtsi32_si128(k)), one);
+                __m256i w = _mm256_or_si256(low, _mm256_slli_epi16(high, 2));
+                __m256i off = _mm256_setr_epi32(s16[2 * j], s16[2 * j], s16[2 * j], s16[2 * j],
+                                                s16[2 * j + 1], s16[2 * j + 1], s16[2 * j + 1], s16[2 * j + 1]);
+                __m256i dot = _mm256_sub_epi32(DOT4(w, _mm256_loadu_si256((const __m256i *)(xq + 32 * j))), off);
+                float f = d * xs[j];
+                float fa = f * (float)sc[2 * k], fb = f * (float)sc[2 * k + 1];
+                __m256 scale = _mm256_setr_ps(fa, fa, fa, fa, fb, fb, fb, fb);
+                if (s & 1) a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scale, a1);
+                else a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scale, a0);
+            }
+        }
+    }
+    return FN(hsum)(_mm256_add_ps(a0, a1));
+}
+
+// 32 IQ4 weights from 16 bytes of nibbles, looked up in the grid with one byte shuffle, times 32 activations:
+// signed × signed through the sign trick of q8_0 (|w| ≤ 127, so vpmaddubsw cannot saturate).
+static ATTR inline __m256i FN(iq4_dot32)(const uint8_t *qs, const int8_t *xq) {
+    const __m256i grid = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)stretch_iq4_grid));
+    const __m128i m4 = _mm_set1_epi8(0x0F);
+    __m128i raw = _mm_loadu_si128((const __m128i *)qs);
+    __m256i nib = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(raw, 4), m4), _mm_and_si128(raw, m4));
+    __m256i w = _mm256_shuffle_epi8(grid, nib);
+    __m256i xv = _mm256_loadu_si256((const __m256i *)xq);
+    return DOT4(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xv, w));
+}
+
+static ATTR float FN(iq4_nl)(const uint8_t *p, const StretchQ8 *x, long blocks) {
+    const int8_t *xq = x->quants;
+    const float *xs = x->scales;
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    long b = 0;
+    for (; b + 2 <= blocks; b += 2) {
+        const uint8_t *q = p + 18 * b;
+        __m256i s0 = FN(iq4_dot32)(q + 2, xq + 32 * b);
+        __m256i s1 = FN(iq4_dot32)(q + 20, xq + 32 * b + 32);
+        a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(FN(half)(q) * xs[b]), a0);
+        a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(FN(half)(q + 18) * xs[b + 1]), a1);
+    }
+    for (; b < blocks; b++) {
+        const uint8_t *q = p + 18 * b;
+        __m256i s0 = FN(iq4_dot32)(q + 2, xq + 32 * b);
+        a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(FN(half)(q) * xs[b]), a0);
+    }
+    return FN(hsum)(_mm256_add_ps(a0, a1));
+}
+
+static ATTR float FN(iq4_xs)(const uint8_t *p, const StretchQ8 *x, long blocks) {
+    const int8_t *xq = x->quants;
+    const float *xs = x->scales;
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *q = p + 136 * b;
+        float d = FN(half)(q);
+        for (int k = 0; k < 8; k += 2) {
+            long j = 8 * b + k;
+            __m256i s0 = FN(iq4_dot32)(q + 8 + 16 * k, xq + 32 * j);
+            __m256i s1 = FN(iq4_dot32)(q + 24 + 16 * k, xq + 32 * j + 32);
+            float f0 = d * xs[j] * (float)stretch_scale_iq4xs(q, k);
+            float f1 = d * xs[j + 1] * (float)stretch_scale_iq4xs(q, k + 1);
+            a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(f0), a0);
+            a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(f1), a1);
+        }
+    }
+    return FN(hsum)(_mm256_add_ps(a0, a1));
+}
+
 // Rows are streamed from memory once per token; hardware prefetch alone left the kernels at about half
 // the machine's read bandwidth (short rows: 616 bytes for Q5_0). Each row prefetches the one ~3 KB
 // ahead (4 rows of Q5_0, 3 of Q8_0, 1 of Q4_K/Q6_K): 1.3-1.5x on rows streamed from DRAM (docs/DESIGN.md).
@@ -188,6 +320,10 @@ static ATTR void FN(rows)(int kind, const uint8_t *w, size_t rowBytes, long rows
         case STRETCH_KIND_Q5_0: y[r] = FN(q5_0)(p, x, n / 32); break;
         case STRETCH_KIND_Q4_K: y[r] = FN(q4_K)(p, x, n / 256); break;
         case STRETCH_KIND_Q6_K: y[r] = FN(q6_K)(p, x, n / 256); break;
+        case STRETCH_KIND_Q2_K: y[r] = FN(q2_K)(p, x, n / 256); break;
+        case STRETCH_KIND_Q3_K: y[r] = FN(q3_K)(p, x, n / 256); break;
+        case STRETCH_KIND_IQ4_NL: y[r] = FN(iq4_nl)(p, x, n / 32); break;
+        case STRETCH_KIND_IQ4_XS: y[r] = FN(iq4_xs)(p, x, n / 256); break;
         default: break;
         }
     }

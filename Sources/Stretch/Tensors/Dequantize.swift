@@ -1,3 +1,5 @@
+import StretchKernelsC
+
 /// Row dequantization of every supported ``GGMLType`` to `Float`, following ggml's block layouts exactly.
 ///
 /// All multi-byte fields are little-endian and read with unaligned loads (GGUF tensor data is only
@@ -21,6 +23,10 @@ package enum Dequantize {
         case .q4_K: q4_K(src, dst, count / 256)
         case .q5_K: q5_K(src, dst, count / 256)
         case .q6_K: q6_K(src, dst, count / 256)
+        case .q2_K: q2_K(src, dst, count / 256)
+        case .q3_K: q3_K(src, dst, count / 256)
+        case .iq4_nl: iq4_nl(src, dst, count / 32)
+        case .iq4_xs: iq4_xs(src, dst, count / 256)
         }
     }
 
@@ -187,5 +193,69 @@ package enum Dequantize {
                 }
             }
         }
+    }
+
+    // MARK: - 2- and 3-bit K-quants
+
+    /// Q2_K (84 bytes): scales[16], qs[64], f16 d, f16 dmin. Byte `scales[i]` holds sub-block i's scale (low
+    /// nibble) and min (high nibble), 16 elements each. Element 128h + 32s + l (h < 2, s < 4, l < 32) is
+    /// bits 2s, 2s+1 of qs[32h + l]; x = (d * scale) * q - (dmin * min).
+    static func q2_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ blocks: Int) {
+        for b in 0..<blocks {
+            let p = src + b * 84, y = dst + b * 256
+            let d = QuantLanes.half(p, 80), dmin = QuantLanes.half(p, 82)
+            let scales = p.assumingMemoryBound(to: UInt8.self)
+            for h in 0..<2 {
+                for part in 0..<2 {  // elements l < 16, then l >= 16
+                    let q = QuantLanes.wideBytes(p, 16 + 32 * h + 16 * part)
+                    for s in 0..<4 {
+                        let packed = scales[8 * h + 2 * s + part]
+                        let dl = d * Float(packed & 0x0F), ml = dmin * Float(packed >> 4)
+                        let v = (q &>> UInt32(2 * s)) & 3
+                        QuantLanes.store(dl * QuantLanes.toFloat(v, minus: 0) - ml, y + 128 * h + 32 * s + 16 * part)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Q3_K (110 bytes): hmask[32], qs[64], 12 bytes of 6-bit scales, f16 d. Element 128h + 32s + l takes
+    /// bits 2s, 2s+1 of qs[32h + l] as its low bits and bit 4h + s of hmask[l]: q = low - 4 when that bit is
+    /// clear, low when set. Sub-block i (16 elements) has the scale from ``QuantLanes/scaleK3(_:_:)``;
+    /// x = (d * scale) * q.
+    static func q3_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ blocks: Int) {
+        for b in 0..<blocks {
+            let p = src + b * 110, y = dst + b * 256
+            let d = QuantLanes.half(p, 108)
+            for h in 0..<2 {
+                for part in 0..<2 {
+                    let q = QuantLanes.wideBytes(p, 32 + 32 * h + 16 * part)
+                    let hm = QuantLanes.wideBytes(p, 16 * part)
+                    for s in 0..<4 {
+                        let k = 4 * h + s
+                        let v = ((q &>> UInt32(2 * s)) & 3) | (((hm &>> UInt32(k)) & 1) &<< 2)
+                        let dl = d * Float(QuantLanes.scaleK3(p + 96, 2 * k + part))
+                        QuantLanes.store(dl * QuantLanes.toFloat(v, minus: 4), y + 32 * k + 16 * part)
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: - Non-linear 4-bit (IQ4)
+
+    /// IQ4_NL (18 bytes): f16 d, qs[16]; element j is the low nibble of qs[j], j + 16 the high nibble, each
+    /// an index into ggml's fixed non-uniform 16-level grid (`kvalues_iq4nl`); x = d * value.
+    /// Done in C (`stretch_dequantize_iq4`), where the grid lookup is one byte shuffle (Swift exposes no
+    /// dynamic lane shuffle; a lane-by-lane lookup was the slow part of IQ4 prefill).
+    static func iq4_nl(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ blocks: Int) {
+        stretch_dequantize_iq4(Int32(STRETCH_KIND_IQ4_NL), src, blocks, dst)
+    }
+
+    /// IQ4_XS (136 bytes): f16 d, u16 scales_h, scales_l[4], qs[128]. Sub-block j (32 elements) has the
+    /// 6-bit scale ((scales_l[j / 2] >> 4(j % 2)) & 15) | ((scales_h >> 2j) & 3) << 4, minus 32, and its
+    /// elements in qs[16j ..< 16j + 16] as IQ4_NL; x = (d * scale) * value. In C, as IQ4_NL.
+    static func iq4_xs(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ blocks: Int) {
+        stretch_dequantize_iq4(Int32(STRETCH_KIND_IQ4_XS), src, blocks, dst)
     }
 }

@@ -10,9 +10,16 @@ import StretchKernelsC
 /// activation scales are applied. Per 32 weights that is ~10 vector instructions, against ~30 for the
 /// float path of ``QuantizedDot`` — and the activation vector is 4× smaller in cache.
 package enum IntegerDot {
-    /// Formats with an integer kernel.
+    /// Formats with an integer kernel. Q2_K, Q3_K, IQ4_NL and IQ4_XS have C kernels only: ``dot(_:_:_:)``
+    /// hands them to the C kernel even when `STRETCH_C_KERNELS=0` selects the Swift ones for the others.
     package static func supports(_ type: GGMLType) -> Bool {
-        type == .q8_0 || type == .q5_0 || type == .q4_K || type == .q6_K
+        type == .q8_0 || type == .q5_0 || type == .q4_K || type == .q6_K || cOnly(type)
+    }
+
+    /// The formats whose integer kernel exists in C only.
+    @inline(__always)
+    static func cOnly(_ type: GGMLType) -> Bool {
+        type == .q2_K || type == .q3_K || type == .iq4_nl || type == .iq4_xs
     }
 
     /// Σ row[i] · x[i] over `x.count` elements, `row` in ggml block layout of `type` (see ``supports(_:)``).
@@ -23,6 +30,10 @@ package enum IntegerDot {
         case .q5_0: return q5_0(row, x, x.count / 32)
         case .q4_K: return q4_K(row, x, x.count / 256)
         case .q6_K: return q6_K(row, x, x.count / 256)
+        case .q2_K, .q3_K, .iq4_nl, .iq4_xs:
+            var y: Float = 0
+            dotRows(type, row, rowBytes: type.rowBytes(x.count), rows: 1, x, &y)
+            return y
         default: preconditionFailure("no integer kernel for \(type)")
         }
     }
@@ -37,6 +48,10 @@ package enum IntegerDot {
         case .q5_0: return Int32(STRETCH_KIND_Q5_0)
         case .q4_K: return Int32(STRETCH_KIND_Q4_K)
         case .q6_K: return Int32(STRETCH_KIND_Q6_K)
+        case .q2_K: return Int32(STRETCH_KIND_Q2_K)
+        case .q3_K: return Int32(STRETCH_KIND_Q3_K)
+        case .iq4_nl: return Int32(STRETCH_KIND_IQ4_NL)
+        case .iq4_xs: return Int32(STRETCH_KIND_IQ4_XS)
         default: return nil
         }
     }

@@ -86,4 +86,15 @@ enum QuantLanes {
         let min = (t[j + 4] &>> 4) | ((t[j] &>> 6) &<< 4)
         return (scale, min)
     }
+
+    /// Signed 6-bit scale of sub-block `i` (0..<16) from the 12-byte Q3_K table: its low nibble is the
+    /// low (i < 8) or high (i >= 8) nibble of byte i % 8, its top 2 bits are bits 2(i / 4), 2(i / 4) + 1 of
+    /// byte 8 + i % 4; the stored value is offset by 32.
+    @inline(__always) @usableFromInline
+    static func scaleK3(_ table: UnsafeRawPointer, _ i: Int) -> Int {
+        let t = table.assumingMemoryBound(to: UInt8.self)
+        let low = i < 8 ? t[i] & 0x0F : t[i - 8] >> 4
+        let high = (t[8 + i % 4] >> UInt8(2 * (i / 4))) & 3
+        return Int(low | high << 4) - 32
+    }
 }

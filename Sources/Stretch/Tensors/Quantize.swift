@@ -27,6 +27,10 @@ package enum Quantize {
                 case .q4_K: kAffine(x, p, bits: 4)
                 case .q5_K: kAffine(x, p, bits: 5)
                 case .q6_K: q6_K(x, p)
+                case .q2_K: q2_K(x, p)
+                case .q3_K: q3_K(x, p)
+                case .iq4_nl: iq4_nl(x, p)
+                case .iq4_xs: iq4_xs(x, p)
                 }
             }
         }
@@ -183,5 +187,107 @@ package enum Quantize {
                 p.storeBytes(of: UInt8(hi), toByteOffset: 128 + 32 * n + l, as: UInt8.self)
             }
         }
+    }
+
+    /// Q2_K: per 16-element sub-block x ≈ (d * sc) * q - (dmin * m), q < 4, 4-bit sc and m; sub-block ranges
+    /// include 0, as in ``kAffine(_:_:bits:)``.
+    private static func q2_K(_ x: UnsafePointer<Float>, _ p: UnsafeMutableRawPointer) {
+        var scale = [Float](repeating: 0, count: 16), offset = [Float](repeating: 0, count: 16)
+        for j in 0..<16 {
+            var lo: Float = 0, hi: Float = 0
+            for i in 0..<16 { lo = min(lo, x[16 * j + i]); hi = max(hi, x[16 * j + i]) }
+            scale[j] = (hi - lo) / 3
+            offset[j] = -lo
+        }
+        let d = storeHalf(scale.max()! / 15, p, 80)
+        let dmin = storeHalf(offset.max()! / 15, p, 82)
+        let sc = scale.map { d > 0 ? min(15, max(0, Int(($0 / d).rounded(.up)))) : 0 }
+        let mn = offset.map { dmin > 0 ? quant($0 / dmin, 0, 15) : 0 }
+        for j in 0..<16 { p.storeBytes(of: UInt8(sc[j] | mn[j] << 4), toByteOffset: j, as: UInt8.self) }
+        var qs = [UInt8](repeating: 0, count: 64)
+        for e in 0..<256 {
+            let step = d * Float(sc[e / 16]), shift = dmin * Float(mn[e / 16])
+            let q = step > 0 ? quant((x[e] + shift) / step, 0, 3) : 0
+            qs[32 * (e / 128) + e % 32] |= UInt8(q) << UInt8(2 * (e % 128 / 32))
+        }
+        for i in 0..<64 { p.storeBytes(of: qs[i], toByteOffset: 16 + i, as: UInt8.self) }
+    }
+
+    /// Q3_K: per 16-element sub-block x ≈ (d * sc) * q with q in -4...3 and signed 6-bit sc; the
+    /// largest-magnitude value of a sub-block maps to -4, as in ``symmetric(_:_:bits:)``.
+    private static func q3_K(_ x: UnsafePointer<Float>, _ p: UnsafeMutableRawPointer) {
+        var scale = [Float](repeating: 0, count: 16)
+        for j in 0..<16 {
+            var vmax: Float = 0
+            for i in 0..<16 where abs(x[16 * j + i]) > abs(vmax) { vmax = x[16 * j + i] }
+            scale[j] = vmax / -4
+        }
+        let d = storeHalf(scale.map(abs).max()! / 31, p, 108)
+        let sc = scale.map { d > 0 ? quant($0 / d, -32, 31) : 0 }
+        var table = [UInt8](repeating: 0, count: 12)
+        for i in 0..<16 {
+            let v = sc[i] + 32
+            table[i % 8] |= UInt8(v & 15) << UInt8(i < 8 ? 0 : 4)
+            table[8 + i % 4] |= UInt8(v >> 4) << UInt8(2 * (i / 4))
+        }
+        var hmask = [UInt8](repeating: 0, count: 32), qs = [UInt8](repeating: 0, count: 64)
+        for e in 0..<256 {
+            let step = d * Float(sc[e / 16])
+            let v = (step != 0 ? quant(x[e] / step, -4, 3) : 0) + 4  // 0...7: low 2 bits, then the hmask bit
+            qs[32 * (e / 128) + e % 32] |= UInt8(v & 3) << UInt8(2 * (e % 128 / 32))
+            hmask[e % 32] |= UInt8(v >> 2) << UInt8(e / 32)
+        }
+        for i in 0..<32 { p.storeBytes(of: hmask[i], toByteOffset: i, as: UInt8.self) }
+        for i in 0..<64 { p.storeBytes(of: qs[i], toByteOffset: 32 + i, as: UInt8.self) }
+        for i in 0..<12 { p.storeBytes(of: table[i], toByteOffset: 96 + i, as: UInt8.self) }
+    }
+
+    /// The IQ4 grid (ggml's `kvalues_iq4nl`).
+    private static let iq4Grid: [Float] = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113]
+
+    /// Index of the grid level nearest to `v` (0 when `v` is not finite).
+    private static func nearestIQ4(_ v: Float) -> Int {
+        guard v.isFinite else { return 0 }
+        var best = 0
+        for k in 1..<16 where abs(iq4Grid[k] - v) < abs(iq4Grid[best] - v) { best = k }
+        return best
+    }
+
+    /// Writes 32 grid indices as IQ4 nibbles: element j in the low nibble of byte j, j + 16 in the high one.
+    private static func packIQ4(_ x: UnsafePointer<Float>, step: Float, _ qs: UnsafeMutableRawPointer) {
+        let inv: Float = step != 0 ? 1 / step : 0
+        for j in 0..<16 {
+            let lo = nearestIQ4(x[j] * inv), hi = nearestIQ4(x[j + 16] * inv)
+            qs.storeBytes(of: UInt8(lo) | UInt8(hi) << 4, toByteOffset: j, as: UInt8.self)
+        }
+    }
+
+    /// The value of largest magnitude among `x[0..<n]`.
+    private static func signedMax(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        var vmax: Float = 0
+        for i in 0..<n where abs(x[i]) > abs(vmax) { vmax = x[i] }
+        return vmax
+    }
+
+    /// IQ4_NL: d maps the largest-magnitude value to the grid's -127; each value takes the nearest level.
+    private static func iq4_nl(_ x: UnsafePointer<Float>, _ p: UnsafeMutableRawPointer) {
+        let d = storeHalf(signedMax(x, 32) / -127, p, 0)
+        packIQ4(x, step: d, p + 2)
+    }
+
+    /// IQ4_XS: a signed 6-bit scale per 32-element sub-block (as IQ4_NL's d) times the block's f16 d.
+    private static func iq4_xs(_ x: UnsafePointer<Float>, _ p: UnsafeMutableRawPointer) {
+        let scale = (0..<8).map { signedMax(x + 32 * $0, 32) / -127 }
+        let d = storeHalf(scale.map(abs).max()! / 31, p, 0)
+        var high: UInt16 = 0
+        for j in 0..<8 {
+            let ls = d > 0 ? quant(scale[j] / d, -32, 31) : 0
+            let v = ls + 32
+            let old = p.load(fromByteOffset: 4 + j / 2, as: UInt8.self)
+            p.storeBytes(of: old | UInt8(v & 15) << UInt8(4 * (j % 2)), toByteOffset: 4 + j / 2, as: UInt8.self)
+            high |= UInt16(v >> 4) << UInt16(2 * j)
+            packIQ4(x + 32 * j, step: d * Float(ls), p + 8 + 16 * j)
+        }
+        p.storeBytes(of: high.littleEndian, toByteOffset: 2, as: UInt16.self)
     }
 }

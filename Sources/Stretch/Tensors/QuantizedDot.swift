@@ -20,7 +20,9 @@ package enum QuantizedDot {
     ///
     /// `.automatic` uses the tile for Q4_0, Q4_1, Q5_1, Q5_K and Q6_K: for those the Swift/LLVM SIMD lowering of
     /// the fused loop fragments into partial vectors and measured 1.1-2.5× slower than dequantizing
-    /// into L1 first (skylake-avx512). Float formats are always fused.
+    /// into L1 first (skylake-avx512). Float formats are always fused. Q2_K, Q3_K, IQ4_NL and IQ4_XS have
+    /// no fused loop and always take the tile: their decode path is the integer kernel of ``IntegerDot``,
+    /// so this one only serves `--precision f32` decode.
     package static func dot(_ type: GGMLType, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, count: Int,
                            strategy: Strategy = .automatic) -> Float {
         precondition(count >= 0 && count % type.blockSize == 0, "count \(count) is not a multiple of \(type) block size")
@@ -43,6 +45,7 @@ package enum QuantizedDot {
         case .q4_K: return q4_K(row, x, count / 256)
         case .q5_K: return q5_K(row, x, count / 256)
         case .q6_K: return q6_K(row, x, count / 256)
+        case .q2_K, .q3_K, .iq4_nl, .iq4_xs: return tiled(type, row, x, count)
         }
     }
 

@@ -23,11 +23,11 @@ struct BytePairPreTokenizer: Sendable {
 
     private static let families: [(names: [String], rule: BytePairPreTokenizer)] = [
         (["llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "jina-v5-nano"],
-         BytePairPreTokenizer([.llama3(maxDigits: 3, marks: false, customFlags: true)], ignoresMerges: true, addsBOSByDefault: true)),
-        (["dbrx", "smaug-bpe"], BytePairPreTokenizer([.llama3(maxDigits: 3, marks: false, customFlags: true)])),
+         BytePairPreTokenizer([.llama3(maxDigits: 3, marks: false)], ignoresMerges: true, addsBOSByDefault: true)),
+        (["dbrx", "smaug-bpe"], BytePairPreTokenizer([.llama3(maxDigits: 3, marks: false)])),
         (["qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "stablelm2", "megrez", "hunyuan", "solar-open", "grok-2"],
-         BytePairPreTokenizer([.llama3(maxDigits: 1, marks: false, customFlags: false)])),
-        (["qwen35"], BytePairPreTokenizer([.llama3(maxDigits: 1, marks: true, customFlags: false)])),
+         BytePairPreTokenizer([.llama3(maxDigits: 1, marks: false)])),
+        (["qwen35"], BytePairPreTokenizer([.llama3(maxDigits: 1, marks: true)])),
         (["gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0", "mellum",
           "modern-bert", "mpt", "olmo", "jais", "trillion", "granite-docling", "exaone4"],
          BytePairPreTokenizer([.gpt2])),

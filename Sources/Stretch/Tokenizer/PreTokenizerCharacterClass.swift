@@ -1,9 +1,7 @@
-/// A character class of one llama.cpp pre-tokenizer regex, as llama.cpp's `std::regex` sees the text.
+/// A character class of one pre-tokenizer regex, as the model's Hugging Face regex engine sees the text.
 ///
-/// llama.cpp runs a regex that uses `\p{…}` over a "collapsed" text (ASCII kept, each other code point
-/// replaced by a stand-in byte for its class, White_Space first), and any other regex over the code
-/// points with non-ASCII White_Space replaced by U+000B. So literal ranges never match non-ASCII
-/// whitespace, and the collapsed `\p{S}` misses ASCII `~` (llama.cpp's ASCII symbol list omits it).
+/// (llama.cpp runs its regexes over a rewritten text, in which literal ranges never match non-ASCII
+/// White_Space such as U+3000; Hugging Face matches the code points themselves, and so does this.)
 enum PreTokenizerCharacterClass: Sendable {
     /// `[\r\n]`
     case lineBreak
@@ -38,7 +36,6 @@ enum PreTokenizerCharacterClass: Sendable {
             }
         case .asciiDigit: return cp >= 0x30 && cp <= 0x39
         case let .ranges(list):
-            if cp >= 0x80 && flags & PreTokenizerFlags.whitespace != 0 { return false }
             for r in list where r.contains(cp) { return true }
             return false
         }

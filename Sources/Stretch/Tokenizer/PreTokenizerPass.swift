@@ -1,18 +1,20 @@
-/// One regex pass of a BPE pre-tokenizer, written out by hand as llama.cpp applies it.
+/// One regex pass of a BPE pre-tokenizer, written out by hand with the semantics of the model's own
+/// (Hugging Face) regex, which llama.cpp approximates.
 ///
 /// A pass splits each piece left by the previous pass on its own (lookahead stops at the piece's end).
-/// Like llama.cpp, a pass keeps both its matches and the unmatched gaps between them as pieces.
+/// A pass keeps both its matches and the unmatched gaps between them as pieces. Where llama.cpp's
+/// approximation differs from Hugging Face (unassigned code points, combining marks and non-ASCII case in
+/// Tekken/GPT-4o, ASCII `~`, non-ASCII spaces in literal ranges), this follows Hugging Face: the fuzz
+/// comparison with `tokenizers` (`TokenizerFuzzTests`) found each of them.
 enum PreTokenizerPass: Sendable {
-    /// `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)` with llama.cpp's
-    /// hand-written GPT-2 splitter (`unicode_regex_split_custom_gpt2`), which also ends a match on an
-    /// unassigned code point and gives every code point no alternative matches a piece of its own.
+    /// `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+` (an unassigned
+    /// code point is "other", `[^\s\p{L}\p{N}]`, as in Hugging Face; llama.cpp's splitter ends a match there).
     case gpt2
     /// The llama3/qwen2 family:
     /// `(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?W+|\p{N}{1,D}
     /// | ?[^\s W \p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+` where `W` is `\p{L}` (or `[\p{L}\p{M}]` with
-    /// `marks`, Qwen 3.5) and `D` is `maxDigits`. `customFlags`: llama.cpp's hand-written llama3 splitter,
-    /// in which unassigned code points match nothing; otherwise `std::regex` on the collapsed text.
-    case llama3(maxDigits: Int, marks: Bool, customFlags: Bool)
+    /// `marks`, Qwen 3.5) and `D` is `maxDigits`.
+    case llama3(maxDigits: Int, marks: Bool)
     /// `P?C{1,max}` (`max == 0`: unbounded) for one-class regexes such as `\s?\p{L}+`, `\p{N}`,
     /// `[\r\n]`; `exact`: exactly `max` (`[0-9][0-9][0-9]`); `atEnd`: only a run that ends the piece (`\s+$`).
     case run(prefix: PreTokenizerCharacterClass?, body: PreTokenizerCharacterClass, max: Int, exact: Bool, atEnd: Bool)
@@ -21,8 +23,9 @@ enum PreTokenizerPass: Sendable {
     /// | ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
     case deepSeekV3Words
     /// Tekken / GPT-4o: `[^\r\n\p{L}\p{N}]?U*L+C?|[^\r\n\p{L}\p{N}]?U+L*C?|\p{N}{1,D}| ?[^\s\p{L}\p{N}]+[\r\n/]*
-    /// |\s*[\r\n]+|\s+(?!\S)|\s+` as llama.cpp rewrites it: `U` a letter other than a-z, `L` a letter other
-    /// than A-Z (so a non-ASCII letter is both), `C` the optional contraction (GPT-4o only).
+    /// |\s*[\r\n]+|\s+(?!\S)|\s+` with the tokenizer.json classes `U` = `[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]`,
+    /// `L` = `[\p{Ll}\p{Lm}\p{Lo}\p{M}]` and `C` the optional contraction (GPT-4o only). (llama.cpp's rewrite,
+    /// "a letter other than a-z / A-Z", splits words at marks and at non-ASCII capitals.)
     case caseSplit(maxDigits: Int, contractions: Bool)
 
     /// Appends the pieces of `piece` (code-point indexes) to `out`.
@@ -37,10 +40,10 @@ enum PreTokenizerPass: Sendable {
                 out.append(pos..<e)
                 pos = e
             }
-        case let .llama3(maxDigits, marks, customFlags):
+        case let .llama3(maxDigits, marks):
             var pos = piece.lowerBound
             while pos < end {
-                let e = Self.llama3Match(pos, end, cps, flags, maxDigits: maxDigits, marks: marks, customFlags: customFlags)
+                let e = Self.llama3Match(pos, end, cps, flags, maxDigits: maxDigits, marks: marks)
                 out.append(pos..<e)
                 pos = e
             }
@@ -146,9 +149,9 @@ enum PreTokenizerPass: Sendable {
             return e
         }
         let notOther = F.whitespace | F.letter | F.number
-        if f2 & notOther == 0 && f2 != 0 {
+        if f2 & notOther == 0 && (!space || start < end) {
             var e = start + 1
-            while e < end && flags[e] & notOther == 0 && flags[e] != 0 { e += 1 }
+            while e < end && flags[e] & notOther == 0 { e += 1 }
             return e
         }
         return whitespaceMatch(pos, end, cps, flags, lineBreaks: false) ?? pos + 1
@@ -157,7 +160,7 @@ enum PreTokenizerPass: Sendable {
     @inline(__always)
     private static func llama3Match(_ pos: Int, _ end: Int, _ cps: UnsafeBufferPointer<UInt32>,
                                     _ flags: UnsafeBufferPointer<UInt8>,
-                                    maxDigits: Int, marks: Bool, customFlags: Bool) -> Int {
+                                    maxDigits: Int, marks: Bool) -> Int {
         if let e = contraction(pos, end, cps, anyCase: true) { return e }
         let word: UInt8 = marks ? F.letter | F.mark : F.letter
         let f = flags[pos]
@@ -180,9 +183,7 @@ enum PreTokenizerPass: Sendable {
         }
         // ' ?[^\s W \p{N}]+[\r\n]*'
         let notOther = F.whitespace | F.number | word
-        @inline(__always) func isOther(_ k: Int) -> Bool {
-            flags[k] & notOther == 0 && (!customFlags || flags[k] != 0)
-        }
+        @inline(__always) func isOther(_ k: Int) -> Bool { flags[k] & notOther == 0 }
         var p = pos
         if cps[pos] == 0x20 && pos + 1 < end && isOther(pos + 1) { p = pos + 1 }
         if isOther(p) {
@@ -193,11 +194,9 @@ enum PreTokenizerPass: Sendable {
         return whitespaceMatch(pos, end, cps, flags, lineBreaks: true) ?? pos + 1
     }
 
-    /// The collapsed `\p{P}` / `\p{S}` of llama.cpp: Unicode categories, except that ASCII `~` is neither.
+    /// `[\p{P}\p{S}]` (llama.cpp's collapsed text misses ASCII `~`; Hugging Face does not).
     @inline(__always)
-    private static func isCollapsedPunctOrSymbol(_ cp: UInt32, _ f: UInt8) -> Bool {
-        f & (F.punctuation | F.symbol) != 0 && cp != 0x7E
-    }
+    private static func isPunctOrSymbol(_ f: UInt8) -> Bool { f & (F.punctuation | F.symbol) != 0 }
 
     private static func deepSeekV3Match(_ pos: Int, _ end: Int, _ cps: UnsafeBufferPointer<UInt32>,
                                         _ flags: UnsafeBufferPointer<UInt8>) -> Int? {
@@ -219,16 +218,16 @@ enum PreTokenizerPass: Sendable {
             while e < end && flags[e] & word != 0 { e += 1 }
             return e
         }
-        if !isLineBreak(c) && !isCollapsedPunctOrSymbol(c, f) && pos + 1 < end && flags[pos + 1] & word != 0 {
+        if !isLineBreak(c) && !isPunctOrSymbol(f) && pos + 1 < end && flags[pos + 1] & word != 0 {
             var e = pos + 2
             while e < end && flags[e] & word != 0 { e += 1 }
             return e
         }
         // ' ?[\p{P}\p{S}]+[\r\n]*'
         var p = pos
-        if c == 0x20 && pos + 1 < end && isCollapsedPunctOrSymbol(cps[pos + 1], flags[pos + 1]) { p = pos + 1 }
-        if isCollapsedPunctOrSymbol(cps[p], flags[p]) {
-            while p < end && isCollapsedPunctOrSymbol(cps[p], flags[p]) { p += 1 }
+        if c == 0x20 && pos + 1 < end && isPunctOrSymbol(flags[pos + 1]) { p = pos + 1 }
+        if isPunctOrSymbol(flags[p]) {
+            while p < end && isPunctOrSymbol(flags[p]) { p += 1 }
             while p < end && isLineBreak(cps[p]) { p += 1 }
             return p
         }
@@ -237,12 +236,16 @@ enum PreTokenizerPass: Sendable {
 
     private static func caseSplitMatch(_ pos: Int, _ end: Int, _ cps: UnsafeBufferPointer<UInt32>,
                                        _ flags: UnsafeBufferPointer<UInt8>, maxDigits: Int, contractions: Bool) -> Int? {
-        // U: a letter but not a-z; L: a letter but not A-Z.
+        // U: [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]; L: [\p{Ll}\p{Lm}\p{Lo}\p{M}]. ASCII needs no table.
         @inline(__always) func isU(_ k: Int) -> Bool {
-            flags[k] & F.letter != 0 && !(cps[k] >= 0x61 && cps[k] <= 0x7A)
+            let c = cps[k]
+            if c < 0x80 { return c >= 0x41 && c <= 0x5A }
+            return flags[k] & (F.letter | F.mark) != 0 && Self.caseClass(c) & 1 != 0
         }
         @inline(__always) func isL(_ k: Int) -> Bool {
-            flags[k] & F.letter != 0 && !(cps[k] >= 0x41 && cps[k] <= 0x5A)
+            let c = cps[k]
+            if c < 0x80 { return c >= 0x61 && c <= 0x7A }
+            return flags[k] & (F.letter | F.mark) != 0 && Self.caseClass(c) & 2 != 0
         }
         @inline(__always) func withContraction(_ e: Int) -> Int {
             contractions ? (contraction(e, end, cps, anyCase: true) ?? e) : e
@@ -293,5 +296,16 @@ enum PreTokenizerPass: Sendable {
             return p
         }
         return whitespaceMatch(pos, end, cps, flags, lineBreaks: true)
+    }
+
+    /// Bit 0: in Tekken/GPT-4o's upper class (Lu, Lt, Lm, Lo, M); bit 1: in the lower class (Ll, Lm, Lo, M).
+    private static func caseClass(_ cp: UInt32) -> UInt8 {
+        guard let scalar = Unicode.Scalar(cp) else { return 0 }
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .titlecaseLetter: return 1
+        case .lowercaseLetter: return 2
+        case .modifierLetter, .otherLetter, .nonspacingMark, .spacingMark, .enclosingMark: return 3
+        default: return 0
+        }
     }
 }

@@ -18,6 +18,10 @@ enum {
     STRETCH_KIND_Q5_0 = 1,
     STRETCH_KIND_Q4_K = 2,
     STRETCH_KIND_Q6_K = 3,
+    STRETCH_KIND_Q2_K = 4,
+    STRETCH_KIND_Q3_K = 5,
+    STRETCH_KIND_IQ4_NL = 6,
+    STRETCH_KIND_IQ4_XS = 7,
 };
 
 /// Mirror of Q8Activations: `count` int8 quants, `count/32` scales and sums (`scale * Σq`),
@@ -48,6 +52,11 @@ void stretch_dot_rows_multi(int kind, const void *w, size_t rowBytes, long rows,
 /// Quantizes `count` (a multiple of 32) floats to Q8 blocks: per 32 values a scale `max|x| / 127`,
 /// int8 values rounded to nearest even, the block sum `scale · Σq` and the two 16-value sums `Σq`.
 void stretch_quantize_q8(const float *x, long count, int8_t *q, float *scales, float *sums, int32_t *sums16);
+
+/// Dequantizes `blocks` blocks of IQ4_NL (`kind` STRETCH_KIND_IQ4_NL: x = d · grid[q]) or IQ4_XS
+/// (STRETCH_KIND_IQ4_XS: x = (d · scale) · grid[q]) at `src` into `dst`, bit-exact with ggml's reference
+/// (one rounding per product). A byte shuffle looks the grid up on AVX2; Swift has no such lookup.
+void stretch_dequantize_iq4(int kind, const void *src, long blocks, float *dst);
 
 /// Float32 product for several tokens against one packed panel of up to 32 weight rows:
 /// y[t * ldy + r] = Σ_k panel[k * 32 + r] · x[t * ldx + k] for t < tokens, r < nr (≤ 32; only those

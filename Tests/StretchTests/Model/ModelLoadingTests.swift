@@ -25,7 +25,9 @@ final class ModelLoadingTests: XCTestCase {
         let reference = try LlamaModel(file: GGUFFile(path: build(TinyModel(dim: 256, ffn: 256), "f32.gguf")))
         let tokens = [1, 5, 9, 33, 60, 7]
         let refLogits = try reference.forward(tokens, cache: try reference.makeCache(maxTokens: 16, positions: PlainPositions()))
-        for type in GGMLType.allCases where type != .f32 {
+        // Q2_K and Q3_K are too coarse for uniform random weights (logit error ~60-100% here); their check is
+        // QuantFormatModelTests, against the float twin of the same quantized weights.
+        for type in GGMLType.allCases where type != .f32 && type != .q2_K && type != .q3_K {
             let model = try LlamaModel(file: GGUFFile(path: build(TinyModel(dim: 256, ffn: 256, weightType: type), "\(type).gguf")))
             let logits = try model.forward(tokens, cache: try model.makeCache(maxTokens: 16, positions: PlainPositions()))
             XCTAssertEqual(logits.count, 64)

@@ -15,6 +15,9 @@ struct TinyModel {
     var qkvBias = false
     var tiedOutput = true
     var seed: UInt64 = 1
+    /// Store the quantized weights' dequantized values (by the test-side ``ReferenceDequantizer``) as F32:
+    /// the float twin of the `weightType` model with the same seed.
+    var storeDequantized = false
     /// Tensors to leave out or reshape, to build broken models.
     var omit: Set<String> = []
     var reshape: [String: [Int]] = [:]
@@ -61,7 +64,11 @@ struct TinyModel {
                 values.withUnsafeBufferPointer { buf in
                     for r in 0..<rows { bytes += Quantize.row(type, buf.baseAddress! + r * d[0], count: d[0]) }
                 }
-                w.tensors.append(.init(name: name, type: type, dims: d, data: bytes))
+                if storeDequantized {
+                    w.addF32(name, dims: d, values: ReferenceDequantizer.row(type, bytes, count: count))
+                } else {
+                    w.tensors.append(.init(name: name, type: type, dims: d, data: bytes))
+                }
             }
         }
         let hd = dim / heads

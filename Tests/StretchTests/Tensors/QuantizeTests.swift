@@ -18,6 +18,10 @@ final class QuantizeTests: XCTestCase {
         case .q4_K: return 0.09
         case .q5_K: return 0.045
         case .q6_K: return 0.025
+        case .q2_K: return 0.45
+        case .q3_K: return 0.3
+        case .iq4_nl: return 0.11
+        case .iq4_xs: return 0.15
         }
     }
 

@@ -113,10 +113,58 @@ enum ReferenceDequantizer {
                     block[e] = (d * Float(sc)) * Float((low | high << 4) - 32)
                 }
                 y += block
+            case .q2_K:
+                // [0,16) scales (lo nibble scale, hi nibble min, per 16 elements) | [16,80) qs | f16 d | f16 dmin
+                let d = half(u16(b, o + 80)), dmin = half(u16(b, o + 82))
+                for e in 0..<256 {
+                    let n = e / 128, k = (e % 128) / 32, l = e % 32  // half, 2-bit group, lane
+                    let q = Int((b[o + 16 + 32 * n + l] >> UInt8(2 * k)) & 3)
+                    let sm = b[o + e / 16]
+                    y.append((d * Float(sm & 15)) * Float(q) - (dmin * Float(sm >> 4)))
+                }
+            case .q3_K:
+                // [0,32) hmask | [32,96) qs (2 bits) | [96,108) 6-bit scales | [108,110) f16 d
+                let d = half(u16(b, o + 108))
+                for e in 0..<256 {
+                    let n = e / 128, k = (e % 128) / 32, l = e % 32
+                    let low = Int((b[o + 32 + 32 * n + l] >> UInt8(2 * k)) & 3)
+                    let set = (b[o + l] >> UInt8(e / 32)) & 1 == 1
+                    let i = e / 16  // sub-block: 4 low bits in byte i % 8 (nibble i / 8), 2 high in byte 8 + i % 4
+                    let lowScale = Int(i < 8 ? b[o + 96 + i] & 15 : b[o + 96 + i - 8] >> 4)
+                    let highScale = Int((b[o + 104 + i % 4] >> UInt8(2 * (i / 4))) & 3)
+                    let sc = (lowScale | highScale << 4) - 32
+                    y.append((d * Float(sc)) * Float(set ? low : low - 4))
+                }
+            case .iq4_nl:
+                // [0,2) f16 d | [2,18) qs[16]; element j = grid[lo(qs[j])], j + 16 = grid[hi(qs[j])]
+                let d = half(u16(b, o))
+                var block = [Float](repeating: 0, count: 32)
+                for j in 0..<16 {
+                    block[j] = d * Float(iq4Grid[Int(b[o + 2 + j] & 15)])
+                    block[j + 16] = d * Float(iq4Grid[Int(b[o + 2 + j] >> 4)])
+                }
+                y += block
+            case .iq4_xs:
+                // [0,2) f16 d | [2,4) u16 scales_h | [4,8) scales_l | [8,136) qs; sub-block j: 32 elements
+                let d = half(u16(b, o)), sh = Int(u16(b, o + 2))
+                for j in 0..<8 {
+                    let sl = Int(b[o + 4 + j / 2] >> UInt8(4 * (j % 2))) & 15
+                    let ls = (sl | ((sh >> (2 * j)) & 3) << 4) - 32
+                    var block = [Float](repeating: 0, count: 32)
+                    for i in 0..<16 {
+                        let q = b[o + 8 + 16 * j + i]
+                        block[i] = (d * Float(ls)) * Float(iq4Grid[Int(q & 15)])
+                        block[i + 16] = (d * Float(ls)) * Float(iq4Grid[Int(q >> 4)])
+                    }
+                    y += block
+                }
             }
         }
         return y
     }
+
+    /// ggml's `kvalues_iq4nl`: the 16 levels of IQ4_NL and IQ4_XS.
+    static let iq4Grid: [Int] = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113]
 
     /// 6-bit (scale, min) of sub-block j from the 12-byte K-quant table: j < 4 in the low 6 bits of bytes
     /// j and j+4; j >= 4 has low 4 bits in byte j+4 (scale: low nibble, min: high nibble) and top 2 bits in

@@ -92,9 +92,13 @@ public final class ChatSession: @unchecked Sendable {
                 }
                 continuation.finish()
             } catch {
+                // A failed turn (a prompt beyond the context, say) leaves the conversation as it was.
+                turn.discard()
                 continuation.finish(throwing: error)
             }
         }
+        // Set after the task starts, so the handler may run after the stream already ended (Swift then
+        // reports `.cancelled`): a discarded or ended turn ignores it.
         continuation.onTermination = { termination in
             if case .cancelled = termination {
                 turn.end()
@@ -124,6 +128,9 @@ private final class Turn: @unchecked Sendable {
     }
 
     func add(_ piece: String) { lock.withLock { if !ended { text += piece } } }
+
+    /// Ends the turn without adding it to the conversation.
+    func discard() { lock.withLock { ended = true } }
 
     func end() {
         let reply: String? = lock.withLock {

@@ -238,6 +238,60 @@ MULTI_ATTR void FN(q4_K_x2)(const uint8_t *p, const StretchQ8 *x, const int np, 
     }
 }
 
+// Q5_0 against `2 · np` activations, two per 512-bit register (most of Qwen2.5-0.5B's weights are Q5_0):
+// the weights are unpacked once into both halves; each lane does what FN(q5_0_x) does (the same integer
+// offset, the same even/odd accumulators and FMA order), so each result is bit-identical to it.
+MULTI_ATTR void FN(q5_0_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
+    const __m512i zero = _mm512_setzero_si512();
+    __m512 a0[2], a1[2];
+    for (int k = 0; k < np; k++) a0[k] = a1[k] = _mm512_setzero_ps();
+    long b = 0;
+    for (; b + 2 <= blocks; b += 2) {
+        const uint8_t *q = p + 22 * b;
+        __m256i w0 = FN(q5_0_weights)(q), w1 = FN(q5_0_weights)(q + 22);
+        __m512i w0p = FN(pair_si)(w0, w0), w1p = FN(pair_si)(w1, w1);
+        float d0 = FN(half)(q), d1 = FN(half)(q + 22);
+        for (int k = 0; k < np; k++) {
+            const StretchQ8 *u = x + 2 * k, *v = x + 2 * k + 1;
+            const int8_t *xu = u->quants + 32 * b, *xv = v->quants + 32 * b;
+            __m512i xa = FN(pair_si)(_mm256_loadu_si256((const __m256i *)xu), _mm256_loadu_si256((const __m256i *)xv));
+            __m512i xb = FN(pair_si)(_mm256_loadu_si256((const __m256i *)(xu + 32)),
+                                     _mm256_loadu_si256((const __m256i *)(xv + 32)));
+            const int32_t *su = u->sums16, *sv = v->sums16;
+            __m512i o0 = FN(pair_si)(_mm256_set1_epi32(2 * (su[2 * b] + su[2 * b + 1])),
+                                     _mm256_set1_epi32(2 * (sv[2 * b] + sv[2 * b + 1])));
+            __m512i o1 = FN(pair_si)(_mm256_set1_epi32(2 * (su[2 * b + 2] + su[2 * b + 3])),
+                                     _mm256_set1_epi32(2 * (sv[2 * b + 2] + sv[2 * b + 3])));
+            __m512i s0 = _mm512_sub_epi32(_mm512_dpbusd_epi32(zero, w0p, xa), o0);
+            __m512i s1 = _mm512_sub_epi32(_mm512_dpbusd_epi32(zero, w1p, xb), o1);
+            __m512 f0 = FN(pair_ps)(_mm256_set1_ps(d0 * u->scales[b]), _mm256_set1_ps(d0 * v->scales[b]));
+            __m512 f1 = FN(pair_ps)(_mm256_set1_ps(d1 * u->scales[b + 1]), _mm256_set1_ps(d1 * v->scales[b + 1]));
+            a0[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), f0, a0[k]);
+            a1[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), f1, a1[k]);
+        }
+    }
+    __m256 r0[4], r1[4];
+    for (int k = 0; k < np; k++) {
+        r0[2 * k] = _mm512_castps512_ps256(a0[k]);
+        r1[2 * k] = _mm512_castps512_ps256(a1[k]);
+        r0[2 * k + 1] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a0[k]), 1));
+        r1[2 * k + 1] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a1[k]), 1));
+    }
+    const int nx = 2 * np;
+    for (; b < blocks; b++) {
+        const uint8_t *q = p + 22 * b;
+        __m256i w0 = FN(q5_0_weights)(q);
+        float d0 = FN(half)(q);
+        for (int i = 0; i < nx; i++) {
+            const int32_t *s16 = x[i].sums16;
+            __m256i s0 = _mm256_sub_epi32(DOT4(w0, _mm256_loadu_si256((const __m256i *)(x[i].quants + 32 * b))),
+                                          _mm256_set1_epi32(2 * (s16[2 * b] + s16[2 * b + 1])));
+            r0[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d0 * x[i].scales[b]), r0[i]);
+        }
+    }
+    for (int i = 0; i < nx; i++) out[i] = FN(hsum)(_mm256_add_ps(r0[i], r1[i]));
+}
+
 // Q8_0 against `2 · np` activations, two per 512-bit register in the eight-block main loop (the output
 // layer, 28% of Qwen's decode weights). AVX-512 has no vpsignb: the activations are negated where the
 // weight is negative (a masked subtract, wrapping at -128 as vpsignb does); where the weight is zero
@@ -338,7 +392,15 @@ static ATTR void FN(row_x)(int kind, const uint8_t *p, const StretchQ8 *x, int n
         }
 #endif
         MULTI_CASES(q8_0_x, n / 32) break;
-    case STRETCH_KIND_Q5_0: MULTI_CASES(q5_0_x, n / 32) break;
+    case STRETCH_KIND_Q5_0:
+#ifdef STRETCH_PAIRS
+        if (nx >= 2) {
+            FN(q5_0_x2)(p, x, nx / 2, n / 32, out);
+            if (nx & 1) FN(q5_0_x)(p, x + nx - 1, 1, n / 32, out + nx - 1);
+            break;
+        }
+#endif
+        MULTI_CASES(q5_0_x, n / 32) break;
     case STRETCH_KIND_Q4_K:
 #ifdef STRETCH_PAIRS
         if (nx >= 2) {

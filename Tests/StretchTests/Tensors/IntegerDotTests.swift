@@ -48,8 +48,11 @@ final class IntegerDotTests: XCTestCase {
     /// one-activation kernel at every C level, for 1 to 6 activations (a group of four plus a remainder).
     func testSeveralActivationsEqualOneAtATimeBitForBit() {
         var g = SplitMix64(seed: 11)
-        for type in GGMLType.allCases where IntegerDot.supports(type) {
-            let count = 4864 % type.blockSize == 0 ? 4864 : type.blockSize
+        // Also an odd number of blocks: the kernels that take blocks in pairs then run their tail.
+        let cases = GGMLType.allCases.filter(IntegerDot.supports).flatMap { type in
+            [(type, 4864 % type.blockSize == 0 ? 4864 : type.blockSize), (type, 3 * type.blockSize)]
+        }
+        for (type, count) in cases {
             let rows = 3
             let bytes = (0..<rows).flatMap { _ in TestData.randomRow(type, count: count, &g) }
             let rowBytes = bytes.count / rows

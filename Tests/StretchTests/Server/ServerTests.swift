@@ -410,6 +410,55 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(named.headers["access-control-allow-origin"], "http://app.example")
     }
 
+    /// Disconnects while queued and while the prompt runs: the queued request leaves the queue, the slot
+    /// in its prompt is freed within an engine step, the metrics count both, and the next request is served.
+    func testDisconnectWhileQueuedAndDuringThePrompt() async throws {
+        let path = try TestFiles.qwen
+        let server = try ServerProcess(["-m", path, "-c", "2048", "-np", "1", "--queue-size", "2", "--slots", "--metrics"])
+        defer { XCTAssertEqual(server.stop(), 0, server.stderr) }
+        func metric(_ name: String) throws -> Int {
+            let line = try server.request("GET", "/metrics").text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+            return Int(Double(line?.split(separator: " ").last ?? "") ?? -1)
+        }
+        func slot() throws -> [String: Any] {
+            (try JSONSerialization.jsonObject(with: try server.request("GET", "/slots").body) as? [[String: Any]])?.first ?? [:]
+        }
+        func until(_ what: String, _ condition: () throws -> Bool) async throws {
+            for _ in 0..<300 {
+                if try condition() { return }
+                try await Task.sleep(nanoseconds: 20_000_000)
+            }
+            XCTFail("timed out waiting until \(what)")
+        }
+        let long = try JSONSerialization.data(withJSONObject: [
+            "messages": [["role": "user", "content": "Count from 1 to 1000."]], "max_tokens": 1000, "ignore_eos": true,
+            "stream": true,
+        ])
+        let running = try HTTPReply.open("POST", "/v1/chat/completions", port: server.port, body: long)
+        try await until("the slot generates") { try slot()["state"] as? String == "generating" }
+        // Queued: it waits, then its client leaves; the queue empties while the slot keeps generating.
+        let queued = try HTTPReply.open(
+            "POST", "/completion", port: server.port, body: Data(#"{"prompt": "Hello", "n_predict": 4}"#.utf8))
+        try await until("the request waits") { try metric("stretch_requests_deferred") == 1 }
+        close(queued)
+        try await until("the queue empties") { try metric("stretch_requests_deferred") == 0 }
+        XCTAssertEqual(try slot()["state"] as? String, "generating")
+        close(running)
+        try await until("the slot is idle") { try slot()["state"] as? String == "idle" }
+        // During the prompt: ~1,700 tokens take seconds; the client leaves while they run.
+        let text = String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 170)
+        let prompt = try JSONSerialization.data(withJSONObject: ["prompt": text, "n_predict": 4])
+        let prefilling = try HTTPReply.open("POST", "/completion", port: server.port, body: prompt)
+        try await until("the prompt runs") { try slot()["state"] as? String == "prefilling" }
+        close(prefilling)
+        try await until("the slot is idle") { try slot()["state"] as? String == "idle" }
+        XCTAssertLessThan(try XCTUnwrap(slot()["n_past"] as? Int), 1_700, "the prompt was stopped part way")
+        let next = try server.post("/completion", ["prompt": "The capital of France is", "n_predict": 4, "temperature": 0])
+        XCTAssertEqual(next.status, 200, next.text)
+        XCTAssertEqual(next.json["tokens_predicted"] as? Int, 4)
+        try await until("three cancellations are counted") { try metric("stretch_requests_cancelled_total") == 3 }
+    }
+
     private func slotIsProcessing(_ server: ServerProcess) throws -> Bool {
         let slots = try server.request("GET", "/slots")
         return ((try JSONSerialization.jsonObject(with: slots.body) as? [[String: Any]])?.first)?["is_processing"]

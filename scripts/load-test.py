@@ -58,6 +58,22 @@ def rss(pid):
     return fields.get("VmHWM", 0.0), fields.get("VmRSS", 0.0)
 
 
+def wait_healthy(port, timeout, check):
+    """Polls GET /health until 200 (a server answers 503 while it loads); `check` may raise to give up."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        check()
+        try:
+            c = http.client.HTTPConnection(HOST, port, timeout=2)
+            c.request("GET", "/health")
+            if c.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing healthy on {HOST}:{port} after {timeout} s")
+
+
 class Server:
     def __init__(self, name, argv, log_path):
         self.name = name
@@ -67,19 +83,11 @@ class Server:
         self.process = subprocess.Popen(self.argv, stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log.name}")
-            try:
-                c = http.client.HTTPConnection(HOST, self.port, timeout=2)
-                c.request("GET", "/health")
-                if c.getresponse().status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.name} not ready after {timeout} s")
+        wait_healthy(self.port, timeout, self.check)
+
+    def check(self):
+        if self.process.poll() is not None:
+            raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log.name}")
 
     def rss(self):
         return rss(self.process.pid)
@@ -102,17 +110,7 @@ class Attached:
         self.port = port
 
     def wait_ready(self, timeout):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                c = http.client.HTTPConnection(HOST, self.port, timeout=2)
-                c.request("GET", "/health")
-                if c.getresponse().status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"nothing healthy on {HOST}:{self.port}")
+        wait_healthy(self.port, timeout, lambda: None)
 
     def rss(self):
         return 0.0, 0.0

@@ -24,7 +24,7 @@ final class SamplerPenaltyTests: XCTestCase {
     }
 
     func testGreedyWithBiasAndPenaltiesMatchesNaiveReference() throws {
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         var changed = 0
         for trial in 0..<400 {
             let vocab = 50
@@ -60,7 +60,7 @@ final class SamplerPenaltyTests: XCTestCase {
     }
 
     func testLogprobsEqualNaiveLogSoftmax() {
-        var rng = SplitMix(seed: 11)
+        var rng = SplitMix64(seed: 11)
         let logits = (0..<1000).map { _ in Float.random(in: -20...20, using: &rng) }
         let record = TokenLogprobs(logits: logits, token: 17, count: 5)
         let z = log(logits.map { exp(Double($0)) }.reduce(0, +))
@@ -72,15 +72,3 @@ final class SamplerPenaltyTests: XCTestCase {
     }
 }
 
-/// A fixed-seed generator, so that every run checks the same cases.
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -292,6 +292,64 @@ MULTI_ATTR void FN(q5_0_x2)(const uint8_t *p, const StretchQ8 *x, const int np, 
     for (int i = 0; i < nx; i++) out[i] = FN(hsum)(_mm256_add_ps(r0[i], r1[i]));
 }
 
+// Q6_K against `2 · np` activations, two per 512-bit register. Besides sharing the unpacking, the
+// per-activation scalar work of FN(q6_K_x) (eight inserts for the offsets, eight for the scales) becomes
+// one permute each: the four (activation, half) offsets and scales of a sub-block are built in a 128-bit
+// register and spread to their four-lane groups. The values and the operation order per lane are those of
+// FN(q6_K_x) (the scale is (d · x.scale) · sc, rounded as there), so each result is bit-identical to it.
+MULTI_ATTR void FN(q6_K_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(0x03), m30 = _mm256_set1_epi8(0x30);
+    const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    const __m512i zero = _mm512_setzero_si512();
+    __m512 a0[2], a1[2];
+    for (int k = 0; k < np; k++) a0[k] = a1[k] = _mm512_setzero_ps();
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *q = p + 210 * b;
+        float d = FN(half)(q + 208);
+        const int8_t *sc = (const int8_t *)(q + 192);
+        for (int n = 0; n < 2; n++) {
+            const uint8_t *ql = q + 64 * n;
+            __m256i qh = _mm256_loadu_si256((const __m256i *)(q + 128 + 32 * n));
+            __m256i a = _mm256_loadu_si256((const __m256i *)ql);
+            __m256i c = _mm256_loadu_si256((const __m256i *)(ql + 32));
+            __m256i g[4];
+            g[0] = _mm256_or_si256(_mm256_and_si256(a, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4));
+            g[1] = _mm256_or_si256(_mm256_and_si256(c, m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m3), 4));
+            g[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), m4), _mm256_and_si256(qh, m30));
+            g[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(c, 4), m4),
+                                   _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+            for (int k = 0; k < 4; k++) {
+                long j = 8 * b + 4 * n + k;
+                int si = 8 * n + 2 * k;
+                __m512i gp = FN(pair_si)(g[k], g[k]);
+                __m128 scs = _mm_setr_ps((float)sc[si], (float)sc[si + 1], (float)sc[si], (float)sc[si + 1]);
+                for (int t = 0; t < np; t++) {
+                    const StretchQ8 *u = x + 2 * t, *v = x + 2 * t + 1;
+                    __m128i sums = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(u->sums16 + 2 * j)),
+                                                      _mm_loadl_epi64((const __m128i *)(v->sums16 + 2 * j)));
+                    __m512i off = _mm512_slli_epi32(_mm512_permutexvar_epi32(spread, _mm512_castsi128_si512(sums)), 3);
+                    float fu = d * u->scales[j], fv = d * v->scales[j];
+                    __m128 f = _mm_mul_ps(_mm_setr_ps(fu, fu, fv, fv), scs);
+                    __m512 scale = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(f));
+                    __m512i xs = FN(pair_si)(_mm256_loadu_si256((const __m256i *)(u->quants + 32 * j)),
+                                             _mm256_loadu_si256((const __m256i *)(v->quants + 32 * j)));
+                    __m512i s = _mm512_sub_epi32(_mm512_dpbusd_epi32(zero, gp, xs), off);
+                    if (k & 1) a1[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, a1[t]);
+                    else a0[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, a0[t]);
+                }
+            }
+        }
+    }
+    for (int t = 0; t < np; t++) {
+        __m256 lo = _mm256_add_ps(_mm512_castps512_ps256(a0[t]), _mm512_castps512_ps256(a1[t]));
+        __m256 hi = _mm256_add_ps(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a0[t]), 1)),
+                                  _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a1[t]), 1)));
+        out[2 * t] = FN(hsum)(lo);
+        out[2 * t + 1] = FN(hsum)(hi);
+    }
+}
+
 // Q8_0 against `2 · np` activations, two per 512-bit register in the eight-block main loop (the output
 // layer, 28% of Qwen's decode weights). AVX-512 has no vpsignb: the activations are negated where the
 // weight is negative (a masked subtract, wrapping at -128 as vpsignb does); where the weight is zero
@@ -410,7 +468,15 @@ static ATTR void FN(row_x)(int kind, const uint8_t *p, const StretchQ8 *x, int n
         }
 #endif
         MULTI_CASES(q4_K_x, n / 256) break;
-    case STRETCH_KIND_Q6_K: MULTI_CASES(q6_K_x, n / 256) break;
+    case STRETCH_KIND_Q6_K:
+#ifdef STRETCH_PAIRS
+        if (nx >= 2) {
+            FN(q6_K_x2)(p, x, nx / 2, n / 256, out);
+            if (nx & 1) FN(q6_K_x)(p, x + nx - 1, 1, n / 256, out + nx - 1);
+            break;
+        }
+#endif
+        MULTI_CASES(q6_K_x, n / 256) break;
     // No shared-unpacking kernels for these yet: one activation at a time (bit-identical by construction).
     case STRETCH_KIND_Q2_K: for (int i = 0; i < nx; i++) out[i] = FN(q2_K)(p, x + i, n / 256); break;
     case STRETCH_KIND_Q3_K: for (int i = 0; i < nx; i++) out[i] = FN(q3_K)(p, x + i, n / 256); break;

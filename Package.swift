@@ -47,14 +47,13 @@ let package = Package(
                 "StretchEvaluation",
                 "StretchServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The README's "Use it from Swift" example; the tests build and run it.
         .executableTarget(name: "ChatExample", dependencies: ["Stretch"], path: "Examples/ChatExample"),
         .testTarget(
             name: "StretchTests", dependencies: ["Stretch", "StretchEvaluation", "StretchCLI", "StretchServer", "StretchKernelsC", "ChatExample"],
-            exclude: ["Chat/Fixtures"]),
+            exclude: ["Chat/Fixtures", "Positions/Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

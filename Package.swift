@@ -13,6 +13,8 @@ let package = Package(
     products: [
         .library(name: "Stretch", targets: ["Stretch"]),
         .library(name: "StretchEvaluation", targets: ["StretchEvaluation"]),
+        // The server as a library: the fuzz targets (Fuzz/) decode request bodies with it.
+        .library(name: "StretchServer", targets: ["StretchServer"]),
         .executable(name: "stretch", targets: ["StretchCLI"]),
     ],
     dependencies: [

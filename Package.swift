@@ -3,8 +3,8 @@
 //
 // CPU flags: the manifest sets none, so the library stays usable as a dependency. Release builds get
 // their vector ISA from `scripts/swift-flags.sh` (see docs/DESIGN.md, "CPU flags").
-// `STRETCH_INTERNAL_CHECKS` (a compile-time condition, `-Xswiftc -DSTRETCH_INTERNAL_CHECKS`) turns on
-// expensive shape and NaN checks inside kernels.
+// Checks beyond the tests: `scripts/test.sh --sanitize address|thread`, `scripts/fuzz.sh` (Fuzz/, a package of
+// its own) and `--check-tensors` (docs/DESIGN.md, "Untrusted input").
 import PackageDescription
 
 let package = Package(
@@ -55,7 +55,7 @@ let package = Package(
         .executableTarget(name: "ChatExample", dependencies: ["Stretch"], path: "Examples/ChatExample"),
         .testTarget(
             name: "StretchTests", dependencies: ["Stretch", "StretchEvaluation", "StretchCLI", "StretchServer", "StretchKernelsC", "ChatExample"],
-            exclude: ["Chat/Fixtures", "Positions/Fixtures"]),
+            exclude: ["Chat/Fixtures", "Model/Fixtures", "Positions/Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -27,7 +27,10 @@ log="Fuzz/artifacts/$target/last-run.log"
 # -rss_limit_mb: a parse that needs more than 2 GiB for a small input is a bug (resource limits, docs/DESIGN.md).
 # -timeout: one input taking 10 s is a hang. -max_len 65536: GGUF headers and templates fit.
 set +e
-"$bin" "Fuzz/corpus/$target" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
+# Fuzz/regressions/TARGET: committed inputs of fixed finds, replayed as extra seeds.
+regressions=()
+[ -d "Fuzz/regressions/$target" ] && regressions=("Fuzz/regressions/$target")
+"$bin" "Fuzz/corpus/$target" "${regressions[@]}" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
   -artifact_prefix="Fuzz/artifacts/$target/" -print_final_stats=1 "$@" 2>&1 | tee "$log" | grep -v '^#[0-9]*.*\(NEW\|REDUCE\|pulse\)' >&2
 status=${PIPESTATUS[0]}
 set -e

@@ -3,8 +3,8 @@
 //
 // CPU flags: the manifest sets none, so the library stays usable as a dependency. Release builds get
 // their vector ISA from `scripts/swift-flags.sh` (see docs/DESIGN.md, "CPU flags").
-// `STRETCH_INTERNAL_CHECKS` (a compile-time condition, `-Xswiftc -DSTRETCH_INTERNAL_CHECKS`) turns on
-// expensive shape and NaN checks inside kernels.
+// Checks beyond the tests: `scripts/test.sh --sanitize address|thread`, `scripts/fuzz.sh` (Fuzz/, a package of
+// its own) and `--check-tensors` (docs/DESIGN.md, "Untrusted input").
 import PackageDescription
 
 let package = Package(
@@ -13,6 +13,8 @@ let package = Package(
     products: [
         .library(name: "Stretch", targets: ["Stretch"]),
         .library(name: "StretchEvaluation", targets: ["StretchEvaluation"]),
+        // The server as a library: the fuzz targets (Fuzz/) decode request bodies with it.
+        .library(name: "StretchServer", targets: ["StretchServer"]),
         .executable(name: "stretch", targets: ["StretchCLI"]),
     ],
     dependencies: [
@@ -47,14 +49,13 @@ let package = Package(
                 "StretchEvaluation",
                 "StretchServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The README's "Use it from Swift" example; the tests build and run it.
         .executableTarget(name: "ChatExample", dependencies: ["Stretch"], path: "Examples/ChatExample"),
         .testTarget(
             name: "StretchTests", dependencies: ["Stretch", "StretchEvaluation", "StretchCLI", "StretchServer", "StretchKernelsC", "ChatExample"],
-            exclude: ["Chat/Fixtures", "Model/Fixtures", "Tensors/Fixtures", "Tokenizer/Fixtures"]),
+            exclude: ["Chat/Fixtures", "Model/Fixtures", "Positions/Fixtures", "Tensors/Fixtures", "Tokenizer/Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

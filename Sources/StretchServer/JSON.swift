@@ -13,7 +13,16 @@ public indirect enum JSON: Sendable, Equatable, Decodable {
 
     public static func == (a: JSON, b: JSON) -> Bool { a.rendered == b.rendered }
 
+    /// Deepest nesting of arrays and objects a body may have. Requests nest three or four levels (tool schemas
+    /// a few more); decoding recurses once per level on a server thread's stack, so a hostile body must not
+    /// choose the depth.
+    public static let maxDepth = 64
+
+    /// Thrown while decoding a value nested deeper than ``maxDepth``.
+    struct NestingTooDeep: Error {}
+
     public init(from decoder: any Decoder) throws {
+        guard decoder.codingPath.count < Self.maxDepth else { throw NestingTooDeep() }
         if var array = try? decoder.unkeyedContainer() {
             var items: [JSON] = []
             while !array.isAtEnd { items.append(try array.decode(JSON.self)) }
@@ -38,8 +47,16 @@ public indirect enum JSON: Sendable, Equatable, Decodable {
         }
     }
 
-    /// Parses `data`, or nil when it is not JSON.
-    static func parse(_ data: Data) -> JSON? { try? JSONDecoder().decode(JSON.self, from: data) }
+    /// Parses a request body; the error is the 400 answer naming what is wrong.
+    static func decode(_ data: Data) throws(APIError) -> JSON {
+        do {
+            return try JSONDecoder().decode(JSON.self, from: data)
+        } catch is NestingTooDeep {
+            throw .badRequest("the request body nests arrays and objects more than \(maxDepth) levels deep")
+        } catch {
+            throw .badRequest("the request body is not valid JSON")
+        }
+    }
 
     /// The member `key` of an object (nil for a missing key or a non-object).
     subscript(key: String) -> JSON? {

@@ -114,9 +114,7 @@ struct ServerResponder: HTTPResponder {
         }
         var request = request
         let buffer = try await request.collectBody(upTo: limit)
-        guard let json = JSON.parse(Data(buffer.readableBytesView)) else {
-            throw APIError.badRequest("the request body is not valid JSON")
-        }
+        let json = try JSON.decode(Data(buffer.readableBytesView))
         guard case .object = json else { throw APIError.badRequest("the request body must be a JSON object") }
         return json
     }

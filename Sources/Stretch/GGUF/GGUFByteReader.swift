@@ -32,17 +32,20 @@ struct GGUFByteReader {
         return out
     }
 
-    mutating func count(reading what: String, key: String) throws -> Int {
+    /// Reads a count of items that follow in the file, each at least `bytesEach` bytes, and refuses one that
+    /// the rest of the file cannot hold: every allocation sized by a count is then bounded by the file size.
+    mutating func count(reading what: String, bytesEach: Int) throws -> Int {
         let v = try read(UInt64.self, reading: what)
-        guard v <= UInt64(GGUFFile.maxCount) else {
-            throw GGUFError.invalidValue(file: file, key: key, reason: "count \(v) is impossibly large (corrupt file)")
+        let remaining = size - offset
+        guard v <= UInt64(remaining / bytesEach) else {
+            throw GGUFError.countExceedsFile(
+                file: file, field: what, count: v, bytesEach: bytesEach, offset: offset, remaining: remaining)
         }
         return Int(v)
     }
 
-    mutating func string(reading what: String, key: String) throws -> String {
-        let n = try count(reading: what, key: key)
-        try need(n, reading: what)
+    mutating func string(reading what: String) throws -> String {
+        let n = try count(reading: "length of \(what)", bytesEach: 1)
         let buffer = UnsafeRawBufferPointer(start: base!.advanced(by: offset), count: n)
         offset += n
         // GGUF strings are UTF-8; invalid sequences are replaced rather than rejected, as llama.cpp
@@ -64,7 +67,7 @@ struct GGUFByteReader {
             let b = try read(UInt8.self, reading: what)
             guard b <= 1 else { throw GGUFError.invalidValue(file: file, key: key, reason: "bool byte is \(b)") }
             return .bool(b == 1)
-        case .string: return .string(try string(reading: what, key: key))
+        case .string: return .string(try string(reading: what))
         case .uint64: return .uint64(try read(UInt64.self, reading: what))
         case .int64: return .int64(try read(Int64.self, reading: what))
         case .float64: return .float64(Double(bitPattern: try read(UInt64.self, reading: what)))
@@ -74,13 +77,10 @@ struct GGUFByteReader {
             guard let elementType = GGUFValueType(rawValue: rawType) else {
                 throw GGUFError.unknownValueType(file: file, key: key, rawType: rawType)
             }
-            let n = try count(reading: "length of '\(key)'", key: key)
-            if let fixed = elementType.fixedSize {
-                // Check the whole array fits before allocating, so a corrupt length cannot exhaust memory.
-                try need(n * fixed, reading: "\(n) elements of '\(key)'")
-            } else {
-                try need(n * 8, reading: "\(n) elements of '\(key)'")
-            }
+            // The smallest encoding of one element: its fixed size, a string's length, or a nested array's
+            // element type and length.
+            let minimumBytes = elementType.fixedSize ?? (elementType == .array ? 12 : 8)
+            let n = try count(reading: "length of array '\(key)'", bytesEach: minimumBytes)
             var values: [GGUFValue] = []
             values.reserveCapacity(n)
             for _ in 0..<n { values.append(try value(of: elementType, key: key, depth: depth + 1)) }

@@ -30,6 +30,11 @@ public enum GGUFError: Error, Equatable, CustomStringConvertible, Sendable {
     case unexpectedShape(file: String, tensor: String, expected: [Int], found: [Int])
     /// A string is not valid UTF-8, or a count is absurdly large.
     case invalidValue(file: String, key: String, reason: String)
+    /// A count or length read from the file (`field`) claims more items than the bytes left could hold,
+    /// even at `bytesEach`, the smallest encoding of one item; refused before anything is allocated for it.
+    case countExceedsFile(file: String, field: String, count: UInt64, bytesEach: Int, offset: Int, remaining: Int)
+    /// A tensor holds a NaN or an infinity (`--check-tensors`); `element` is its index in file order.
+    case nonFiniteValue(file: String, tensor: String, element: Int, value: String)
 
     public var description: String {
         switch self {
@@ -60,6 +65,13 @@ public enum GGUFError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(file): tensor '\(tensor)' has shape \(found), expected \(expected)"
         case let .invalidValue(file, key, reason):
             return "\(file): invalid value for '\(key)': \(reason)"
+        case let .countExceedsFile(file, field, count, bytesEach, offset, remaining):
+            let (needed, overflow) = count.multipliedReportingOverflow(by: UInt64(bytesEach))
+            let total = overflow ? "more than \(UInt64.max)" : "\(needed)"
+            return "\(file): \(field) is \(count), which needs at least \(total) bytes (\(bytesEach) each), "
+                + "but only \(remaining) bytes remain after offset \(offset); the file is corrupt"
+        case let .nonFiniteValue(file, tensor, element, value):
+            return "\(file): tensor '\(tensor)' holds \(value) at element \(element); the weights are corrupt"
         }
     }
 }

@@ -23,8 +23,14 @@ public final class GGUFFile: @unchecked Sendable {
     /// The underlying mapping.
     public let mapping: MappedFile
 
-    /// The largest count (array length, string length) accepted; larger values mean a corrupt file.
+    /// The largest tensor element count or data offset accepted; larger values mean a corrupt file.
+    /// (Counts of items in the file are bounded by the bytes left instead: ``GGUFByteReader/count(reading:bytesEach:)``.)
     static let maxCount = 1 << 40
+    /// The smallest encoding of one metadata entry: key length (8), type (4), a one-byte value.
+    static let minimumMetadataEntryBytes = 13
+    /// The smallest encoding of one tensor-table entry: name length (8), rank (4), one dimension (8), type (4),
+    /// data offset (8).
+    static let minimumTensorEntryBytes = 32
 
     /// Opens and parses `path`.
     public convenience init(path: String) throws {
@@ -41,14 +47,15 @@ public final class GGUFFile: @unchecked Sendable {
         let version = try reader.read(UInt32.self, reading: "version")
         guard version == 2 || version == 3 else { throw GGUFError.unsupportedVersion(file: path, version: version) }
         self.version = version
-        let tensorCount = try reader.count(reading: "tensor count", key: "tensor_count")
-        let kvCount = try reader.count(reading: "metadata count", key: "kv_count")
+        // Both counts are read before either table, so each table's bound leaves room for the other's minimum.
+        let tensorCount = try reader.count(reading: "tensor count", bytesEach: Self.minimumTensorEntryBytes)
+        let kvCount = try reader.count(reading: "metadata entry count", bytesEach: Self.minimumMetadataEntryBytes)
 
         var keys: [String] = []
         var metadata: [String: GGUFValue] = [:]
         keys.reserveCapacity(kvCount)
         for index in 0..<kvCount {
-            let key = try reader.string(reading: "metadata key #\(index)", key: "metadata key #\(index)")
+            let key = try reader.string(reading: "metadata key #\(index)")
             let rawType = try reader.read(UInt32.self, reading: "type of '\(key)'")
             guard let type = GGUFValueType(rawValue: rawType) else {
                 throw GGUFError.unknownValueType(file: path, key: key, rawType: rawType)
@@ -77,7 +84,7 @@ public final class GGUFFile: @unchecked Sendable {
         var raw: [RawTensor] = []
         raw.reserveCapacity(tensorCount)
         for index in 0..<tensorCount {
-            let name = try reader.string(reading: "tensor #\(index) name", key: "tensor #\(index)")
+            let name = try reader.string(reading: "tensor #\(index) name")
             let nDims = try reader.read(UInt32.self, reading: "dimension count of '\(name)'")
             guard nDims >= 1, nDims <= 4 else {
                 throw GGUFError.invalidDimensions(

@@ -13,10 +13,13 @@ public final class MappedFile: @unchecked Sendable {
     public let size: Int
     /// Path the file was opened from.
     public let path: String
+    /// Whether `base` is an mmap (else a heap copy from ``init(copying:name:)``).
+    private let isMapped: Bool
 
     /// Maps `path` read-only.
     public init(path: String) throws {
         self.path = path
+        isMapped = true
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
             throw GGUFError.cannotOpen(file: path, reason: String(cString: strerror(errno)))
@@ -41,7 +44,23 @@ public final class MappedFile: @unchecked Sendable {
         base = UnsafeRawPointer(p)
     }
 
+    /// A heap copy of `bytes` read as if it were the file `name`: for fuzzing, where each input is parsed
+    /// once and an address sanitizer should see every read past its end.
+    public init(copying bytes: [UInt8], name: String) {
+        path = name
+        size = bytes.count
+        isMapped = false
+        if bytes.isEmpty {
+            base = nil
+        } else {
+            let p = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 64)
+            bytes.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            base = UnsafeRawPointer(p)
+        }
+    }
+
     deinit {
-        if let base { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+        guard let base else { return }
+        if isMapped { munmap(UnsafeMutableRawPointer(mutating: base), size) } else { base.deallocate() }
     }
 }

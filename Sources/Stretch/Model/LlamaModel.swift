@@ -39,6 +39,7 @@ public final class LlamaModel: @unchecked Sendable {
     /// Loads the model from an opened GGUF, checking every tensor's shape.
     public init(file: GGUFFile, options: LoadOptions = LoadOptions()) throws {
         try options.validate()
+        if options.checksTensors { try file.checkFinite() }
         self.file = file
         self.options = options
         pool = WorkerPool(threads: options.threads)
@@ -137,8 +138,19 @@ public final class LlamaModel: @unchecked Sendable {
     /// (F16 with `.auto` precision, F32 with `.f32`).
     public func makeCache(maxTokens: Int, positions: PositionMap = PlainPositions()) throws -> KVCache {
         try positions.validate(trainedContext: config.contextLength)
+        // The cache grows by doubling, but a context it can never reach would fail mid-generation; refuse it
+        // now, with the numbers, while the caller can still choose a smaller one.
+        let elementType = options.resolvedKVElementType
+        let bytesPerToken = config.blockCount * config.headCountKV * config.headDim * elementType.size
+            * (positions.usesFarPositions ? 3 : 2)
+        let (requested, overflow) = UInt64(max(0, maxTokens)).multipliedReportingOverflow(by: UInt64(bytesPerToken))
+        if let available = MemoryUsage.availableBytes(), overflow || requested > UInt64(available) {
+            throw ModelError.kvCacheTooLarge(
+                tokens: maxTokens, bytesPerToken: bytesPerToken, requestedBytes: overflow ? .max : requested,
+                availableBytes: available)
+        }
         return KVCache(layers: config.blockCount, kvHeads: config.headCountKV, headDim: config.headDim,
-                       positions: positions, maxTokens: maxTokens, elementType: options.resolvedKVElementType)
+                       positions: positions, maxTokens: maxTokens, elementType: elementType)
     }
 
     /// Runs `tokens` through the model after the tokens already in `cache`, appending them to it, with the

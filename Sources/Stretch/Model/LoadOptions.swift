@@ -14,16 +14,19 @@ public struct LoadOptions: Sendable, Equatable {
     public var precision: ComputePrecision
     /// KV cache storage; nil picks F16 for `.auto` and F32 for `.f32`.
     public var kvElementType: KVElementType?
+    /// Scan every tensor for NaN and infinity while loading (``GGUFFile/checkFinite()``): reads the whole file.
+    public var checksTensors: Bool
 
     /// Creates options; `threads` nil means every active core.
     public init(
         threads: Int? = nil, batchSize: Int = 256, precision: ComputePrecision = .auto,
-        kvElementType: KVElementType? = nil
+        kvElementType: KVElementType? = nil, checksTensors: Bool = false
     ) {
         self.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         self.batchSize = batchSize
         self.precision = precision
         self.kvElementType = kvElementType
+        self.checksTensors = checksTensors
     }
 
     /// The KV cache element type these options resolve to.

@@ -69,6 +69,17 @@ public struct ModelConfig: Sendable, Equatable {
         let embd = try file.tensor("token_embd.weight")
         vocabularySize = embd.rowCount
         let ropeDims = try file.optionalInt("\(p).rope.dimension_count") ?? headDim
+        func check(_ ok: Bool, _ key: String, _ reason: String) throws {
+            if !ok { throw GGUFError.invalidValue(file: file.path, key: key, reason: reason) }
+        }
+        // Widths are checked against the embedding tensor (whose size the file bounds) before anything is sized
+        // by them: a hostile embedding length once built a half-billion-entry rotary table here.
+        try check(embeddingLength == embd.rowLength, "\(p).embedding_length",
+                  "\(embeddingLength) differs from the row length \(embd.rowLength) of token_embd.weight")
+        try check(headDim >= 1 && headDim <= embeddingLength, "\(p).attention.key_length",
+                  "head width \(headDim) must be between 1 and the embedding length \(embeddingLength)")
+        try check(ropeDims > 0 && ropeDims <= headDim && ropeDims % 2 == 0, "\(p).rope.dimension_count",
+                  "\(ropeDims) must be even and at most the head dimension \(headDim)")
         let base = try file.optionalDouble("\(p).rope.freq_base") ?? 10000
         let pairing = known?.pairing ?? .halves
         slidingWindow = known?.globalLayerEvery == nil ? nil : try file.optionalInt("\(p).attention.sliding_window")
@@ -160,14 +171,9 @@ public struct ModelConfig: Sendable, Equatable {
         self.longRope = longRope
         ropeFactorTensors = factorTensors
 
-        func check(_ ok: Bool, _ key: String, _ reason: String) throws {
-            if !ok { throw GGUFError.invalidValue(file: file.path, key: key, reason: reason) }
-        }
         try check(contextLength > 0, "\(p).context_length", "must be positive")
         try check(embeddingLength > 0 && blockCount > 0 && feedForwardLength > 0, "\(p).embedding_length", "sizes must be positive")
         try check(headCount > 0 && headCountKV > 0 && headCount % headCountKV == 0, "\(p).attention.head_count_kv",
                   "\(headCountKV) must divide the head count \(headCount)")
-        try check(ropeDims > 0 && ropeDims <= headDim && ropeDims % 2 == 0, "\(p).rope.dimension_count",
-                  "\(ropeDims) must be even and at most the head dimension \(headDim)")
     }
 }

@@ -10,6 +10,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
     case invalidToken(id: Int, vocabularySize: Int)
     /// A load option is out of range.
     case invalidOption(name: String, value: String, requirement: String)
+    /// A KV cache of `tokens` tokens would need more memory than the machine has available.
+    case kvCacheTooLarge(tokens: Int, bytesPerToken: Int, requestedBytes: UInt64, availableBytes: Int)
 
     public var description: String {
         switch self {
@@ -24,6 +26,9 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
             return "token id \(id) is outside the vocabulary (0..<\(vocabularySize))"
         case let .invalidOption(name, value, requirement):
             return "invalid \(name) \(value): \(requirement)"
+        case let .kvCacheTooLarge(tokens, bytesPerToken, requestedBytes, availableBytes):
+            return "a KV cache of \(tokens) tokens needs \(requestedBytes) bytes (\(bytesPerToken) per token), "
+                + "more than the \(availableBytes) bytes of memory available; use a smaller context size"
         }
     }
 }

@@ -10,9 +10,12 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "Path to a GGUF file.") var path: String
     @Flag(name: .customLong("metadata"), help: "Also print every metadata key (long arrays abbreviated).")
     var allMetadata = false
+    @Flag(name: .customLong("check-tensors"), help: "Scan every tensor for NaN and infinity; name the first bad one.")
+    var checkTensors = false
 
     func run() throws {
         let f = try GGUFFile(path: path)
+        if checkTensors { try f.checkFinite() }
         var lines: [String] = []
         lines.append("file: \(path) (\(f.mapping.size) bytes, GGUF v\(f.version), alignment \(f.alignment))")
         if let name = try? f.optionalString("general.name") { lines.append("name: \(name)") }

@@ -28,13 +28,19 @@ struct ModelOptions: ParsableArguments {
     @Option(name: [.customShort("b"), .customLong("batch-size")], help: "Tokens per forward pass during prefill.")
     var batchSize: Int = 256
 
+    @Flag(name: .customLong("check-tensors"),
+          help: "Scan every weight for NaN and infinity while loading; name the first bad tensor.")
+    var checkTensors = false
+
     var modelPath: String {
         model ?? ProcessInfo.processInfo.environment["STRETCH_MODEL"] ?? Self.defaultModel
     }
 
     /// The library's load options these flags describe.
     var loadOptions: LoadOptions {
-        LoadOptions(threads: threads, batchSize: batchSize, precision: precision, kvElementType: cacheTypeK ?? cacheTypeV)
+        LoadOptions(
+            threads: threads, batchSize: batchSize, precision: precision, kvElementType: cacheTypeK ?? cacheTypeV,
+            checksTensors: checkTensors)
     }
 
     func validate() throws {

@@ -116,7 +116,7 @@ final class GGUFReaderTests: XCTestCase {
                 XCTFail("a file cut at \(cut) of \(bytes.count) bytes parsed")
             } catch let e as GGUFError {
                 switch e {
-                case .truncated, .tensorDataOutOfBounds: break
+                case .truncated, .tensorDataOutOfBounds, .countExceedsFile: break
                 default: XCTFail("cut at \(cut): unexpected \(e)")
                 }
             }
@@ -190,10 +190,10 @@ final class GGUFReaderTests: XCTestCase {
         let countOffset = 24 + 8 + 3 + 4 + 4
         for i in 0..<8 { bytes[countOffset + i] = 0x7F }
         try expectError(bytes, "arr.gguf") {
-            switch $0 {
-            case .invalidValue, .truncated: return true
-            default: return false
+            if case let .countExceedsFile(_, field, count, _, _, _) = $0 {
+                return field == "length of array 'arr'" && count == 0x7F7F_7F7F_7F7F_7F7F
             }
+            return false
         }
     }
 

@@ -99,6 +99,55 @@ final class WorkerPoolTests: XCTestCase {
         XCTAssertEqual(failures.count, 0)
     }
 
+    func testNestedLoopsInsideChunksCoverEveryCellOnce() {
+        // A loop nested in a chunk finds the pool busy with its own outer job: `run` declines it and
+        // `Parallel` runs it on Dispatch instead. Every (outer, inner) cell must still run exactly once.
+        let pool = WorkerPool(threads: 3)
+        let outer = 24, inner = 37
+        for _ in 0..<200 {
+            var hits = [Int](repeating: 0, count: outer * inner)
+            var declined = [Bool](repeating: false, count: outer)
+            hits.withUnsafeMutableBufferPointer { h in
+                declined.withUnsafeMutableBufferPointer { d in
+                    Parallel.forRanges(outer, workers: pool) { s, e in
+                        for o in s..<e {
+                            d[o] = !pool.run(chunks: 1) { _ in }
+                            Parallel.forRanges(inner, workers: pool) { si, ei in
+                                for i in si..<ei { h[o * inner + i] += 1 }
+                            }
+                        }
+                    }
+                }
+            }
+            XCTAssertEqual(hits, [Int](repeating: 1, count: outer * inner))
+            XCTAssertEqual(declined, [Bool](repeating: true, count: outer), "a nested run took the busy pool")
+        }
+        // The pool is free again afterwards.
+        XCTAssertEqual(Self.counts(pool, chunks: 5), [1, 1, 1, 1, 1])
+    }
+
+    func testManyShortJobsFromManyThreads() {
+        // Four callers, thousands of one-to-three-chunk jobs each: every job either runs completely or is
+        // declined, and the pool never loses a chunk or hangs.
+        let pool = WorkerPool(threads: 3)
+        let failures = Failures()
+        let group = DispatchGroup()
+        for t in 0..<4 {
+            group.enter()
+            Thread {
+                for round in 0..<5000 {
+                    let chunks = 1 + (round + t) % 3
+                    if let c = Self.counts(pool, chunks: chunks), c != [Int](repeating: 1, count: chunks) {
+                        failures.add()
+                    }
+                }
+                group.leave()
+            }.start()
+        }
+        XCTAssertEqual(group.wait(timeout: .now() + 120), .success)
+        XCTAssertEqual(failures.count, 0)
+    }
+
     func testShutdownEndsTheThreadsAndIsIdempotent() {
         let pool = WorkerPool(threads: 4)
         XCTAssertEqual(pool.liveThreads, 3)

@@ -16,10 +16,13 @@ enum CLIRunner {
         return products.appendingPathComponent("stretch")
     }
 
-    /// Runs `stretch arguments`, with `stdin` as standard input (none: an empty, closed input).
-    static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String = "") throws -> Output {
+    /// Runs `stretch arguments` (or `executable arguments`), with `stdin` as standard input (none: an empty,
+    /// closed input).
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:], stdin: String = "", executable: URL? = nil
+    ) throws -> Output {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable ?? binary
         process.arguments = arguments
         process.currentDirectoryURL = TestFiles.repositoryRoot
         var env = ProcessInfo.processInfo.environment

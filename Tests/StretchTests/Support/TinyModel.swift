@@ -23,6 +23,10 @@ struct TinyModel {
     var reshape: [String: [Int]] = [:]
     /// Extra tensors (name → dims) no architecture reads, to build files the strict loader must refuse.
     var extra: [String: [Int]] = [:]
+    /// Rotary base (`{arch}.rope.freq_base`).
+    var ropeBase: Double = 10000
+    /// Further metadata, written after the hyperparameters (e.g. `rope.scaling.*` keys).
+    var extraMetadata: [(String, GGUFValue)] = []
 
     func write(to path: String) throws {
         var w = GGUFWriter()
@@ -35,7 +39,8 @@ struct TinyModel {
         w.set("\(a).attention.head_count", .uint32(UInt32(heads)))
         w.set("\(a).attention.head_count_kv", .uint32(UInt32(kvHeads)))
         w.set("\(a).attention.layer_norm_rms_epsilon", .float32(1e-5))
-        w.set("\(a).rope.freq_base", .float32(10000))
+        w.set("\(a).rope.freq_base", .float32(Float(ropeBase)))
+        for (key, value) in extraMetadata { w.set(key, value) }
         // A byte-level vocabulary of `vocab` SentencePiece pieces is enough for the tokenizer to load.
         w.set("tokenizer.ggml.model", .string("llama"))
         var tokens: [GGUFValue] = [.string("<unk>"), .string("<s>"), .string("</s>")]

@@ -20,7 +20,9 @@ struct GenerationRequest: Sendable {
     var contextExtension: String?
 
     /// Reads the fields shared by every completion endpoint; the prompt is read by the caller.
-    init(kind: Kind, body: JSON, configuration: ServerConfiguration, tokenizer: Tokenizer) throws {
+    /// `tokenizer` checks `logit_bias` ids against the vocabulary and tokenizes its texts (nil: ids are
+    /// checked only for sign, texts are skipped — request decoding without a model).
+    init(kind: Kind, body: JSON, configuration: ServerConfiguration, tokenizer: Tokenizer?) throws {
         self.kind = kind
         let fields = try FieldReader(body)
         try fields.rejectUnsupported()
@@ -112,8 +114,8 @@ extension GenerationRequest {
 
     /// `logit_bias` as OpenAI sends it (`{"15043": -100}`) or as llama-server also takes it
     /// (`[[15043, -1.5], ["Hello", false]]`: a text applies to each of its tokens, `false` bans).
-    static func logitBias(_ value: JSON, tokenizer: Tokenizer) throws -> [Int: Float] {
-        let vocab = tokenizer.vocabularySize
+    static func logitBias(_ value: JSON, tokenizer: Tokenizer?) throws -> [Int: Float] {
+        let vocab = tokenizer?.vocabularySize ?? Int.max
         var bias: [Int: Float] = [:]
         func tokens(_ key: JSON) throws -> [Int] {
             switch key {
@@ -124,7 +126,7 @@ extension GenerationRequest {
                 return [id]
             case .string(let text):
                 if let id = Int(text) { return try tokens(.int(id)) }
-                return tokenizer.encode(text, addSpecial: false, parseSpecial: false)
+                return tokenizer?.encode(text, addSpecial: false, parseSpecial: false) ?? []
             default:
                 throw APIError.badRequest("'logit_bias' keys must be token ids or texts, not \(key.typeName)")
             }

@@ -9,7 +9,7 @@ public enum RequestDecoding {
         let json = try JSON.decode(body)
         guard case .object = json else { throw APIError.badRequest("the request body must be a JSON object") }
         for kind in [GenerationRequest.Kind.chat, .completion, .llamaCompletion] {
-            _ = try GenerationRequest(kind: kind, body: json, configuration: configuration)
+            _ = try GenerationRequest(kind: kind, body: json, configuration: configuration, tokenizer: nil)
         }
     }
 }

@@ -52,8 +52,10 @@ final class RopeScalingReferenceTests: XCTestCase {
             }
             let scaled = scaling.scaled(rope, trainedContext: f.trained_context, sequenceLength: c.sequence_length)
             assertClose(scaled.inverseFrequencies, c.inverse_frequencies, c.name)
-            // transformers multiplies cos and sin by the attention factor, so q·k grows by its square.
-            XCTAssertEqual(scaled.logitScale, c.attention_factor * c.attention_factor, accuracy: 1e-6, c.name)
+            // transformers multiplies cos and sin by the attention factor (so q·k grows by its square); so does
+            // Stretch, on the rotated dimensions.
+            XCTAssertEqual(scaled.rotationScale, c.attention_factor, accuracy: 1e-6, c.name)
+            XCTAssertEqual(scaled.logitScale, 1, c.name)
         }
     }
 
@@ -88,9 +90,7 @@ final class RopeScalingReferenceTests: XCTestCase {
             try tiny.write(to: path)
             let config = try ModelConfig(file: GGUFFile(path: path))
             assertClose(config.rope.inverseFrequencies, c.expected.inverse_frequencies, "GGUF keys → \(c.expected.name)")
-            XCTAssertEqual(
-                config.rope.logitScale, c.expected.attention_factor * c.expected.attention_factor, accuracy: 1e-6,
-                c.expected.name)
+            XCTAssertEqual(config.rope.rotationScale, c.expected.attention_factor, accuracy: 1e-6, c.expected.name)
         }
     }
 }

@@ -241,9 +241,8 @@ final class BatchEngineCore: @unchecked Sendable {
         if request.cancelled.isCancelled { return finish(slot, .cancelled) }
         let continuation = request.continuation
         let step = request.generation.step(
-            logits: logits, history: slot.history, cachedTokens: slot.cache.count
-        ) { continuation.yield($0) }
-        if let token = step.token { slot.history.append(token) }
+            logits: logits, history: slot.history, cachedTokens: slot.cache.count,
+            record: { slot.history.append($0) }, emit: { continuation.yield($0) })
         if let stop = step.stop { return finish(slot, stop) }
         if request.cancelled.isCancelled { return finish(slot, .cancelled) }
         // The cache moves on with the sampled token in the next step.

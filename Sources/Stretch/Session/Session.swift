@@ -198,8 +198,8 @@ public final class Session: @unchecked Sendable {
         let t1 = DispatchTime.now()
         var reason = GenerationStatistics.StopReason.cancelled
         while !cancelled.isCancelled {
-            let step = generation.step(logits: logits, history: history, cachedTokens: cache.count, emit: emit)
-            if let token = step.token { appendHistory(token) }
+            let step = generation.step(
+                logits: logits, history: history, cachedTokens: cache.count, record: appendHistory, emit: emit)
             if let stop = step.stop {
                 reason = stop
                 break

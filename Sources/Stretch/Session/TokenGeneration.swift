@@ -14,8 +14,8 @@ struct TokenGeneration {
 
     /// What one step decided.
     struct Step {
-        /// The sampled token (nil when the token limit was already reached); the caller appends it to
-        /// the history, and runs it through the model unless `stop` is set.
+        /// The sampled token (nil when the token limit was already reached), already handed to `record`;
+        /// the caller runs it through the model unless `stop` is set.
         var token: Int?
         /// Why the generation ends here, if it does.
         var stop: GenerationStatistics.StopReason?
@@ -34,14 +34,16 @@ struct TokenGeneration {
         matcher = StopStringMatcher(stops: parameters.stop)
     }
 
-    /// Chooses the token after `logits` and emits it; `cachedTokens` is what the cache holds now (the
-    /// chosen token would be one more).
+    /// Chooses the token after `logits`, hands it to `record` (the caller's history) and then emits it, so
+    /// that a consumer that sees the token finds it in the history; `cachedTokens` is what the cache holds
+    /// now (the chosen token would be one more).
     mutating func step(
-        logits: [Float], history: [Int], cachedTokens: Int, emit: (GenerationEvent) -> Void
+        logits: [Float], history: [Int], cachedTokens: Int, record: (Int) -> Void, emit: (GenerationEvent) -> Void
     ) -> Step {
         let maxTokens = parameters.maxTokens
         if maxTokens >= 0 && produced >= maxTokens { return Step(token: nil, stop: .maxTokens) }
         let next = sampler.sample(logits: logits, history: history)
+        record(next)
         if !parameters.ignoreEndOfGeneration && tokenizer.isEndOfGeneration(next)
             || parameters.stopTokens.contains(next) {
             return Step(token: next, stop: .endOfGeneration)

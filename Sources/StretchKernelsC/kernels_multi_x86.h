@@ -130,7 +130,6 @@ MULTI_ATTR void FN(q4_K_x)(const uint8_t *p, const StretchQ8 *x, const int nx, l
 }
 
 MULTI_ATTR void FN(q6_K_x)(const uint8_t *p, const StretchQ8 *x, const int nx, long blocks, float *out) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(0x03), m30 = _mm256_set1_epi8(0x30);
     __m256 a0[4], a1[4];
     for (int i = 0; i < nx; i++) a0[i] = a1[i] = _mm256_setzero_ps();
     for (long b = 0; b < blocks; b++) {
@@ -138,17 +137,8 @@ MULTI_ATTR void FN(q6_K_x)(const uint8_t *p, const StretchQ8 *x, const int nx, l
         float d = FN(half)(q + 208);
         const int8_t *sc = (const int8_t *)(q + 192);
         for (int n = 0; n < 2; n++) {
-            const uint8_t *ql = q + 64 * n;
-            __m256i qh = _mm256_loadu_si256((const __m256i *)(q + 128 + 32 * n));
-            __m256i a = _mm256_loadu_si256((const __m256i *)ql);
-            __m256i c = _mm256_loadu_si256((const __m256i *)(ql + 32));
             __m256i g[4];
-            g[0] = _mm256_or_si256(_mm256_and_si256(a, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4));
-            g[1] = _mm256_or_si256(_mm256_and_si256(c, m4),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m3), 4));
-            g[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), m4), _mm256_and_si256(qh, m30));
-            g[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(c, 4), m4),
-                                   _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+            FN(q6_K_unpack)(q, n, g);
             for (int k = 0; k < 4; k++) {
                 long j = 8 * b + 4 * n + k;
                 int si = 8 * n + 2 * k;
@@ -298,7 +288,6 @@ MULTI_ATTR void FN(q5_0_x2)(const uint8_t *p, const StretchQ8 *x, const int np, 
 // register and spread to their four-lane groups. The values and the operation order per lane are those of
 // FN(q6_K_x) (the scale is (d · x.scale) · sc, rounded as there), so each result is bit-identical to it.
 MULTI_ATTR void FN(q6_K_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(0x03), m30 = _mm256_set1_epi8(0x30);
     const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
     const __m512i zero = _mm512_setzero_si512();
     __m512 a0[2], a1[2];
@@ -308,17 +297,8 @@ MULTI_ATTR void FN(q6_K_x2)(const uint8_t *p, const StretchQ8 *x, const int np, 
         float d = FN(half)(q + 208);
         const int8_t *sc = (const int8_t *)(q + 192);
         for (int n = 0; n < 2; n++) {
-            const uint8_t *ql = q + 64 * n;
-            __m256i qh = _mm256_loadu_si256((const __m256i *)(q + 128 + 32 * n));
-            __m256i a = _mm256_loadu_si256((const __m256i *)ql);
-            __m256i c = _mm256_loadu_si256((const __m256i *)(ql + 32));
             __m256i g[4];
-            g[0] = _mm256_or_si256(_mm256_and_si256(a, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4));
-            g[1] = _mm256_or_si256(_mm256_and_si256(c, m4),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m3), 4));
-            g[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), m4), _mm256_and_si256(qh, m30));
-            g[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(c, 4), m4),
-                                   _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+            FN(q6_K_unpack)(q, n, g);
             for (int k = 0; k < 4; k++) {
                 long j = 8 * b + 4 * n + k;
                 int si = 8 * n + 2 * k;

@@ -133,28 +133,31 @@ static ATTR float FN(q4_K)(const uint8_t *p, const StretchQ8 *x, long blocks) {
     return FN(hsum)(_mm256_add_ps(a0, a1)) - minSum;
 }
 
+// The 6-bit weights of half `n` of a Q6_K block as four groups of 32 unsigned values (0..63).
+static ATTR inline void FN(q6_K_unpack)(const uint8_t *q, int n, __m256i g[4]) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(0x03), m30 = _mm256_set1_epi8(0x30);
+    const uint8_t *ql = q + 64 * n;
+    __m256i qh = _mm256_loadu_si256((const __m256i *)(q + 128 + 32 * n));
+    __m256i a = _mm256_loadu_si256((const __m256i *)ql);
+    __m256i c = _mm256_loadu_si256((const __m256i *)(ql + 32));
+    g[0] = _mm256_or_si256(_mm256_and_si256(a, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4));
+    g[1] = _mm256_or_si256(_mm256_and_si256(c, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m3), 4));
+    g[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), m4), _mm256_and_si256(qh, m30));
+    g[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(c, 4), m4), _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+}
+
 static ATTR float FN(q6_K)(const uint8_t *p, const StretchQ8 *x, long blocks) {
     const int8_t *xq = x->quants;
     const float *xs = x->scales;
     const int32_t *s16 = x->sums16;
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(0x03), m30 = _mm256_set1_epi8(0x30);
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
     for (long b = 0; b < blocks; b++) {
         const uint8_t *q = p + 210 * b;
         float d = FN(half)(q + 208);
         const int8_t *sc = (const int8_t *)(q + 192);
         for (int n = 0; n < 2; n++) {
-            const uint8_t *ql = q + 64 * n;
-            __m256i qh = _mm256_loadu_si256((const __m256i *)(q + 128 + 32 * n));
-            __m256i a = _mm256_loadu_si256((const __m256i *)ql);
-            __m256i c = _mm256_loadu_si256((const __m256i *)(ql + 32));
             __m256i g[4];
-            g[0] = _mm256_or_si256(_mm256_and_si256(a, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4));
-            g[1] = _mm256_or_si256(_mm256_and_si256(c, m4),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m3), 4));
-            g[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), m4), _mm256_and_si256(qh, m30));
-            g[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(c, 4), m4),
-                                   _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+            FN(q6_K_unpack)(q, n, g);
             for (int k = 0; k < 4; k++) {
                 long j = 8 * b + 4 * n + k;
                 int si = 8 * n + 2 * k;

@@ -1,6 +1,5 @@
 import Foundation
 import Stretch
-import Synchronization
 
 /// What every generation shares once the model is loaded: the model, the batching engine (the slots
 /// and their queue), and what the chat endpoint adds to each request.
@@ -17,7 +16,6 @@ final class ServerState: Sendable {
     let chatStopTokens: Set<Int>
     /// …and the others (they stop as text).
     let chatStopTexts: [String]
-    private let requestCounter = Atomic<Int>(0)
 
     init(model: LanguageModel, host: ServerHost) throws {
         let configuration = host.configuration
@@ -45,7 +43,4 @@ final class ServerState: Sendable {
             throw APIError.badRequest("invalid 'context_extension' \(spec): \(error)")
         }
     }
-
-    /// A new request number (for ids).
-    func nextRequestNumber() -> Int { requestCounter.wrappingAdd(1, ordering: .relaxed).newValue }
 }

@@ -142,7 +142,7 @@ public final class LlamaModel: @unchecked Sendable {
         // now, with the numbers, while the caller can still choose a smaller one.
         let elementType = options.resolvedKVElementType
         let bytesPerToken = config.blockCount * config.headCountKV * config.headDim * elementType.size
-            * (positions.usesFarPositions ? 3 : 2)
+            * (positions.storesFarKeyCopy ? 3 : 2)
         let (requested, overflow) = UInt64(max(0, maxTokens)).multipliedReportingOverflow(by: UInt64(bytesPerToken))
         if let available = MemoryUsage.availableBytes(), overflow || requested > UInt64(available) {
             throw ModelError.kvCacheTooLarge(

@@ -123,6 +123,25 @@ final class DualChunkAttentionTests: XCTestCase {
         XCTAssertEqual(map.logitTemperature(trainedContext: 100, contextSize: 100), 1)
     }
 
+    /// An F16 cache stays within F16 rounding of the reference.
+    func testDualChunkWithF16CacheStaysCloseToTheReference() throws {
+        let p = Problem(n: 120, heads: 7, kvHeads: 1, headDim: 64, seed: 41)
+        let map = try DualChunkPositions(chunkSize: 40, localWindow: 8)
+        let ref = Self.reference(p, positions: Self.dcaPositions(chunk: 40, local: 8))
+        let f16 = ExactAttentionTests.engine(p, map: map, chunks: [50, 1, 69], elementType: .f16)
+        XCTAssertLessThan(ExactAttentionTests.maxDiff(f16, ref), 3e-3)
+        XCTAssertGreaterThan(ExactAttentionTests.maxDiff(f16, ref), 0, "F16 storage should round something")
+    }
+
+    /// Huge parameters are errors or exact, never an overflow trap.
+    func testExtremeParametersDoNotOverflow() throws {
+        XCTAssertThrowsError(try PositionSpec.parse("dca:ORIG=\(Int.max)", trainedContext: 512))
+        let wide = try DualChunkPositions(chunkSize: Int.max, localWindow: 1)
+        XCTAssertEqual(wide.farQueryPosition(5), Double(Int.max))
+        XCTAssertEqual(wide.middleQueryPosition(Int.max - 1), Double(Int.max))
+        XCTAssertEqual(DualChunkPositions.defaults(trainedContext: Int.max).chunkSize, Int.max / 4 * 3 + 2)
+    }
+
     /// One key copy: a DCA or STRING cache holds keys and values only.
     func testDualChunkAndStringKeepOneKeyCopy() throws {
         for spec in ["dca:C=30:L=5", "string:S=20:W=4"] {

@@ -43,8 +43,10 @@ struct InspectCommand: ParsableCommand {
                     KVCache.bytesPerToken(layers: c.blockCount, kvHeads: c.headCountKV, headDim: c.headDim,
                                           keyType: t, valueType: t, farKeys: far)
                 }
-                return "\(t.rawValue) \(bytes(false)) B (self-extend \(bytes(true)) B, "
-                    + String(format: "%.0f MiB at L)", Double(bytes(false) * L) / 1_048_576)
+                let atL = Double(bytes(false) * L)
+                return "\(t.rawValue) \(bytes(false)) B (self-extend \(bytes(true)) B; "
+                    + (atL >= 1_048_576 ? String(format: "%.0f MiB", atL / 1_048_576) : String(format: "%.0f KiB", atL / 1024))
+                    + " at L)"
             }
             lines.append("kv cache per token: " + kv.joined(separator: ", "))
         }

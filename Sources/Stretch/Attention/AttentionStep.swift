@@ -1,8 +1,9 @@
 /// Positions and rotations for one forward chunk of `tokens` new tokens, shared by every layer.
 ///
 /// Built once per chunk: it fixes the RoPE angles (re-rotating cached keys when a dynamic scheme moved
-/// them), precomputes the cos/sin tables for near and far positions, and then, per layer, rotates the
-/// new keys into the cache (near and far copies), rotates and scales the queries, and runs
+/// them), precomputes the cos/sin tables for near, far and (DCA) middle positions, and then, per layer,
+/// rotates the new keys into the cache (near and, where the map needs one, far copies), rotates and
+/// scales the queries, and runs
 /// ``ExactAttention``. The caller reserves room in the cache before and commits the tokens after all layers.
 package final class AttentionStep {
     /// First new position (tokens already in the cache).
@@ -14,8 +15,10 @@ package final class AttentionStep {
     /// The angles used for this chunk.
     package let rope: RotaryEmbedding
     private let half: Int
-    private let far: Bool
-    private let cosNear, sinNear, cosFarQ, sinFarQ, cosFarK, sinFarK: UnsafeMutablePointer<Float>
+    /// Whether some pairs use far query rotations, whether far keys are a second copy, and whether a
+    /// middle query rotation exists (DCA).
+    private let far, farKeys, middle: Bool
+    private let cosNear, sinNear, cosNearK, sinNearK, cosFarQ, sinFarQ, cosFarK, sinFarK, cosMidQ, sinMidQ: UnsafeMutablePointer<Float>
     private let queryScales: [Float]
 
     /// Keys farther than this are masked (sliding-window layers); `Int.max` for full attention.
@@ -49,23 +52,37 @@ package final class AttentionStep {
         self.rope = rope
         half = rope.dimensions / 2
         far = positions.usesFarPositions
+        farKeys = positions.storesFarKeyCopy
+        middle = { if case .chunks = positions.keySplit { return true } else { return false } }()
         let n = max(1, tokens) * half
         cosNear = .allocate(capacity: n)
         sinNear = .allocate(capacity: n)
+        cosNearK = .allocate(capacity: n)
+        sinNearK = .allocate(capacity: n)
         cosFarQ = .allocate(capacity: far ? n : 1)
         sinFarQ = .allocate(capacity: far ? n : 1)
-        cosFarK = .allocate(capacity: far ? n : 1)
-        sinFarK = .allocate(capacity: far ? n : 1)
+        cosFarK = .allocate(capacity: farKeys ? n : 1)
+        sinFarK = .allocate(capacity: farKeys ? n : 1)
+        cosMidQ = .allocate(capacity: middle ? n : 1)
+        sinMidQ = .allocate(capacity: middle ? n : 1)
         for t in 0..<tokens {
             let i = start + t
-            rope.table(position: Double(i), cos: cosNear + t * half, sin: sinNear + t * half)
+            rope.table(position: positions.nearQueryPosition(i), cos: cosNear + t * half, sin: sinNear + t * half)
+            rope.table(position: positions.nearKeyPosition(i), cos: cosNearK + t * half, sin: sinNearK + t * half)
             if far {
                 rope.table(position: positions.farQueryPosition(i), cos: cosFarQ + t * half, sin: sinFarQ + t * half)
+            }
+            if farKeys {
                 rope.table(position: positions.farKeyPosition(i), cos: cosFarK + t * half, sin: sinFarK + t * half)
             }
+            if middle {
+                rope.table(position: positions.middleQueryPosition(i), cos: cosMidQ + t * half, sin: sinMidQ + t * half)
+            }
         }
-        // Log-n and YaRN scale attention logits; scaling the query does it once per row.
-        let logitScale = Float(rope.logitScale) * queryScale
+        // Log-n, YaRN and temperatures (DCA's mscale²) scale attention logits; scaling the query does it
+        // once per row. A temperature is fixed by the cache's context size, so it never changes mid-sequence.
+        let temperature = Float(positions.logitTemperature(trainedContext: trainedContext, contextSize: cache.maxTokens))
+        let logitScale = Float(rope.logitScale) * queryScale * temperature
         let first = start
         queryScales = (0..<tokens).map {
             positions.queryScale(position: first + $0, trainedContext: trainedContext) * logitScale
@@ -73,7 +90,7 @@ package final class AttentionStep {
     }
 
     deinit {
-        for p in [cosNear, sinNear, cosFarQ, sinFarQ, cosFarK, sinFarK] { p.deallocate() }
+        for p in [cosNear, sinNear, cosNearK, sinNearK, cosFarQ, sinFarQ, cosFarK, sinFarK, cosMidQ, sinMidQ] { p.deallocate() }
     }
 
     /// Attention of one layer: stores the new keys (rotated) and values in `cache`, rotates the queries,
@@ -114,9 +131,11 @@ package final class AttentionStep {
         let kvDim = nkv * hd
         let keyBytes = cache.keyRowBytes, valueBytes = cache.valueRowBytes
         let qFar = UnsafeMutablePointer<Float>.allocate(capacity: far ? tokens * qDim : 1)
+        let qMid = UnsafeMutablePointer<Float>.allocate(capacity: middle ? tokens * qDim : 1)
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: hd)
         defer {
             qFar.deallocate()
+            qMid.deallocate()
             scratch.deallocate()
         }
         for t in 0..<tokens {
@@ -124,6 +143,12 @@ package final class AttentionStep {
             if far {
                 (qFar + t * qDim).update(from: q + t * qDim, count: qDim)
                 rope.apply(qFar + t * qDim, heads: heads, headDim: hd, cos: cosFarQ + t * half, sin: sinFarQ + t * half)
+            }
+            if middle {
+                (qMid + t * qDim).update(from: q + t * qDim, count: qDim)
+                rope.apply(qMid + t * qDim, heads: heads, headDim: hd, cos: cosMidQ + t * half, sin: sinMidQ + t * half)
+            }
+            if farKeys {
                 for h in 0..<nkv {
                     scratch.update(from: k + t * kvDim + h * hd, count: hd)
                     rope.apply(scratch, heads: 1, headDim: hd, cos: cosFarK + t * half, sin: sinFarK + t * half)
@@ -131,11 +156,12 @@ package final class AttentionStep {
                 }
             }
             rope.apply(q + t * qDim, heads: heads, headDim: hd, cos: cosNear + t * half, sin: sinNear + t * half)
-            rope.apply(k + t * kvDim, heads: nkv, headDim: hd, cos: cosNear + t * half, sin: sinNear + t * half)
+            rope.apply(k + t * kvDim, heads: nkv, headDim: hd, cos: cosNearK + t * half, sin: sinNearK + t * half)
             let qs = queryScales[t]
             if qs != 1 {
                 VectorOps.scale(q + t * qDim, qs, qDim)
                 if far { VectorOps.scale(qFar + t * qDim, qs, qDim) }
+                if middle { VectorOps.scale(qMid + t * qDim, qs, qDim) }
             }
             for h in 0..<nkv {
                 K.store(k + t * kvDim + h * hd, cache.nearKey(layer, h) + pos * keyBytes, hd)
@@ -143,8 +169,9 @@ package final class AttentionStep {
             }
         }
         ExactAttention.run(
-            K.self, V.self, cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, window: positions.window,
-            slidingWindow: slidingWindow, softCap: softCap,
-            qNear: q, qFar: far ? UnsafePointer(qFar) : nil, out: out, workers: workers)
+            K.self, V.self, cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, split: positions.keySplit,
+            sharedKeys: !farKeys, slidingWindow: slidingWindow, softCap: softCap,
+            qNear: q, qFar: far ? UnsafePointer(qFar) : nil, qMiddle: middle ? UnsafePointer(qMid) : nil,
+            out: out, workers: workers)
     }
 }

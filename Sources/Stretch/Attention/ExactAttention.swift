@@ -3,7 +3,9 @@ import Foundation
 /// Tiled, online-softmax (flash-style) causal attention with positions as an input.
 ///
 /// A pair (query `i`, key `j`) uses the near copies (rotated at true positions) when `i − j < window` and
-/// the far copies otherwise (SELF_EXTEND.md §2). One work item is one KV head and a tile of queries:
+/// the far copies otherwise (SELF_EXTEND.md §2); with a chunk split (Dual Chunk Attention) a key in the
+/// query's chunk uses the near query, one in the previous chunk the middle query, older ones the far
+/// query, all against the one key copy. Every pair of a row enters the same online softmax. One work item is one KV head and a tile of queries:
 /// every query head sharing that KV head (GQA) and several query tokens ("rows") stream the same
 /// key/value tiles, each row keeping a running max, sum and output accumulator.
 ///
@@ -25,33 +27,38 @@ package enum ExactAttention {
     ///
     /// - Parameters:
     ///   - qNear: `[tokens][heads][headDim]` queries rotated at true positions (already scaled).
-    ///   - qFar: the same rotated at far query positions; nil when `window == Int.max`.
+    ///   - split: which keys use the far, middle and near queries (``KeySplit``).
+    ///   - sharedKeys: far pairs read the near key copy (the map keeps one copy).
+    ///   - qFar: the same rotated at far query positions; nil when the split has no far band.
+    ///   - qMiddle: the same rotated at middle query positions; nil unless the split is by chunks.
     ///   - out: `[tokens][heads][headDim]`.
     ///   - softCap: when positive, each scaled score `s` becomes `softCap · tanh(s / softCap)` before the
     ///     softmax (Gemma 2's attention logit soft-capping); 0 leaves scores as they are.
     /// - Complexity: O(tokens · (start + tokens) · heads · headDim) time, O(keyTile · headDim +
     ///   queryTile · group · (headDim + keyTile)) memory per thread.
     static func run<K: KVElement, V: KVElement>(
-        _: K.Type, _: V.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, window: Int, slidingWindow: Int = Int.max,
-        softCap: Float = 0, qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
-        workers: WorkerPool
+        _: K.Type, _: V.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, split: KeySplit, sharedKeys: Bool,
+        slidingWindow: Int = Int.max, softCap: Float = 0, qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?,
+        qMiddle: UnsafePointer<Float>? = nil, out: UnsafeMutablePointer<Float>, workers: WorkerPool
     ) {
         if cache.headDim % 16 == 0 {
             runTiled(
-                K.self, V.self, cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, window: window,
-                slidingWindow: slidingWindow, softCap: softCap, qNear: qNear, qFar: qFar, out: out, workers: workers)
+                K.self, V.self, cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, split: split,
+                sharedKeys: sharedKeys, slidingWindow: slidingWindow, softCap: softCap, qNear: qNear, qFar: qFar,
+                qMiddle: qMiddle, out: out, workers: workers)
         } else {
             runRowwise(
-                K.self, V.self, cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, window: window,
-                slidingWindow: slidingWindow, softCap: softCap, qNear: qNear, qFar: qFar, out: out, workers: workers)
+                K.self, V.self, cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, split: split,
+                sharedKeys: sharedKeys, slidingWindow: slidingWindow, softCap: softCap, qNear: qNear, qFar: qFar,
+                qMiddle: qMiddle, out: out, workers: workers)
         }
     }
 
     /// The tiled kernel (headDim a multiple of 16).
     static func runTiled<K: KVElement, V: KVElement>(
-        _: K.Type, _: V.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, window: Int, slidingWindow: Int,
-        softCap: Float, qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
-        workers: WorkerPool
+        _: K.Type, _: V.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, split: KeySplit, sharedKeys: Bool,
+        slidingWindow: Int, softCap: Float, qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?,
+        qMiddle: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>, workers: WorkerPool
     ) {
         let hd = cache.headDim
         let keyBytes = cache.keyRowBytes, valueBytes = cache.valueRowBytes
@@ -66,8 +73,9 @@ package enum ExactAttention {
         // Several interleaved parts per thread, claimed dynamically by the worker pool.
         let threads = workers.participants
         let parts = threads <= 1 ? 1 : max(1, min(4 * threads, items))
-        let useFar = qFar != nil && window != Int.max
+        let useFar = qFar != nil && split != .none
         let qFarBase = qFar ?? qNear
+        let qMidBase = qMiddle ?? qNear
 
         let work: (Int) -> Void = { p in
             let maxRows = group * tq
@@ -77,16 +85,18 @@ package enum ExactAttention {
             let vTile = UnsafeMutablePointer<Float>.allocate(capacity: tileFloats)
             let sNear = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * tk)
             let sFar = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * tk)
+            let sMid = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * tk)
             let probs = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * tk)
             let laneMax = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * 16)
             let acc = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * hd)
             let rowMax = UnsafeMutablePointer<Float>.allocate(capacity: maxRows)
             let rowSum = UnsafeMutablePointer<Float>.allocate(capacity: maxRows)
             let corr = UnsafeMutablePointer<Float>.allocate(capacity: maxRows)
-            // Per row: query offset, then lanes [a, f) far, [f, b) near in the current tile.
-            let ints = UnsafeMutablePointer<Int>.allocate(capacity: 7 * maxRows)
+            // Per row: query offset, then lanes [a, f) far, [f, m) middle, [m, b) near in the current tile.
+            let ints = UnsafeMutablePointer<Int>.allocate(capacity: 9 * maxRows)
             let qOff = ints, rowA = ints + maxRows, rowF = ints + 2 * maxRows, rowB = ints + 3 * maxRows
             let active = ints + 4 * maxRows, farRows = ints + 5 * maxRows, nearRows = ints + 6 * maxRows
+            let rowM = ints + 7 * maxRows, midRows = ints + 8 * maxRows
             // lessThan(k) = the 16 words at `masks + 16 − k`: all ones in lanes l < k.
             let masks = UnsafeMutablePointer<UInt32>.allocate(capacity: 32)
             masks.initialize(repeating: ~0, count: 16)
@@ -95,8 +105,10 @@ package enum ExactAttention {
             kTNear.initialize(repeating: 0, count: tileFloats)
             kTFar.initialize(repeating: 0, count: tileFloats)
             vTile.initialize(repeating: 0, count: tileFloats)
+            // Rows without a middle band still read (and mask) these lanes.
+            sMid.initialize(repeating: 0, count: maxRows * tk)
             defer {
-                for f in [kTNear, kTFar, vTile, sNear, sFar, probs, laneMax, acc, rowMax, rowSum, corr] { f.deallocate() }
+                for f in [kTNear, kTFar, vTile, sNear, sFar, sMid, probs, laneMax, acc, rowMax, rowSum, corr] { f.deallocate() }
                 ints.deallocate()
                 masks.deallocate()
             }
@@ -115,7 +127,7 @@ package enum ExactAttention {
                 rowSum.initialize(repeating: 0, count: rows)
                 for r in 0..<rows { qOff[r] = ((t0 + r / group) * heads + kvh * group + r % group) * hd }
                 let kNear = UnsafeRawPointer(cache.nearKey(layer, kvh))
-                let kFar = useFar ? UnsafeRawPointer(cache.farKey(layer, kvh)) : kNear
+                let kFar = useFar && !sharedKeys ? UnsafeRawPointer(cache.farKey(layer, kvh)) : kNear
                 let vals = UnsafeRawPointer(cache.value(layer, kvh))
                 let lastKey = start + t1 - 1
                 // With a sliding window, keys before the earliest row's window are never read.
@@ -124,7 +136,7 @@ package enum ExactAttention {
                 while j0 <= lastKey {
                     let j1 = min(j0 + tk, lastKey + 1)
                     // Which rows see which keys of this tile, and the hulls of keys each copy must supply.
-                    var nActive = 0, nFar = 0, nNear = 0
+                    var nActive = 0, nFar = 0, nNear = 0, nMid = 0
                     var farLo = tk, farHi = 0, nearLo = tk, nearHi = 0, valLo = tk, valHi = 0
                     for tt in 0..<nt {
                         let i = start + t0 + tt
@@ -133,13 +145,20 @@ package enum ExactAttention {
                         let jStart = slidingWindow == Int.max ? j0 : max(j0, i - slidingWindow + 1)
                         if jStart >= jEnd { continue }
                         let a = jStart - j0, b = jEnd - j0
-                        // Keys j ≤ i − window are at distance ≥ window: far copies.
-                        let f = useFar ? min(max(i - window + 1 - j0, a), b) : a
+                        // Keys before the split's bounds use the far, then the middle query (clamped to the tile).
+                        let bounds = split.bounds(query: i)
+                        let f = useFar ? min(max(bounds.far - j0, a), b) : a
+                        let m = useFar ? min(max(bounds.middle - j0, f), b) : a
                         valLo = min(valLo, a)
                         valHi = max(valHi, b)
                         if f > a {
-                            farLo = min(farLo, a)
-                            farHi = max(farHi, f)
+                            if sharedKeys {
+                                nearLo = min(nearLo, a)
+                                nearHi = max(nearHi, f)
+                            } else {
+                                farLo = min(farLo, a)
+                                farHi = max(farHi, f)
+                            }
                         }
                         if b > f {
                             nearLo = min(nearLo, f)
@@ -149,6 +168,7 @@ package enum ExactAttention {
                             let r = tt * group + g
                             rowA[r] = a
                             rowF[r] = f
+                            rowM[r] = m
                             rowB[r] = b
                             active[nActive] = r
                             nActive += 1
@@ -156,7 +176,11 @@ package enum ExactAttention {
                                 farRows[nFar] = r
                                 nFar += 1
                             }
-                            if b > f {
+                            if m > f {
+                                midRows[nMid] = r
+                                nMid += 1
+                            }
+                            if b > m {
                                 nearRows[nNear] = r
                                 nNear += 1
                             }
@@ -164,18 +188,22 @@ package enum ExactAttention {
                     }
                     if nActive > 0 {
                         let valid = j1 - j0
-                        if nFar > 0 {
+                        if nFar > 0 && !sharedKeys {
                             transposeKeys(K.self, kFar + j0 * keyBytes, keyBytes, kTFar, hd, farLo, farHi, valid)
                             scoreRows(farRows, nFar, qFarBase, qOff, kTFar, hd, sFar)
                         }
-                        if nNear > 0 {
+                        if nearHi > nearLo {
                             transposeKeys(K.self, kNear + j0 * keyBytes, keyBytes, kTNear, hd, nearLo, nearHi, valid)
-                            scoreRows(nearRows, nNear, qNear, qOff, kTNear, hd, sNear)
                         }
+                        if nFar > 0 && sharedKeys { scoreRows(farRows, nFar, qFarBase, qOff, kTNear, hd, sFar) }
+                        if nMid > 0 { scoreRows(midRows, nMid, qMidBase, qOff, kTNear, hd, sMid) }
+                        if nNear > 0 { scoreRows(nearRows, nNear, qNear, qOff, kTNear, hd, sNear) }
                         for j in valLo..<valHi { V.widen(vals + (j0 + j) * valueBytes, vTile + j * hd, hd) }
                         for x in 0..<nActive {
                             let r = active[x]
-                            maskRow(sNear + r * tk, sFar + r * tk, laneMax + 16 * r, rowA[r], rowF[r], rowB[r], masks, scale, softCap)
+                            maskRow(
+                                sNear + r * tk, sFar + r * tk, sMid + r * tk, laneMax + 16 * r, rowA[r], rowF[r], rowM[r],
+                                rowB[r], masks, scale, softCap)
                         }
                         for x in 0..<nActive {
                             let r = active[x]
@@ -319,8 +347,8 @@ package enum ExactAttention {
         }
     }
 
-    /// First half of a row's softmax step for a tile: picks far scores for lanes `[a, f)` and near ones for
-    /// `[f, b)`, scales them, sets the other lanes to −inf, writes the result over `sNear`, and stores the
+    /// First half of a row's softmax step for a tile: picks far scores for lanes `[a, f)`, middle ones for
+    /// `[f, m)` and near ones for `[m, b)`, scales them, sets the other lanes to −inf, writes the result over `sNear`, and stores the
     /// lane-wise maximum of its four vectors in `laneMax`.
     ///
     /// Selects are bitwise with masks loaded from `masks` (compare-based selects of SIMD types compile
@@ -328,11 +356,12 @@ package enum ExactAttention {
     /// horizontal max right after the vector max makes the compiler split the vector max up.
     @inline(__always)
     static func maskRow(
-        _ sNear: UnsafeMutablePointer<Float>, _ sFar: UnsafePointer<Float>, _ laneMax: UnsafeMutablePointer<Float>,
-        _ a: Int, _ f: Int, _ b: Int, _ masks: UnsafePointer<UInt32>, _ scale: Float, _ softCap: Float
+        _ sNear: UnsafeMutablePointer<Float>, _ sFar: UnsafePointer<Float>, _ sMid: UnsafePointer<Float>,
+        _ laneMax: UnsafeMutablePointer<Float>, _ a: Int, _ f: Int, _ m: Int, _ b: Int, _ masks: UnsafePointer<UInt32>,
+        _ scale: Float, _ softCap: Float
     ) {
         let rm = UnsafeRawPointer(masks)
-        let rn = UnsafeMutableRawPointer(sNear), rf = UnsafeRawPointer(sFar)
+        let rn = UnsafeMutableRawPointer(sNear), rf = UnsafeRawPointer(sFar), rmid = UnsafeRawPointer(sMid)
         let negInf = unsafeBitCast(SIMD16<Float>(repeating: -.infinity), to: SIMD16<UInt32>.self)
         let vScale = SIMD16<Float>(repeating: scale)
         @inline(__always)
@@ -344,9 +373,11 @@ package enum ExactAttention {
             let base = 16 * c
             let valid = lessThan(b &- base) & ~lessThan(a &- base)
             let far = lessThan(f &- base)
+            let notNear = lessThan(m &- base)
             let n = unsafeBitCast(rn.loadUnaligned(fromByteOffset: 4 * base, as: SIMD16<Float>.self), to: SIMD16<UInt32>.self)
             let x = unsafeBitCast(rf.loadUnaligned(fromByteOffset: 4 * base, as: SIMD16<Float>.self), to: SIMD16<UInt32>.self)
-            var s = unsafeBitCast((x & far) | (n & ~far), to: SIMD16<Float>.self) * vScale
+            let y = unsafeBitCast(rmid.loadUnaligned(fromByteOffset: 4 * base, as: SIMD16<Float>.self), to: SIMD16<UInt32>.self)
+            var s = unsafeBitCast((x & far) | (y & notNear & ~far) | (n & ~notNear), to: SIMD16<Float>.self) * vScale
             if softCap > 0 { s = softCapped(s, softCap) }
             let r = unsafeBitCast((unsafeBitCast(s, to: SIMD16<UInt32>.self) & valid) | (negInf & ~valid), to: SIMD16<Float>.self)
             rn.storeBytes(of: r, toByteOffset: 4 * base, as: SIMD16<Float>.self)
@@ -493,9 +524,9 @@ package enum ExactAttention {
     /// The row-at-a-time kernel: one dot product per (row, key), used for head widths that are not a
     /// multiple of 16.
     static func runRowwise<K: KVElement, V: KVElement>(
-        _: K.Type, _: V.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, window: Int, slidingWindow: Int = Int.max,
-        softCap: Float = 0, qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
-        workers: WorkerPool
+        _: K.Type, _: V.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, split: KeySplit, sharedKeys: Bool,
+        slidingWindow: Int = Int.max, softCap: Float = 0, qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?,
+        qMiddle: UnsafePointer<Float>? = nil, out: UnsafeMutablePointer<Float>, workers: WorkerPool
     ) {
         let hd = cache.headDim
         let keyBytes = cache.keyRowBytes, valueBytes = cache.valueRowBytes
@@ -509,7 +540,7 @@ package enum ExactAttention {
         // Several interleaved parts per thread, claimed dynamically by the worker pool.
         let threads = workers.participants
         let parts = threads <= 1 ? 1 : max(1, min(4 * threads, items))
-        let useFar = qFar != nil && window != Int.max
+        let useFar = qFar != nil && split != .none
 
         let work: (Int) -> Void = { p in
             let maxRows = group * tq
@@ -537,7 +568,7 @@ package enum ExactAttention {
                 rowMax.initialize(repeating: -Float.infinity, count: rows)
                 rowSum.initialize(repeating: 0, count: rows)
                 let kNear = UnsafeRawPointer(cache.nearKey(layer, kvh))
-                let kFar = useFar ? UnsafeRawPointer(cache.farKey(layer, kvh)) : kNear
+                let kFar = useFar && !sharedKeys ? UnsafeRawPointer(cache.farKey(layer, kvh)) : kNear
                 let vals = UnsafeRawPointer(cache.value(layer, kvh))
                 let lastKey = start + t1 - 1
                 // With a sliding window, keys before the earliest row's window are never read.
@@ -555,15 +586,26 @@ package enum ExactAttention {
                         if jStart >= jEnd { continue }
                         let qOffset = (t * heads + h) * hd
                         let qn = qNear + qOffset
-                        // Keys j ≤ farEnd are at distance ≥ window: far copies.
-                        let farEnd = useFar ? i - window : -1
+                        // Keys before bounds.far use the far query, then before bounds.middle the middle one.
+                        let bounds = useFar ? split.bounds(query: i) : (far: 0, middle: 0)
                         var tileMax = -Float.infinity
                         var j = jStart
-                        if farEnd >= jStart {
+                        if bounds.far > jStart {
                             let qf = qFar! + qOffset
-                            let farStop = min(jEnd, farEnd + 1)
+                            let farStop = min(jEnd, bounds.far)
                             while j < farStop {
                                 var s = K.dot(qf, kFar + j * keyBytes, hd) * scale
+                                if softCap > 0 { s = softCap * tanhf(s / softCap) }
+                                scores[j - j0] = s
+                                tileMax = max(tileMax, s)
+                                j += 1
+                            }
+                        }
+                        if bounds.middle > j, let qMiddle {
+                            let qm = qMiddle + qOffset
+                            let midStop = min(jEnd, bounds.middle)
+                            while j < midStop {
+                                var s = K.dot(qm, kNear + j * keyBytes, hd) * scale
                                 if softCap > 0 { s = softCap * tanhf(s / softCap) }
                                 scores[j - j0] = s
                                 tileMax = max(tileMax, s)

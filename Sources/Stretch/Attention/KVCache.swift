@@ -4,10 +4,11 @@
 /// positions, so attending to them with another map would be silently wrong.
 ///
 /// Layout per layer and KV head: `[position][headDim]`, contiguous, so one head's keys stream through
-/// the cache. Keys are stored twice when the position map has a far map (near and far rotations,
-/// SELF_EXTEND.md §2). Keys and values each have their own storage format (``KVElementType``: float32,
-/// binary16, or llama.cpp's Q8_0/Q4_0 blocks along the head). Capacity grows by doubling up to ``maxTokens``,
-/// so memory follows use and never exceeds the requested context.
+/// the cache. Keys are stored twice when the position map has a far map at other key positions (near and
+/// far rotations, SELF_EXTEND.md §2); Dual Chunk Attention and STRING keep one copy. Keys and values each have
+/// their own storage format (``KVElementType``: float32, binary16, or llama.cpp's Q8_0/Q4_0 blocks along the
+/// head). Capacity grows by doubling up to ``maxTokens``, so memory follows use and never exceeds the
+/// requested context.
 // @unchecked Sendable: a cache belongs to one sequence and is mutated only by the forward pass running on it;
 // a `Session` confines its cache to the session's serial queue. Code that calls `LlamaModel.forward` itself
 // must likewise never run two forwards on one cache at the same time.
@@ -21,7 +22,7 @@ public final class KVCache: @unchecked Sendable {
     /// The position map the cached keys were rotated for.
     public let positions: PositionMap
     /// Whether far-rotated key copies are kept.
-    public var storesFarKeys: Bool { positions.usesFarPositions }
+    public var storesFarKeys: Bool { positions.storesFarKeyCopy }
     /// Hard limit on the number of tokens.
     public let maxTokens: Int
     /// Storage format of keys (near and far copies).
@@ -188,7 +189,7 @@ public final class KVCache: @unchecked Sendable {
             E.store(x, p, headDim)
         }
         for j in 0..<count {
-            delta.table(position: Double(j), cos: c, sin: s)
+            delta.table(position: positions.nearKeyPosition(j), cos: c, sin: s)
             for l in 0..<layers {
                 for h in 0..<kvHeads { turn(nearKey(l, h) + j * rowBytes) }
             }

@@ -147,7 +147,7 @@ public final class LlamaModel: @unchecked Sendable {
         try positions.validate(trainedContext: config.contextLength)
         // The cache grows by doubling, but a context it can never reach would fail mid-generation; refuse it
         // now, with the numbers, while the caller can still choose a smaller one.
-        let bytesPerToken = kvBytesPerToken(farKeys: positions.usesFarPositions)
+        let bytesPerToken = kvBytesPerToken(farKeys: positions.storesFarKeyCopy)
         let (requested, overflow) = UInt64(max(0, maxTokens)).multipliedReportingOverflow(by: UInt64(bytesPerToken))
         if let available = MemoryUsage.availableBytes(), overflow || requested > UInt64(available) {
             throw ModelError.kvCacheTooLarge(

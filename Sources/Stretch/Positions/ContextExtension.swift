@@ -22,6 +22,14 @@ public struct ContextExtension: PositionMap {
     public var window: Int { positions.window }
     public func farQueryPosition(_ i: Int) -> Double { positions.farQueryPosition(i) }
     public func farKeyPosition(_ j: Int) -> Double { positions.farKeyPosition(j) }
+    public var keySplit: KeySplit { positions.keySplit }
+    public func nearQueryPosition(_ i: Int) -> Double { positions.nearQueryPosition(i) }
+    public func nearKeyPosition(_ j: Int) -> Double { positions.nearKeyPosition(j) }
+    public func middleQueryPosition(_ i: Int) -> Double { positions.middleQueryPosition(i) }
+    public var farKeysEqualNearKeys: Bool { positions.farKeysEqualNearKeys }
+    public func logitTemperature(trainedContext: Int, contextSize: Int) -> Double {
+        positions.logitTemperature(trainedContext: trainedContext, contextSize: contextSize)
+    }
 
     public func maxSequenceLength(trainedContext: Int) -> Int? {
         guard let scaling else { return positions.maxSequenceLength(trainedContext: trainedContext) }

@@ -1,8 +1,9 @@
 /// How attention turns token indices into RoPE positions and angles (SELF_EXTEND.md §1–§3).
 ///
 /// A pair with distance `d = i − j < window` uses the near map (true positions `i`, `j`); every other
-/// pair uses the far map. Key positions never depend on the query, so each key is rotated once at each
-/// map when it is appended to the cache. Frequency-scaling schemes change the angles instead
+/// pair uses the far map. Maps that split by chunk instead (Dual Chunk Attention) say so in ``keySplit``
+/// and use a third, middle query rotation. Key positions never depend on the query, so each key is
+/// rotated once at each map when it is appended to the cache. Frequency-scaling schemes change the angles instead
 /// (``rotaryEmbedding(_:trainedContext:sequenceLength:)``), and any scheme may scale queries (log-n).
 public protocol PositionMap: Sendable, CustomStringConvertible {
     /// Distances below this use near (true) positions; `Int.max` means the far map is never used.
@@ -23,6 +24,18 @@ public protocol PositionMap: Sendable, CustomStringConvertible {
     var anglesDependOnSequenceLength: Bool { get }
     /// Factor applied to the query at position `i` (log-n scaling); 1 for most schemes.
     func queryScale(position i: Int, trainedContext: Int) -> Float
+    /// Which query rotation each key uses (by default `.window(window)`).
+    var keySplit: KeySplit { get }
+    /// RoPE position of query `i` for near pairs (default: `i`).
+    func nearQueryPosition(_ i: Int) -> Double
+    /// RoPE position of key `j` for near pairs (default: `j`).
+    func nearKeyPosition(_ j: Int) -> Double
+    /// RoPE position of query `i` for middle pairs (``KeySplit/chunks(_:)`` only).
+    func middleQueryPosition(_ i: Int) -> Double
+    /// Whether far keys sit at the near keys' positions, so the cache keeps one key copy.
+    var farKeysEqualNearKeys: Bool { get }
+    /// Factor on every attention logit for a cache made for `contextSize` tokens (a temperature); 1 for most.
+    func logitTemperature(trainedContext: Int, contextSize: Int) -> Double
     /// One sentence explaining the limit, naming the numbers (used in error messages).
     func limitExplanation(trainedContext: Int) -> String
 }
@@ -30,6 +43,14 @@ public protocol PositionMap: Sendable, CustomStringConvertible {
 extension PositionMap {
     /// Whether this map ever uses far positions.
     public var usesFarPositions: Bool { window != Int.max }
+    /// Whether the cache keeps a second, far-rotated copy of every key.
+    public var storesFarKeyCopy: Bool { usesFarPositions && !farKeysEqualNearKeys }
+    public var keySplit: KeySplit { window == Int.max ? .none : .window(window) }
+    public func nearQueryPosition(_ i: Int) -> Double { Double(i) }
+    public func nearKeyPosition(_ j: Int) -> Double { Double(j) }
+    public func middleQueryPosition(_ i: Int) -> Double { Double(i) }
+    public var farKeysEqualNearKeys: Bool { false }
+    public func logitTemperature(trainedContext: Int, contextSize: Int) -> Double { 1 }
     public var refusesPastMaximum: Bool { false }
     public func validate(trainedContext: Int) throws {}
     public func rotaryEmbedding(_ rope: RotaryEmbedding, trainedContext: Int, sequenceLength: Int) -> RotaryEmbedding { rope }
@@ -40,5 +61,31 @@ extension PositionMap {
             return "\(description) on a model trained at L=\(trainedContext) is meant for at most \(m) tokens"
         }
         return "\(description) has no fixed limit"
+    }
+}
+
+/// How one query's keys divide among its rotations: keys `j < far` use the far rotation, `far ≤ j < middle`
+/// the middle one (Dual Chunk Attention's previous chunk), the rest the near one.
+public enum KeySplit: Sendable, Equatable {
+    /// Every key near (plain positions).
+    case none
+    /// Keys at distance ≥ W far, the rest near (Self-Extend, ReRoPE, STRING); no middle band.
+    case window(Int)
+    /// Chunks of this many tokens from position 0: the query's own chunk near, the previous one middle,
+    /// older ones far.
+    case chunks(Int)
+
+    /// The first key that is not far and the first key that is near, for query `i` (either may be ≤ 0).
+    @inline(__always)
+    public func bounds(query i: Int) -> (far: Int, middle: Int) {
+        switch self {
+        case .none: return (0, 0)
+        case let .window(w):
+            let b = w == Int.max ? 0 : i - w + 1
+            return (b, b)
+        case let .chunks(cl):
+            let c = i / cl
+            return ((c - 1) * cl, c * cl)
+        }
     }
 }

@@ -12,8 +12,10 @@ struct ContextOptions: ParsableArguments {
     var contextSize: Int?
 
     @Option(name: .customLong("context-extension"),
-            help: ArgumentHelp("Context extension: none, self-extend, rerope, leaky-rerope, linear, ntk, dynamic-ntk, yarn, "
-                + "optionally with parameters (rerope:W=256, leaky-rerope:W=256:K=16, yarn:S=4:BF=32:BS=1).",
+            help: ArgumentHelp("Context extension: none, self-extend, rerope, leaky-rerope, dca, string, linear, ntk, "
+                + "dynamic-ntk, yarn, optionally with parameters (rerope:W=256, leaky-rerope:W=256:K=16, "
+                + "dca:C=chunk:L=local (default C=3L/4, L=L/8 of the trained L), string:S=shift:W=local "
+                + "(default S=L/3, W=128), yarn:S=4:BF=32:BS=1).",
                 valueName: "spec"))
     var contextExtension: String?
 

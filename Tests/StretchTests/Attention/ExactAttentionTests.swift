@@ -94,7 +94,7 @@ final class ExactAttentionTests: XCTestCase {
     /// Runs the engine over `chunks` (sizes summing to n) and returns `[n][heads][headDim]`.
     static func engine(
         _ p: Problem, map: PositionMap, chunks: [Int], threads: Int = 2, elementType: KVElementType = .f32,
-        valueType: KVElementType? = nil, slidingWindow: Int = Int.max, softCap: Float = 0
+        valueType: KVElementType? = nil, slidingWindow: Int = Int.max, softCap: Float = 0, trainedContext: Int = 1 << 20
     ) -> [Float] {
         let workers = WorkerPool(threads: threads)
         let rope = RotaryEmbedding(dimensions: p.headDim, base: base, pairing: .halves)
@@ -108,7 +108,7 @@ final class ExactAttentionTests: XCTestCase {
             let v = Array(p.v[(t0 * p.kvHeads * p.headDim)..<((t0 + c) * p.kvHeads * p.headDim)])
             var o = [Float](repeating: 0, count: c * p.heads * p.headDim)
             cache.reserve(c)
-            let step = AttentionStep(cache: cache, tokens: c, rope: rope, positions: map, trainedContext: 1 << 20,
+            let step = AttentionStep(cache: cache, tokens: c, rope: rope, positions: map, trainedContext: trainedContext,
                                      slidingWindow: slidingWindow, softCap: softCap)
             q.withUnsafeMutableBufferPointer { qb in
                 k.withUnsafeMutableBufferPointer { kb in

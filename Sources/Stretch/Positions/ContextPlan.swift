@@ -1,3 +1,5 @@
+import Foundation
+
 /// The context size a run will use, decided from the model, the position map and the requested size.
 public struct ContextPlan: Sendable {
     /// Tokens the run may hold.
@@ -36,6 +38,9 @@ public struct ContextPlan: Sendable {
         }
         var text = "context: \(n) tokens (trained L=\(L); \(positions)"
         if let limit, !(positions is PlainPositions) { text += "; N_max=\(limit)" }
+        if limit == nil { text += "; no length limit from positions" }
+        let temperature = positions.logitTemperature(trainedContext: L, contextSize: n)
+        if temperature != 1 { text += "; logits × \(String(format: "%.4f", temperature))" }
         summary = text + ")"
     }
 

@@ -41,7 +41,7 @@ public final class BatchEngine: Sendable {
 
     /// Creates an engine with `slots` sequences of `contextSize` tokens each; a position map whose limit
     /// (`L` for plain RoPE, `N_max` with Self-Extend) is smaller gets its limit, and nil (or 0) takes the
-    /// limit. Caches grow with use, so memory follows the tokens held. `maxWaiting` bounds the queue of
+    /// limit (`L` for a map without one, such as DCA). Caches grow with use, so memory follows the tokens held. `maxWaiting` bounds the queue of
     /// requests waiting for a slot.
     public init(
         model: LanguageModel, slots: Int, positions: PositionMap = PlainPositions(), contextSize: Int? = nil,
@@ -102,6 +102,8 @@ public final class BatchEngine: Sendable {
 
     private static func clamp(_ requested: Int?, model: LanguageModel, positions: PositionMap) throws -> Int {
         let widest = try ContextPlan(trainedContext: model.trainedContext, requested: nil, positions: positions)
+        // A map without a limit (DCA, ReRoPE) takes the size asked for.
+        guard widest.maximum != nil else { return requested ?? widest.contextSize }
         return min(requested ?? widest.contextSize, widest.contextSize)
     }
 

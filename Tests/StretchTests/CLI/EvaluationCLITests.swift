@@ -209,6 +209,46 @@ final class EvaluationCLITests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("self-extend:G=4:W=64: accuracy 100.0% (1/1)"), r.stdout)
     }
 
+    /// `--context-extension dca` and `string` work in generate, perplexity, passkey and bench; the start-up
+    /// line names the map, that DCA has no length limit, and its temperature at the chosen context.
+    func testDualChunkAndStringRunInEveryCommand() throws {
+        let model = try TestFiles.stories260K
+        let gen = try CLIRunner.run([
+            "generate", "-m", model, "-p", "Once upon a time", "-n", "8", "--temp", "0", "--context-extension", "dca",
+            "-c", "1024",
+        ])
+        XCTAssertEqual(gen.status, 0, gen.stderr)
+        // mscale(1024/512)² = (1 + 0.05·ln 2)² = 1.0705.
+        XCTAssertTrue(
+            gen.stderr.contains(
+                "context: 1024 tokens (trained L=512; dca:C=384:L=64; no length limit from positions; logits × 1.0705)"),
+            gen.stderr)
+        let text = try TestFiles.shared("data/text/tinystories_validation_head.txt")
+        let ppl = try CLIRunner.run([
+            "perplexity", "-m", model, "-f", text, "-c", "1024", "--chunks", "1", "--compare", "dca,string", "--quiet",
+        ])
+        XCTAssertEqual(ppl.status, 0, ppl.stderr)
+        let estimates = finalEstimates(ppl.stdout)
+        XCTAssertEqual(estimates.count, 2, ppl.stdout)
+        XCTAssertTrue(estimates.allSatisfy { $0.isFinite && $0 > 1 }, ppl.stdout)
+        let pk = try CLIRunner.run([
+            "passkey", "-m", model, "--lengths", "700", "--depths", "0.5", "--trials", "1",
+            "--compare", "dca:C=384:L=64,string:S=170:W=32", "--quiet",
+        ])
+        XCTAssertEqual(pk.status, 0, pk.stderr)
+        XCTAssertTrue(pk.stdout.contains("dca:C=384:L=64: accuracy "), pk.stdout)
+        XCTAssertTrue(pk.stdout.contains("string:S=170:W=32: accuracy "), pk.stdout)
+        let bench = try CLIRunner.run([
+            "bench", "-m", model, "-p", "32", "-n", "4", "--depths", "600", "-r", "1", "-o", "json", "-t", "1",
+            "--compare", "dca,string",
+        ])
+        XCTAssertEqual(bench.status, 0, bench.stderr)
+        let records = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(
+            records.map { $0["context_extension"] as! String },
+            ["dca", "dca", "string", "string"], "reports carry the spec as given")
+    }
+
     func testBenchRecordsLlamaBenchFields() throws {
         let model = try TestFiles.stories260K
         let r = try CLIRunner.run([

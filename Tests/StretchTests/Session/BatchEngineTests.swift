@@ -69,7 +69,7 @@ final class BatchEngineTests: XCTestCase {
     func testConcurrentGreedyRequestsEqualSessionsAlone() async throws {
         let (model, text) = try stories()
         let prompts = [Array(text[0..<30]), Array(text[40..<45]), Array(text[0..<12]), Array(text[100..<160])]
-        for spec in ["none", "self-extend:G=4:W=32"] {
+        for spec in ["none", "self-extend:G=4:W=32", "dca:C=24:L=4"] {
             let expected = try await alone(model, spec, prompts, maxTokens: 40)
             let engine = try BatchEngine(model: model, slots: 4, contextExtension: spec)
             for stagger in [0, 3] {
@@ -198,6 +198,20 @@ final class BatchEngineTests: XCTestCase {
         } catch let error as ModelError {
             XCTAssertTrue("\(error)".contains("\(long.count)") && "\(error)".contains("512"), "\(error)")
         }
+    }
+
+    /// A request naming DCA past the trained window gets a slot of the engine's context size with that map
+    /// (and its temperature) and the tokens of a session with the same map and size.
+    func testPerRequestDualChunkPastTheWindowMatchesSession() async throws {
+        let (model, text) = try stories()
+        let engine = try BatchEngine(model: model, slots: 2, contextSize: 1024)
+        let spec = "dca:C=384:L=64"
+        let long = Array(text.prefix(700))
+        let got = try await GreedyGenerationTests.collect(engine.submit(prompt: long, parameters: greedy(12), contextExtension: spec))
+        let session = try Session(model: model, contextExtension: spec, contextSize: 1024)
+        let expected = try await GreedyGenerationTests.collect(session.generate(prompt: long, parameters: greedy(12)))
+        XCTAssertEqual(got.ids, expected.ids)
+        XCTAssertTrue(engine.snapshot.slots.map(\.contextExtension).contains(spec))
     }
 
     /// `reusePrefix: false` runs the whole prompt again (nothing cached) and gives the same tokens.

@@ -53,7 +53,8 @@ final class SessionTests: XCTestCase {
     /// the logits of a fresh prefill (float32 precision), with plain attention and with Self-Extend.
     func testPrefixReuseEqualsFreshPrefillAndPrefillsOnlyNewTokens() async throws {
         let (model, text) = try stories(LoadOptions(threads: 2, batchSize: 64, precision: .f32))
-        for spec in ["none", "self-extend:G=4:W=100"] {
+        // DCA at 1,024 tokens also carries its temperature (mscale(1024/512)²), fixed by the context size.
+        for spec in ["none", "self-extend:G=4:W=100", "dca:C=96:L=16", "string:S=100:W=16"] {
             let session = try Session(model: model, contextExtension: spec, contextSize: 1024)
             let first = Array(text.prefix(300))
             let (_, r0) = try await session.prefill(first)

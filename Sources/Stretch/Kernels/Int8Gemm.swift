@@ -17,16 +17,22 @@ package enum Int8Gemm {
     }()
 
     /// Whether a product of `tokens` tokens with `ws` takes the int8 GEMM: `.auto`, at least
-    /// ``MatMul/panelMinTokens`` tokens, and every matrix in a format the C kernel serves at this CPU's
-    /// level (AVX-512 VNNI: Q8_0, Q5_0, Q4_K, Q6_K; AVX2: not Q8_0; portable scalar: none, slower than
-    /// the float GEMM).
+    /// ``MatMul/panelMinTokens`` tokens, every matrix in a format where int8 was measured to pay at this
+    /// CPU's level (docs/DESIGN.md, "Kernels"): AVX-512 VNNI, Q8_0, Q5_0, Q4_K and Q6_K (2.0–2.9× the float
+    /// GEMM); AVX2, Q5_0 only (its activation quantization is scalar, which leaves Q4_K even and Q6_K behind);
+    /// portable scalar, none.
     static func serves(_ ws: [WeightMatrix], tokens: Int, precision: ComputePrecision) -> Bool {
-        guard enabled, precision == .auto, tokens >= MatMul.panelMinTokens, stretch_kernels_level() > 0 else {
-            return false
-        }
+        guard enabled, precision == .auto, tokens >= MatMul.panelMinTokens else { return false }
+        let level = stretch_kernels_level()
         return ws.allSatisfy { w in
-            guard let kind = IntegerDot.cKind(w.type) else { return false }
-            return w.columns % 32 == 0 && stretch_gemm_q8_supports(kind) != 0
+            guard w.columns % 32 == 0, let kind = IntegerDot.cKind(w.type), stretch_gemm_q8_supports(kind) != 0 else {
+                return false
+            }
+            switch level {
+            case 2: return true
+            case 1: return w.type == .q5_0
+            default: return false
+            }
         }
     }
 
@@ -40,17 +46,31 @@ package enum Int8Gemm {
         /// The kernel's layout (`stretch_gemm_q8_prepare`).
         package let prepared: UnsafeMutableRawPointer
 
-        /// Quantizes `x[t * columns ..< (t + 1) * columns]` for `t < tokens` (`columns` a multiple of 32).
+        /// Quantizes `x[t * columns ..< (t + 1) * columns]` for `t < tokens` (`columns` a multiple of 32),
+        /// groups of 8 tokens split across `workers` when given (serially this was ~30% of the product's time).
         /// - Complexity: O(tokens · columns).
-        package init(_ x: UnsafePointer<Float>, tokens: Int, columns: Int) {
+        package init(_ x: UnsafePointer<Float>, tokens: Int, columns: Int, workers: WorkerPool? = nil) {
             self.columns = columns
             self.tokens = tokens
-            let q = Q8Activations(count: tokens * columns)
-            defer { q.deallocate() }
-            q.quantize(x)
             prepared = .allocate(byteCount: max(1, stretch_gemm_q8_activation_bytes(columns, tokens)), alignment: 64)
-            var view = StretchQ8(quants: q.quants, scales: q.scales, sums: q.sums, sums16: q.sums16, count: columns)
-            stretch_gemm_q8_prepare(&view, tokens, prepared)
+            let groupBytes = stretch_gemm_q8_activation_bytes(columns, 8)
+            let prepared = prepared
+            /// Quantizes and lays out tokens `8 · g0 ..< min(8 · g1, tokens)`.
+            func prepare(_ g0: Int, _ g1: Int) {
+                let t0 = 8 * g0, n = min(8 * g1, tokens) - t0
+                let q = Q8Activations(count: n * columns)
+                defer { q.deallocate() }
+                q.quantize(x + t0 * columns)
+                var view = IntegerDot.cView(q)
+                view.count = columns
+                stretch_gemm_q8_prepare(&view, n, prepared + g0 * groupBytes)
+            }
+            let groups = (tokens + 7) / 8
+            if let workers {
+                Parallel.forRanges(groups, workers: workers) { g0, g1 in prepare(g0, g1) }
+            } else {
+                prepare(0, groups)
+            }
         }
 
         /// Frees the buffer.

@@ -60,7 +60,7 @@ package enum MatMul {
         }
         if Int8Gemm.serves(ws, tokens: tokens, precision: precision) {
             // Activations quantized once for every matrix; weights unpacked 16 rows at a time per thread.
-            let xq = Int8Gemm.Activations(x, tokens: tokens, columns: cols)
+            let xq = Int8Gemm.Activations(x, tokens: tokens, columns: cols, workers: workers)
             defer { xq.deallocate() }
             Parallel.forRanges(total, workers: workers, granularity: 16) { r0, r1 in
                 let scratch = Int8Gemm.allocateScratch(columns: cols)

@@ -59,7 +59,7 @@ extension MatMul {
                 return .integer(xq)
             }
             if Int8Gemm.serves(ws, tokens: n, precision: precision) {
-                return .int8(Int8Gemm.Activations(x + offsets[i] * cols, tokens: n, columns: cols))
+                return .int8(Int8Gemm.Activations(x + offsets[i] * cols, tokens: n, columns: cols, workers: workers))
             }
             return n >= panelMinTokens ? .panel : .dotTile
         }

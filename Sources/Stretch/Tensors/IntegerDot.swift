@@ -42,7 +42,7 @@ package enum IntegerDot {
 
     /// The C kernel family for `type`, or nil.
     @inline(__always)
-    static func cKind(_ type: GGMLType) -> Int32? {
+    package static func cKind(_ type: GGMLType) -> Int32? {
         switch type {
         case .q8_0: return Int32(STRETCH_KIND_Q8_0)
         case .q5_0: return Int32(STRETCH_KIND_Q5_0)

@@ -9,14 +9,19 @@
 //   - panel packing: exact; panel GEMM: ≤ 1e-5 · Σ|w·x| from double at every level, and bit-identical to a
 //     sequential fmaf chain per output at the vector levels (NEON, AVX2, AVX-512 all run exactly that).
 // Built and run by scripts/test-arm.sh: natively (x86: scalar, AVX2, AVX-512 VNNI) and for aarch64 under
-// qemu-user. `--expect-max N` fails unless the dispatcher's highest level is N (checks feature detection).
+// qemu-user. `--expect-max N` fails unless the dispatcher's highest level is N (checks feature detection);
+// `--gguf FILE` also checks every row of every tensor of FILE that has an integer kernel.
 #include "StretchKernelsC.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static int failures = 0, checks = 0;
 
@@ -440,12 +445,204 @@ static void test_gemm(int maxLevel) {
     }
 }
 
+// MARK: - Real tensors (--gguf FILE)
+
+// A minimal GGUF reader: enough to find each tensor's type, shape and data. Bounds are checked; a file it
+// cannot read is a test failure, not a crash.
+typedef struct {
+    const uint8_t *p;
+    size_t size, at;
+    int ok;
+} Reader;
+
+static uint64_t read_uint(Reader *r, int bytes) {
+    uint64_t v = 0;
+    if (r->at + (size_t)bytes > r->size) {
+        r->ok = 0;
+        return 0;
+    }
+    for (int i = 0; i < bytes; i++) v |= (uint64_t)r->p[r->at + i] << (8 * i);
+    r->at += (size_t)bytes;
+    return v;
+}
+
+static void skip(Reader *r, uint64_t n) {
+    if (n > r->size - r->at) r->ok = 0;
+    else r->at += (size_t)n;
+}
+
+static void skip_value(Reader *r, uint32_t type, int depth) {
+    static const int sizes[13] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
+    if (!r->ok || type > 12 || depth > 2) {
+        r->ok = 0;
+        return;
+    }
+    if (type == 8) {
+        skip(r, read_uint(r, 8));
+    } else if (type == 9) {
+        uint32_t elem = (uint32_t)read_uint(r, 4);
+        uint64_t n = read_uint(r, 8);
+        if (elem != 8 && elem != 9 && elem <= 12) {
+            if (n > (r->size - r->at) / (uint64_t)sizes[elem]) r->ok = 0;
+            else skip(r, n * (uint64_t)sizes[elem]);
+        } else {
+            for (uint64_t i = 0; i < n && r->ok; i++) skip_value(r, elem, depth + 1);
+        }
+    } else {
+        skip(r, (uint64_t)sizes[type]);
+    }
+}
+
+// ggml type id -> index in `formats`, or -1.
+static int format_of_ggml(uint32_t type) {
+    switch (type) {
+    case 8: return 0;   // Q8_0
+    case 6: return 1;   // Q5_0
+    case 12: return 2;  // Q4_K
+    case 14: return 3;  // Q6_K
+    case 10: return 4;  // Q2_K
+    case 11: return 5;  // Q3_K
+    case 20: return 6;  // IQ4_NL
+    case 23: return 7;  // IQ4_XS
+    default: return -1;
+    }
+}
+
+// Every row of every 2-D tensor with an integer kernel, against one activation vector (with an outlier):
+// every level ≤ 1e-5 of Σ|terms| from the exact double dot; on aarch64 the vector levels bit-identical; the
+// two-activation kernel (the i8mm one at level 3) bit-identical to one at a time.
+static void test_gguf(const char *path, int maxLevel) {
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    CHECK(fd >= 0 && fstat(fd, &st) == 0, "cannot open %s", path);
+    if (fd < 0) return;
+    const uint8_t *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    CHECK(map != MAP_FAILED, "cannot map %s", path);
+    if (map == MAP_FAILED) return;
+    Reader r = {map, (size_t)st.st_size, 0, 1};
+    CHECK(read_uint(&r, 4) == 0x46554747u, "%s: not a GGUF file", path);
+    uint32_t version = (uint32_t)read_uint(&r, 4);
+    uint64_t nTensors = read_uint(&r, 8), nKV = read_uint(&r, 8);
+    CHECK(version == 3 && nTensors < 100000 && nKV < 100000, "%s: GGUF version %u, %llu tensors, %llu keys", path, version,
+          (unsigned long long)nTensors, (unsigned long long)nKV);
+    uint64_t alignment = 32;
+    for (uint64_t i = 0; i < nKV && r.ok; i++) {
+        uint64_t len = read_uint(&r, 8);
+        size_t keyAt = r.at;
+        skip(&r, len);
+        uint32_t type = (uint32_t)read_uint(&r, 4);
+        if (r.ok && len == 17 && memcmp(map + keyAt, "general.alignment", 17) == 0 && type == 4) alignment = read_uint(&r, 4);
+        else skip_value(&r, type, 0);
+    }
+    typedef struct { size_t nameAt, nameLen; uint64_t cols, rows, offset; int format; } Info;
+    Info *infos = calloc((size_t)nTensors + 1, sizeof(Info));
+    for (uint64_t i = 0; i < nTensors && r.ok; i++) {
+        Info *t = &infos[i];
+        t->nameLen = (size_t)read_uint(&r, 8);
+        t->nameAt = r.at;
+        skip(&r, t->nameLen);
+        uint32_t nd = (uint32_t)read_uint(&r, 4);
+        uint64_t dims[4] = {1, 1, 1, 1};
+        for (uint32_t d = 0; d < nd && r.ok; d++) {
+            uint64_t v = read_uint(&r, 8);
+            if (d < 4) dims[d] = v;
+        }
+        t->format = nd == 2 ? format_of_ggml((uint32_t)read_uint(&r, 4)) : (read_uint(&r, 4), -1);
+        t->offset = read_uint(&r, 8);
+        t->cols = dims[0];
+        t->rows = dims[1];
+    }
+    CHECK(r.ok && alignment > 0, "%s: truncated or malformed header", path);
+    size_t data = (r.at + alignment - 1) / alignment * alignment;
+    long tensors = 0, rowsChecked = 0;
+    double worst = 0;
+    for (uint64_t i = 0; i < nTensors && r.ok; i++) {
+        Info *t = &infos[i];
+        if (t->format < 0) continue;
+        const Format *f = &formats[t->format];
+        const long cols = (long)t->cols, rows = (long)t->rows;
+        const size_t rowBytes = (size_t)(cols / f->blockSize * f->blockBytes);
+        if (cols % f->blockSize || data + t->offset + rowBytes * (size_t)rows > (size_t)st.st_size) {
+            CHECK(0, "%s: tensor %.*s out of bounds", path, (int)t->nameLen, map + t->nameAt);
+            continue;
+        }
+        const uint8_t *w = map + data + t->offset;
+        float *x = malloc(sizeof(float) * (size_t)cols);
+        Q8 xs[2];
+        StretchQ8 views[2];
+        set_level(0);
+        for (int k = 0; k < 2; k++) {
+            for (long e = 0; e < cols; e++) x[e] = uniform(-3, 3);
+            x[(k * 131 + 7) % cols] = 150;
+            xs[k] = q8_alloc(cols);
+            quantize(x, &xs[k]);
+            views[k] = view(&xs[k]);
+        }
+        free(x);
+        double *exact = malloc(sizeof(double) * (size_t)rows), *mag = malloc(sizeof(double) * (size_t)rows);
+        double a[256], b[256];
+        for (long row = 0; row < rows; row++) {
+            exact[row] = mag[row] = 0;
+            for (long blk = 0; blk < cols / f->blockSize; blk++) {
+                dequantize_block(f->kind, w + (size_t)row * rowBytes + (size_t)(blk * f->blockBytes), a, b);
+                for (int e = 0; e < f->blockSize; e++) {
+                    long k = blk * f->blockSize + e;
+                    double xv = (double)xs[0].scales[k / 32] * xs[0].q[k];
+                    exact[row] += (a[e] - b[e]) * xv;
+                    mag[row] += fabs(a[e] * xv) + fabs(b[e] * xv);
+                }
+            }
+        }
+        float *y[4], *y2[2];
+        for (int level = 0; level <= maxLevel; level++) {
+            set_level(level);
+            y[level] = malloc(sizeof(float) * (size_t)rows);
+            stretch_dot_rows(f->kind, w, rowBytes, rows, &views[0], y[level]);
+            float *second = malloc(sizeof(float) * (size_t)rows);
+            stretch_dot_rows(f->kind, w, rowBytes, rows, &views[1], second);
+            y2[0] = malloc(sizeof(float) * (size_t)rows);
+            y2[1] = malloc(sizeof(float) * (size_t)rows);
+            stretch_dot_rows_multi(f->kind, w, rowBytes, rows, views, 2, y2);
+            long bad = 0, badMulti = 0, badSame = 0;
+            for (long row = 0; row < rows; row++) {
+                double err = fabs((double)y[level][row] - exact[row]) / (mag[row] > 0 ? mag[row] : 1);
+                if (err > worst) worst = err;
+                bad += !(err <= 1e-5);
+                badMulti += !same_bits(y2[0][row], y[level][row]) || !same_bits(y2[1][row], second[row]);
+#ifdef __aarch64__
+                if (level > 1) badSame += !same_bits(y[level][row], y[1][row]);
+#endif
+            }
+            CHECK(bad == 0, "%.*s (%s) level %d: %ld of %ld rows off the exact dot", (int)t->nameLen, map + t->nameAt, f->name, level, bad, rows);
+            CHECK(badMulti == 0, "%.*s (%s) level %d: %ld rows of the two-activation kernel differ", (int)t->nameLen, map + t->nameAt, f->name, level, badMulti);
+            CHECK(badSame == 0, "%.*s (%s) level %d: %ld rows differ from NEON", (int)t->nameLen, map + t->nameAt, f->name, level, badSame);
+            free(second);
+            free(y2[0]);
+            free(y2[1]);
+        }
+        for (int level = 0; level <= maxLevel; level++) free(y[level]);
+        free(exact);
+        free(mag);
+        for (int k = 0; k < 2; k++) q8_free(&xs[k]);
+        tensors++;
+        rowsChecked += rows;
+    }
+    printf("%s: %ld tensors, %ld rows, every level; worst |error| %.2g of sum |terms|\n", path, tensors, rowsChecked, worst);
+    CHECK(tensors > 0, "%s: no tensor with an integer kernel", path);
+    free(infos);
+    munmap((void *)map, (size_t)st.st_size);
+    close(fd);
+}
+
 int main(int argc, char **argv) {
     int expect = -1;
+    const char *gguf[8];
+    int nGGUF = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--expect-max") == 0 && i + 1 < argc) expect = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--gguf") == 0 && i + 1 < argc && nGGUF < 8) gguf[nGGUF++] = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--expect-max LEVEL]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--expect-max LEVEL] [--gguf FILE]...\n", argv[0]);
             return 2;
         }
     }
@@ -473,6 +670,7 @@ int main(int argc, char **argv) {
             for (size_t i = 0; i < sizeof large / sizeof large[0]; i++) test_dots(f, large[i], maxLevel);
     }
     test_gemm(maxLevel);
+    for (int i = 0; i < nGGUF; i++) test_gguf(gguf[i], maxLevel);
     stretch_kernels_set_level(99);
     printf("%d checks, %d failed, levels 0-%d, %.1f s CPU\n", checks, failures, maxLevel,
            (double)(clock() - start) / CLOCKS_PER_SEC);

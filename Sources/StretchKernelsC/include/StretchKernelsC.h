@@ -1,7 +1,8 @@
 // Integer dot products of quantized weight rows with Q8-quantized activations (decode matvec).
 // Block layouts match Sources/Stretch/Tensors/Dequantize.swift; the activation layout matches
-// Q8Activations.swift. x86-64 gets AVX2 (vpmaddubsw) and AVX-512 VNNI (vpdpbusd) variants chosen at run
-// time; other targets get a portable scalar version. See docs/DESIGN.md, "Kernels".
+// Q8Activations.swift. x86-64 gets AVX2 (vpmaddubsw) and AVX-512 VNNI (vpdpbusd) variants, aarch64 NEON,
+// dotprod (sdot) and i8mm (smmla) variants, chosen at run time; other targets get a portable scalar version.
+// See docs/DESIGN.md, "Kernels".
 #ifndef STRETCH_KERNELS_C_H
 #define STRETCH_KERNELS_C_H
 
@@ -34,7 +35,8 @@ typedef struct {
     long count;
 } StretchQ8;
 
-/// Which implementation the dispatcher picked: 0 scalar, 1 AVX2, 2 AVX-512 VNNI.
+/// Which implementation the dispatcher picked: 0 scalar; x86-64: 1 AVX2, 2 AVX-512 VNNI; aarch64: 1 NEON,
+/// 2 NEON + dotprod, 3 NEON + dotprod + i8mm.
 int stretch_kernels_level(void);
 
 /// Forces an implementation (clamped to what the CPU supports); for tests and benchmarks.

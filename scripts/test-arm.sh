@@ -27,8 +27,9 @@ if [ $arm_host = 0 ] && { ! command -v aarch64-linux-gnu-gcc >/dev/null || ! com
   if [ "${1:-}" = "--install" ]; then
     echo "== installing gcc-aarch64-linux-gnu and qemu-user (apt-get)"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user >/dev/null
+    # Exit 3 (scripts/test.sh reports a skip) when the packages cannot be installed here.
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
+        qemu-user >/dev/null; } || { echo "scripts/test-arm.sh: apt-get could not install the cross compiler and qemu" >&2; exit 3; }
   else
     echo "scripts/test-arm.sh needs aarch64-linux-gnu-gcc and qemu-aarch64:" >&2
     echo "  apt-get install -y gcc-aarch64-linux-gnu qemu-user   (or run scripts/test-arm.sh --install as root)" >&2
@@ -43,7 +44,7 @@ native_flags=(-Wno-unknown-pragmas)
 if command -v clang >/dev/null; then native_cc=clang; native_flags=(); fi
 echo "== native ($(uname -m), $native_cc)"
 nice -n 5 "$native_cc" -O2 -std=gnu11 -Wall -Wextra -Werror ${native_flags[@]+"${native_flags[@]}"} -I"$src/include" \
-  "$src/kernels.c" "$src/gemm.c" "$test" -lm -o "$out/native"
+  "$src/kernels.c" "$src/gemm.c" "$src/gemm_int8.c" "$test" -lm -o "$out/native"
 "$out/native" || status=1
 
 if [ $arm_host = 1 ]; then
@@ -53,7 +54,7 @@ if [ $arm_host = 1 ]; then
 fi
 echo "== aarch64 (aarch64-linux-gnu-gcc, qemu-aarch64)"
 nice -n 5 aarch64-linux-gnu-gcc -O2 -std=gnu11 -Wall -Wextra -Werror -I"$src/include" \
-  "$src/kernels.c" "$src/gemm.c" "$test" -lm -o "$out/arm"
+  "$src/kernels.c" "$src/gemm.c" "$src/gemm_int8.c" "$test" -lm -o "$out/arm"
 for cpu in max:3 neoverse-n1:2 cortex-a53:1; do
   echo "-- qemu-aarch64 -cpu ${cpu%%:*}"
   qemu-aarch64 -L /usr/aarch64-linux-gnu -cpu "${cpu%%:*}" "$out/arm" --expect-max "${cpu##*:}" || status=1

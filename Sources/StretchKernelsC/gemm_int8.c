@@ -48,12 +48,19 @@ static float half_to_float(const uint8_t *p) {
 }
 
 int stretch_gemm_q8_supports(int kind) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
     switch (kind) {
     case STRETCH_KIND_Q5_0: case STRETCH_KIND_Q4_K: case STRETCH_KIND_Q6_K: return 1;
     // Q8_0 as unsigned bytes reaches 255: `vpmaddubsw` (AVX2) could saturate its 16-bit pair sums.
     case STRETCH_KIND_Q8_0: return stretch_kernels_level() != 1;
     default: return 0;
     }
+#else
+    // Only x86 has SIMD versions of this kernel; on arm64 the float panel GEMM, which has NEON code, stays the
+    // prefill path (its levels 1-3 are NEON/dotprod/i8mm, not AVX2/VNNI).
+    (void)kind;
+    return 0;
+#endif
 }
 
 size_t stretch_gemm_q8_activation_bytes(long cols, long tokens) {

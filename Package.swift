@@ -55,7 +55,7 @@ let package = Package(
         .executableTarget(name: "ChatExample", dependencies: ["Stretch"], path: "Examples/ChatExample"),
         .testTarget(
             name: "StretchTests", dependencies: ["Stretch", "StretchEvaluation", "StretchCLI", "StretchServer", "StretchKernelsC", "ChatExample"],
-            exclude: ["Chat/Fixtures", "Model/Fixtures", "Positions/Fixtures", "Tensors/Fixtures", "Tokenizer/Fixtures"]),
+            exclude: ["Attention/Fixtures", "Chat/Fixtures", "Model/Fixtures", "Positions/Fixtures", "Tensors/Fixtures", "Tokenizer/Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

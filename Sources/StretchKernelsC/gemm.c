@@ -157,7 +157,13 @@ static ATTR256 void gemm_avx2(const float *panel, long cols, const float *x, lon
 }
 #endif
 
-// MARK: - Dispatch (shares the level of the integer kernels: 2 = AVX-512 (with VNNI), 1 = AVX2, 0 = scalar)
+#if defined(__aarch64__) && (defined(__clang__) || defined(__GNUC__))
+#define STRETCH_GEMM_ARM 1
+#include "gemm_arm.h"
+#endif
+
+// MARK: - Dispatch (shares the level of the integer kernels: 2 = AVX-512 (with VNNI), 1 = AVX2, 0 = scalar;
+// on aarch64 every level ≥ 1 is NEON)
 
 void stretch_gemm_panel32(const float *panel, long cols, const float *x, long ldx, long tokens, float *y, long ldy,
                           int nr) {
@@ -166,6 +172,9 @@ void stretch_gemm_panel32(const float *panel, long cols, const float *x, long ld
     case 2: gemm_avx512(panel, cols, x, ldx, tokens, y, ldy, nr); return;
     case 1: gemm_avx2(panel, cols, x, ldx, tokens, y, ldy, nr); return;
 #endif
+#ifdef STRETCH_GEMM_ARM
+    case 1: case 2: case 3: gemm_neon(panel, cols, x, ldx, tokens, y, ldy, nr); return;
+#endif
     default: gemm_scalar(panel, cols, x, ldx, tokens, y, ldy, nr); return;
     }
 }
@@ -173,6 +182,9 @@ void stretch_gemm_panel32(const float *panel, long cols, const float *x, long ld
 void stretch_pack_panel32(const float *rows, long cols, int nr, float *panel) {
 #ifdef STRETCH_GEMM_X86
     if (stretch_kernels_level() == 2) { pack_avx512(rows, cols, nr, panel); return; }
+#endif
+#ifdef STRETCH_GEMM_ARM
+    if (stretch_kernels_level() >= 1) { pack_neon(rows, cols, nr, panel); return; }
 #endif
     pack_scalar(rows, cols, nr, panel);
 }

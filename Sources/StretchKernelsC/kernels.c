@@ -1,6 +1,6 @@
 // Integer dot products of quantized rows with Q8 activations; see include/StretchKernelsC.h.
-// The manifest sets no CPU flags: the x86 variants carry their ISA in per-function target attributes
-// and are chosen at run time, so the target builds for any CPU (and for arm64, scalar only).
+// The manifest sets no CPU flags: the x86 and aarch64 variants carry their ISA in per-function target
+// attributes and are chosen at run time, so the target builds for any CPU.
 #include <stdatomic.h>
 #include "StretchKernelsC.h"
 
@@ -276,6 +276,13 @@ static void rows_scalar(int kind, const uint8_t *w, size_t rowBytes, long rows, 
 #undef DOT4
 #endif
 
+// MARK: - aarch64 variants (NEON, dotprod, i8mm)
+
+#if defined(__aarch64__) && (defined(__clang__) || defined(__GNUC__)) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define STRETCH_ARM 1
+#include "kernels_arm.h"
+#endif
+
 // MARK: - Dispatch
 
 static int stretch_max_level(void) {
@@ -286,6 +293,9 @@ static int stretch_max_level(void) {
         __builtin_cpu_supports("avx512vnni"))
         return 2;
     if (avx2) return 1;
+#endif
+#ifdef STRETCH_ARM
+    return stretch_arm_max_level();
 #endif
     return 0;
 }
@@ -314,6 +324,9 @@ void stretch_dot_rows(int kind, const void *w, size_t rowBytes, long rows, const
     case 2: rows_vnni(kind, (const uint8_t *)w, rowBytes, rows, x, y); return;
     case 1: rows_avx2(kind, (const uint8_t *)w, rowBytes, rows, x, y); return;
 #endif
+#ifdef STRETCH_ARM
+    case 1: case 2: case 3: arm_rows(stretch_kernels_level(), kind, (const uint8_t *)w, rowBytes, rows, x, y); return;
+#endif
     default: rows_scalar(kind, (const uint8_t *)w, rowBytes, rows, x, y); return;
     }
 }
@@ -324,6 +337,9 @@ void stretch_dot_rows_multi(int kind, const void *w, size_t rowBytes, long rows,
 #ifdef STRETCH_X86
     case 2: rows_x_vnni(kind, (const uint8_t *)w, rowBytes, rows, x, nx, y); return;
     case 1: rows_x_avx2(kind, (const uint8_t *)w, rowBytes, rows, x, nx, y); return;
+#endif
+#ifdef STRETCH_ARM
+    case 1: case 2: case 3: arm_rows_x(stretch_kernels_level(), kind, (const uint8_t *)w, rowBytes, rows, x, nx, y); return;
 #endif
     default:
         for (long i = 0; i < nx; i++) rows_scalar(kind, (const uint8_t *)w, rowBytes, rows, x + i, y[i]);
@@ -360,6 +376,9 @@ void stretch_dequantize_iq4(int kind, const void *src, long blocks, float *dst) 
     void (*group)(const uint8_t *, float, float *) = iq4_dequant32_scalar;
 #ifdef STRETCH_X86
     if (stretch_kernels_level() >= 1) group = iq4_dequant32_avx2;
+#endif
+#ifdef STRETCH_ARM
+    if (stretch_kernels_level() >= 1) group = arm_iq4_dequant32;
 #endif
     if (kind == STRETCH_KIND_IQ4_NL) {
         for (long b = 0; b < blocks; b++) group(p + 18 * b + 2, stretch_half_scalar(p + 18 * b), dst + 32 * b);
@@ -417,6 +436,9 @@ __attribute__((target("avx512f"))) static void quantize_avx512(const float *x, l
 void stretch_quantize_q8(const float *x, long count, int8_t *q, float *scales, float *sums, int32_t *sums16) {
 #ifdef STRETCH_X86
     if (stretch_kernels_level() == 2) { quantize_avx512(x, count, q, scales, sums, sums16); return; }
+#endif
+#ifdef STRETCH_ARM
+    if (stretch_kernels_level() >= 1) { arm_quantize(x, count, q, scales, sums, sums16); return; }
 #endif
     quantize_scalar(x, count, q, scales, sums, sums16);
 }

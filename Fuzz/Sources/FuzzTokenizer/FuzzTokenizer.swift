@@ -41,5 +41,8 @@ public func fuzzTokenizer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 
 @_cdecl("FuzzTokenizer_main")
 func fuzzTokenizerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    FuzzDriver.run(argc, argv, fuzzTokenizer)
+    // Load the vocabularies before the first input: under AddressSanitizer on a busy machine the loading took
+    // more than libFuzzer's 10 s per-input timeout and was reported as a hang of the first seed.
+    precondition(!tokenizers.isEmpty)
+    return FuzzDriver.run(argc, argv, fuzzTokenizer)
 }

@@ -107,21 +107,32 @@ package final class AttentionStep {
         cache: KVCache, layer: Int, queries q: UnsafeMutablePointer<Float>, keys k: UnsafeMutablePointer<Float>,
         values v: UnsafePointer<Float>, heads: Int, out: UnsafeMutablePointer<Float>, workers: WorkerPool
     ) {
-        switch cache.elementType {
-        case .f32: attend(F32Element.self, cache, layer, q, k, v, heads, out, workers)
-        case .f16: attend(F16Element.self, cache, layer, q, k, v, heads, out, workers)
+        // One specialization per (key, value) pair of formats: no per-element branching in the kernels.
+        func with<K: KVElement>(_: K.Type) {
+            switch cache.valueType {
+            case .f32: attend(K.self, F32Element.self, cache, layer, q, k, v, heads, out, workers)
+            case .f16: attend(K.self, F16Element.self, cache, layer, q, k, v, heads, out, workers)
+            case .q8_0: attend(K.self, Q8_0Element.self, cache, layer, q, k, v, heads, out, workers)
+            case .q4_0: attend(K.self, Q4_0Element.self, cache, layer, q, k, v, heads, out, workers)
+            }
+        }
+        switch cache.keyType {
+        case .f32: with(F32Element.self)
+        case .f16: with(F16Element.self)
+        case .q8_0: with(Q8_0Element.self)
+        case .q4_0: with(Q4_0Element.self)
         }
     }
 
-    private func attend<E: KVElement>(
-        _: E.Type, _ cache: KVCache, _ layer: Int, _ q: UnsafeMutablePointer<Float>, _ k: UnsafeMutablePointer<Float>,
+    private func attend<K: KVElement, V: KVElement>(
+        _: K.Type, _: V.Type, _ cache: KVCache, _ layer: Int, _ q: UnsafeMutablePointer<Float>, _ k: UnsafeMutablePointer<Float>,
         _ v: UnsafePointer<Float>, _ heads: Int, _ out: UnsafeMutablePointer<Float>, _ workers: WorkerPool
     ) {
         let hd = cache.headDim
         let nkv = cache.kvHeads
         let qDim = heads * hd
         let kvDim = nkv * hd
-        let rowBytes = hd * cache.elementType.size
+        let keyBytes = cache.keyRowBytes, valueBytes = cache.valueRowBytes
         let qFar = UnsafeMutablePointer<Float>.allocate(capacity: far ? tokens * qDim : 1)
         let qMid = UnsafeMutablePointer<Float>.allocate(capacity: middle ? tokens * qDim : 1)
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: hd)
@@ -144,7 +155,7 @@ package final class AttentionStep {
                 for h in 0..<nkv {
                     scratch.update(from: k + t * kvDim + h * hd, count: hd)
                     rope.apply(scratch, heads: 1, headDim: hd, cos: cosFarK + t * half, sin: sinFarK + t * half)
-                    E.store(scratch, cache.farKey(layer, h) + pos * rowBytes, hd)
+                    K.store(scratch, cache.farKey(layer, h) + pos * keyBytes, hd)
                 }
             }
             rope.apply(q + t * qDim, heads: heads, headDim: hd, cos: cosNear + t * half, sin: sinNear + t * half)
@@ -156,12 +167,12 @@ package final class AttentionStep {
                 if middle { VectorOps.scale(qMid + t * qDim, qs, qDim) }
             }
             for h in 0..<nkv {
-                E.store(k + t * kvDim + h * hd, cache.nearKey(layer, h) + pos * rowBytes, hd)
-                E.store(v + t * kvDim + h * hd, cache.value(layer, h) + pos * rowBytes, hd)
+                K.store(k + t * kvDim + h * hd, cache.nearKey(layer, h) + pos * keyBytes, hd)
+                V.store(v + t * kvDim + h * hd, cache.value(layer, h) + pos * valueBytes, hd)
             }
         }
         ExactAttention.run(
-            E.self, cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, split: positions.keySplit,
+            K.self, V.self, cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, split: positions.keySplit,
             sharedKeys: !farKeys, slidingWindow: slidingWindow, softCap: softCap,
             qNear: q, qFar: far ? UnsafePointer(qFar) : nil, qMiddle: middle ? UnsafePointer(qMid) : nil,
             out: out, workers: workers)

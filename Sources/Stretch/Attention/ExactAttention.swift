@@ -36,32 +36,32 @@ package enum ExactAttention {
     ///     softmax (Gemma 2's attention logit soft-capping); 0 leaves scores as they are.
     /// - Complexity: O(tokens · (start + tokens) · heads · headDim) time, O(keyTile · headDim +
     ///   queryTile · group · (headDim + keyTile)) memory per thread.
-    static func run<E: KVElement>(
-        _: E.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, split: KeySplit, sharedKeys: Bool,
+    static func run<K: KVElement, V: KVElement>(
+        _: K.Type, _: V.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, split: KeySplit, sharedKeys: Bool,
         slidingWindow: Int = Int.max, softCap: Float = 0, qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?,
         qMiddle: UnsafePointer<Float>? = nil, out: UnsafeMutablePointer<Float>, workers: WorkerPool
     ) {
         if cache.headDim % 16 == 0 {
             runTiled(
-                E.self, cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, split: split,
+                K.self, V.self, cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, split: split,
                 sharedKeys: sharedKeys, slidingWindow: slidingWindow, softCap: softCap, qNear: qNear, qFar: qFar,
                 qMiddle: qMiddle, out: out, workers: workers)
         } else {
             runRowwise(
-                E.self, cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, split: split,
+                K.self, V.self, cache: cache, layer: layer, start: start, tokens: tokens, heads: heads, split: split,
                 sharedKeys: sharedKeys, slidingWindow: slidingWindow, softCap: softCap, qNear: qNear, qFar: qFar,
                 qMiddle: qMiddle, out: out, workers: workers)
         }
     }
 
     /// The tiled kernel (headDim a multiple of 16).
-    static func runTiled<E: KVElement>(
-        _: E.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, split: KeySplit, sharedKeys: Bool,
+    static func runTiled<K: KVElement, V: KVElement>(
+        _: K.Type, _: V.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, split: KeySplit, sharedKeys: Bool,
         slidingWindow: Int, softCap: Float, qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?,
         qMiddle: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>, workers: WorkerPool
     ) {
         let hd = cache.headDim
-        let rowBytes = hd * cache.elementType.size
+        let keyBytes = cache.keyRowBytes, valueBytes = cache.valueRowBytes
         let kvHeads = cache.kvHeads
         let group = heads / kvHeads
         let scale = 1 / Float(hd).squareRoot()
@@ -189,16 +189,16 @@ package enum ExactAttention {
                     if nActive > 0 {
                         let valid = j1 - j0
                         if nFar > 0 && !sharedKeys {
-                            transposeKeys(E.self, kFar + j0 * rowBytes, rowBytes, kTFar, hd, farLo, farHi, valid)
+                            transposeKeys(K.self, kFar + j0 * keyBytes, keyBytes, kTFar, hd, farLo, farHi, valid)
                             scoreRows(farRows, nFar, qFarBase, qOff, kTFar, hd, sFar)
                         }
                         if nearHi > nearLo {
-                            transposeKeys(E.self, kNear + j0 * rowBytes, rowBytes, kTNear, hd, nearLo, nearHi, valid)
+                            transposeKeys(K.self, kNear + j0 * keyBytes, keyBytes, kTNear, hd, nearLo, nearHi, valid)
                         }
                         if nFar > 0 && sharedKeys { scoreRows(farRows, nFar, qFarBase, qOff, kTNear, hd, sFar) }
                         if nMid > 0 { scoreRows(midRows, nMid, qMidBase, qOff, kTNear, hd, sMid) }
                         if nNear > 0 { scoreRows(nearRows, nNear, qNear, qOff, kTNear, hd, sNear) }
-                        for j in valLo..<valHi { E.widen(vals + (j0 + j) * rowBytes, vTile + j * hd, hd) }
+                        for j in valLo..<valHi { V.widen(vals + (j0 + j) * valueBytes, vTile + j * hd, hd) }
                         for x in 0..<nActive {
                             let r = active[x]
                             maskRow(
@@ -523,13 +523,13 @@ package enum ExactAttention {
 
     /// The row-at-a-time kernel: one dot product per (row, key), used for head widths that are not a
     /// multiple of 16.
-    static func runRowwise<E: KVElement>(
-        _: E.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, split: KeySplit, sharedKeys: Bool,
+    static func runRowwise<K: KVElement, V: KVElement>(
+        _: K.Type, _: V.Type, cache: KVCache, layer: Int, start: Int, tokens: Int, heads: Int, split: KeySplit, sharedKeys: Bool,
         slidingWindow: Int = Int.max, softCap: Float = 0, qNear: UnsafePointer<Float>, qFar: UnsafePointer<Float>?,
         qMiddle: UnsafePointer<Float>? = nil, out: UnsafeMutablePointer<Float>, workers: WorkerPool
     ) {
         let hd = cache.headDim
-        let rowBytes = hd * cache.elementType.size
+        let keyBytes = cache.keyRowBytes, valueBytes = cache.valueRowBytes
         let kvHeads = cache.kvHeads
         let group = heads / kvHeads
         let scale = 1 / Float(hd).squareRoot()
@@ -594,7 +594,7 @@ package enum ExactAttention {
                             let qf = qFar! + qOffset
                             let farStop = min(jEnd, bounds.far)
                             while j < farStop {
-                                var s = E.dot(qf, kFar + j * rowBytes, hd) * scale
+                                var s = K.dot(qf, kFar + j * keyBytes, hd) * scale
                                 if softCap > 0 { s = softCap * tanhf(s / softCap) }
                                 scores[j - j0] = s
                                 tileMax = max(tileMax, s)
@@ -605,7 +605,7 @@ package enum ExactAttention {
                             let qm = qMiddle + qOffset
                             let midStop = min(jEnd, bounds.middle)
                             while j < midStop {
-                                var s = E.dot(qm, kNear + j * rowBytes, hd) * scale
+                                var s = K.dot(qm, kNear + j * keyBytes, hd) * scale
                                 if softCap > 0 { s = softCap * tanhf(s / softCap) }
                                 scores[j - j0] = s
                                 tileMax = max(tileMax, s)
@@ -613,7 +613,7 @@ package enum ExactAttention {
                             }
                         }
                         while j < jEnd {
-                            var s = E.dot(qn, kNear + j * rowBytes, hd) * scale
+                            var s = K.dot(qn, kNear + j * keyBytes, hd) * scale
                             if softCap > 0 { s = softCap * tanhf(s / softCap) }
                             scores[j - j0] = s
                             tileMax = max(tileMax, s)
@@ -653,21 +653,21 @@ package enum ExactAttention {
                             while jj + 2 <= jEnd {
                                 let e0 = scores[jj - j0], e1 = scores[jj + 1 - j0]
                                 sum += e0 + e1
-                                a8 = a8.addingProduct(SIMD8(repeating: e0), E.load8(vals + jj * rowBytes))
-                                b8 = b8.addingProduct(SIMD8(repeating: e1), E.load8(vals + (jj + 1) * rowBytes))
+                                a8 = a8.addingProduct(SIMD8(repeating: e0), V.load8(vals + jj * valueBytes))
+                                b8 = b8.addingProduct(SIMD8(repeating: e1), V.load8(vals + (jj + 1) * valueBytes))
                                 jj += 2
                             }
                             if jj < jEnd {
                                 let e0 = scores[jj - j0]
                                 sum += e0
-                                a8 = a8.addingProduct(SIMD8(repeating: e0), E.load8(vals + jj * rowBytes))
+                                a8 = a8.addingProduct(SIMD8(repeating: e0), V.load8(vals + jj * valueBytes))
                             }
                             UnsafeMutableRawPointer(a).storeBytes(of: a8 + b8, as: SIMD8<Float>.self)
                         } else {
                             for jj in jStart..<jEnd {
                                 let e = scores[jj - j0]
                                 sum += e
-                                E.axpy(e, vals + jj * rowBytes, a, hd)
+                                V.axpy(e, vals + jj * valueBytes, a, hd)
                             }
                         }
                         rowSum[r] += sum

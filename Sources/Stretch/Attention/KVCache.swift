@@ -5,9 +5,10 @@
 ///
 /// Layout per layer and KV head: `[position][headDim]`, contiguous, so one head's keys stream through
 /// the cache. Keys are stored twice when the position map has a far map at other key positions (near and
-/// far rotations, SELF_EXTEND.md §2); Dual Chunk Attention and STRING keep one copy. Elements are float32
-/// or binary16 (``KVElementType``). Capacity grows by
-/// doubling up to ``maxTokens``, so memory follows use and never exceeds the requested context.
+/// far rotations, SELF_EXTEND.md §2); Dual Chunk Attention and STRING keep one copy. Keys and values each have
+/// their own storage format (``KVElementType``: float32, binary16, or llama.cpp's Q8_0/Q4_0 blocks along the
+/// head). Capacity grows by doubling up to ``maxTokens``, so memory follows use and never exceeds the
+/// requested context.
 // @unchecked Sendable: a cache belongs to one sequence and is mutated only by the forward pass running on it;
 // a `Session` confines its cache to the session's serial queue. Code that calls `LlamaModel.forward` itself
 // must likewise never run two forwards on one cache at the same time.
@@ -24,8 +25,14 @@ public final class KVCache: @unchecked Sendable {
     public var storesFarKeys: Bool { positions.storesFarKeyCopy }
     /// Hard limit on the number of tokens.
     public let maxTokens: Int
-    /// Storage format of keys and values.
-    public let elementType: KVElementType
+    /// Storage format of keys (near and far copies).
+    public let keyType: KVElementType
+    /// Storage format of values.
+    public let valueType: KVElementType
+    /// Bytes of one stored key head vector.
+    let keyRowBytes: Int
+    /// Bytes of one stored value head vector.
+    let valueRowBytes: Int
     /// Tokens stored so far.
     public private(set) var count = 0
     /// Allocated tokens per head.
@@ -37,17 +44,25 @@ public final class KVCache: @unchecked Sendable {
     var keysFar: [UnsafeMutableRawPointer] = []
     var values: [UnsafeMutableRawPointer] = []
 
-    /// Creates an empty cache.
+    /// Creates an empty cache storing keys as `keyType` and values as `valueType`.
+    ///
+    /// - Precondition: both types support `headDim` (``KVElementType/supports(headDim:)``; the block formats
+    ///   need a multiple of 32). ``LlamaModel/makeCache(maxTokens:positions:)`` checks it and throws.
     public init(
         layers: Int, kvHeads: Int, headDim: Int, positions: PositionMap, maxTokens: Int,
-        elementType: KVElementType = .f32
+        keyType: KVElementType = .f32, valueType: KVElementType = .f32
     ) {
+        precondition(keyType.supports(headDim: headDim) && valueType.supports(headDim: headDim),
+                     "KV type \(keyType)/\(valueType) cannot store heads of \(headDim)")
         self.layers = layers
         self.kvHeads = kvHeads
         self.headDim = headDim
         self.positions = positions
         self.maxTokens = maxTokens
-        self.elementType = elementType
+        self.keyType = keyType
+        self.valueType = valueType
+        keyRowBytes = keyType.rowBytes(headDim: headDim)
+        valueRowBytes = valueType.rowBytes(headDim: headDim)
     }
 
     deinit { release() }
@@ -59,10 +74,30 @@ public final class KVCache: @unchecked Sendable {
         values = []
     }
 
-    /// Bytes currently allocated.
-    public var allocatedBytes: Int {
-        layers * kvHeads * capacity * headDim * elementType.size * (storesFarKeys ? 3 : 2)
+    /// Creates an empty cache storing keys and values as `elementType`.
+    public convenience init(
+        layers: Int, kvHeads: Int, headDim: Int, positions: PositionMap, maxTokens: Int, elementType: KVElementType
+    ) {
+        self.init(layers: layers, kvHeads: kvHeads, headDim: headDim, positions: positions, maxTokens: maxTokens,
+                  keyType: elementType, valueType: elementType)
     }
+
+    /// Bytes one token takes in every layer (keys, far keys when kept, values).
+    public var bytesPerToken: Int {
+        Self.bytesPerToken(layers: layers, kvHeads: kvHeads, headDim: headDim, keyType: keyType, valueType: valueType,
+                           farKeys: storesFarKeys)
+    }
+
+    /// Bytes one token takes in a cache of this shape: what ``LlamaModel/makeCache(maxTokens:positions:)``
+    /// checks against available memory and `stretch inspect` reports.
+    public static func bytesPerToken(
+        layers: Int, kvHeads: Int, headDim: Int, keyType: KVElementType, valueType: KVElementType, farKeys: Bool
+    ) -> Int {
+        layers * kvHeads * (keyType.rowBytes(headDim: headDim) * (farKeys ? 2 : 1) + valueType.rowBytes(headDim: headDim))
+    }
+
+    /// Bytes currently allocated.
+    public var allocatedBytes: Int { capacity * bytesPerToken }
 
     /// Makes room for `newTokens` more tokens (amortized doubling). Call before ``AttentionStep/attend``.
     public func reserve(_ newTokens: Int) {
@@ -72,9 +107,7 @@ public final class KVCache: @unchecked Sendable {
         var newCap = max(256, capacity)
         while newCap < needed { newCap *= 2 }
         newCap = min(newCap, maxTokens)
-        let es = elementType.size
-        let rowBytes = headDim * es
-        func grow(_ old: [UnsafeMutableRawPointer]) -> [UnsafeMutableRawPointer] {
+        func grow(_ old: [UnsafeMutableRawPointer], _ rowBytes: Int) -> [UnsafeMutableRawPointer] {
             (0..<layers).map { l in
                 let p = UnsafeMutableRawPointer.allocate(byteCount: kvHeads * newCap * rowBytes, alignment: 64)
                 if !old.isEmpty {
@@ -85,8 +118,8 @@ public final class KVCache: @unchecked Sendable {
                 return p
             }
         }
-        let nk = grow(keysNear), nv = grow(values)
-        let nf = storesFarKeys ? grow(keysFar) : []
+        let nk = grow(keysNear, keyRowBytes), nv = grow(values, valueRowBytes)
+        let nf = storesFarKeys ? grow(keysFar, keyRowBytes) : []
         release()
         keysNear = nk
         values = nv
@@ -97,17 +130,17 @@ public final class KVCache: @unchecked Sendable {
     /// Start of the near keys of `head` in `layer`; key `j` is at `+ j · headDim` elements.
     @inline(__always)
     func nearKey(_ layer: Int, _ head: Int) -> UnsafeMutableRawPointer {
-        keysNear[layer] + head * capacity * headDim * elementType.size
+        keysNear[layer] + head * capacity * keyRowBytes
     }
 
     @inline(__always)
     func farKey(_ layer: Int, _ head: Int) -> UnsafeMutableRawPointer {
-        keysFar[layer] + head * capacity * headDim * elementType.size
+        keysFar[layer] + head * capacity * keyRowBytes
     }
 
     @inline(__always)
     func value(_ layer: Int, _ head: Int) -> UnsafeMutableRawPointer {
-        values[layer] + head * capacity * headDim * elementType.size
+        values[layer] + head * capacity * valueRowBytes
     }
 
     /// Marks `n` reserved tokens as stored (after every layer wrote them).
@@ -128,9 +161,11 @@ public final class KVCache: @unchecked Sendable {
     /// Re-rotates every cached key from the angles of `old` to those of `new` (dynamic NTK changes the
     /// angles as the sequence grows). Rotations compose, so each key turns by `pos · (θ_new − θ_old)`.
     func rerotate(from old: RotaryEmbedding, to new: RotaryEmbedding, positions: PositionMap) {
-        switch elementType {
+        switch keyType {
         case .f32: rerotate(F32Element.self, from: old, to: new, positions: positions)
         case .f16: rerotate(F16Element.self, from: old, to: new, positions: positions)
+        case .q8_0: rerotate(Q8_0Element.self, from: old, to: new, positions: positions)
+        case .q4_0: rerotate(Q4_0Element.self, from: old, to: new, positions: positions)
         }
     }
 
@@ -147,7 +182,7 @@ public final class KVCache: @unchecked Sendable {
         var delta = old
         delta.inverseFrequencies = zip(new.inverseFrequencies, old.inverseFrequencies).map { $0 - $1 }
         delta.rotationScale = new.rotationScale / old.rotationScale
-        let rowBytes = headDim * elementType.size
+        let rowBytes = keyRowBytes
         func turn(_ p: UnsafeMutableRawPointer) {
             E.load(p, x, headDim)
             delta.apply(x, heads: 1, headDim: headDim, cos: c, sin: s)

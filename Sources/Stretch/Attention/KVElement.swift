@@ -2,7 +2,7 @@
 ///
 /// The attention kernel is generic over this protocol inside the module, so each format gets its own
 /// specialized loop (no per-element branching or dynamic dispatch).
-protocol KVElement {
+package protocol KVElement {
     /// Dot product of a float32 query with a stored key of `n` elements.
     static func dot(_ q: UnsafePointer<Float>, _ k: UnsafeRawPointer, _ n: Int) -> Float
     /// `y += a · v` for a stored value of `n` elements.

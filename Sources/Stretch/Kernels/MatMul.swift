@@ -58,6 +58,17 @@ package enum MatMul {
             }
             return
         }
+        if Int8Gemm.serves(ws, tokens: tokens, precision: precision) {
+            // Activations quantized once for every matrix; weights unpacked 16 rows at a time per thread.
+            let xq = Int8Gemm.Activations(x, tokens: tokens, columns: cols, workers: workers)
+            defer { xq.deallocate() }
+            Parallel.forRanges(total, workers: workers, granularity: 16) { r0, r1 in
+                let scratch = Int8Gemm.allocateScratch(columns: cols)
+                defer { scratch.deallocate() }
+                split(r0, r1) { m, lo, hi in Int8Gemm.product(ws[m], lo, hi, xq, ys[m], ldy: ws[m].rows, scratch: scratch) }
+            }
+            return
+        }
         if tokens >= panelMinTokens {
             // Chunks are multiples of 32 rows of the concatenated matrices; a matrix whose row count is
             // not a multiple of 32 ends in (and the next begins with) a partial panel.
@@ -104,8 +115,9 @@ package enum MatMul {
     /// `y[t, r] = dot(x[t, :], W[r, :])` for `t < tokens`, `r < W.rows`.
     ///
     /// One token uses the fused dequantize+dot kernel (on `.auto`, the integer kernel of ``IntegerDot``
-    /// against Q8-quantized activations where the format has one); several tokens dequantize a block of
-    /// rows once into float32 and reuse it for the whole batch.
+    /// against Q8-quantized activations where the format has one); several tokens take the int8 GEMM on
+    /// `.auto` where ``Int8Gemm`` serves the format, otherwise dequantize a block of rows once into float32
+    /// and reuse it for the whole batch.
     /// - Complexity: O(tokens · rows · columns).
     package static func multiply(
         _ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>, workers: WorkerPool,

@@ -12,6 +12,8 @@ extension MatMul {
         case dotTile
         /// Four or more tokens: the packed-panel outer-product kernel.
         case panel
+        /// Four or more tokens, `.auto`, a format ``Int8Gemm`` serves: the int8 GEMM.
+        case int8(Int8Gemm.Activations)
     }
 
     /// Products of several sequences' activations stacked in `x` with the same weights:
@@ -21,7 +23,8 @@ extension MatMul {
     /// or packed where a segment needs it) once, then multiplied with every segment while it is in
     /// L1/L2 — decode is bound by streaming the weights, so B sequences cost little more than one. Each
     /// segment takes the path a product of that sequence alone takes (integer kernel with per-row Q8
-    /// activations for one `.auto` token, dot tile below ``panelMinTokens``, panel GEMM above), and every
+    /// activations for one `.auto` token, dot tile below ``panelMinTokens``, panel GEMM or, on `.auto`,
+    /// the int8 GEMM above), and every
     /// path computes each output from its weight row and token row alone, so the results equal the
     /// per-sequence products bit for bit (`BatchedForwardTests`).
     /// - Complexity: O(Σ segments · Σ rows · columns).
@@ -55,10 +58,14 @@ extension MatMul {
                 xq.quantize(x + offsets[i] * cols)
                 return .integer(xq)
             }
+            if Int8Gemm.serves(ws, tokens: n, precision: precision) {
+                return .int8(Int8Gemm.Activations(x + offsets[i] * cols, tokens: n, columns: cols, workers: workers))
+            }
             return n >= panelMinTokens ? .panel : .dotTile
         }
         defer {
             for case let .integer(xq) in paths { xq.deallocate() }
+            for case let .int8(xq) in paths { xq.deallocate() }
         }
         // One-token `.auto` segments go through the C kernels together (each weight block unpacked once
         // for all of them); the Swift kernels, when selected, take them one by one.
@@ -70,6 +77,7 @@ extension MatMul {
         }
         let needsRows = paths.contains { if case .dotTile = $0 { return true } else if case .panel = $0 { return true }; return false }
         let needsPanel = paths.contains { if case .panel = $0 { return true }; return false }
+        let needsInt8 = paths.contains { if case .int8 = $0 { return true }; return false }
         var starts = [0]
         for w in ws { starts.append(starts.last! + w.rows) }
         // The views point into the activations' storage, which `paths` keeps until the defer above.
@@ -79,7 +87,9 @@ extension MatMul {
                 let rowScratch = UnsafeMutablePointer<Float>.allocate(capacity: needsRows ? panelRows * cols : 1)
                 let panel = UnsafeMutablePointer<Float>.allocate(capacity: needsPanel ? panelRows * cols : 1)
                 let outputs = UnsafeMutablePointer<UnsafeMutablePointer<Float>?>.allocate(capacity: max(1, integerSegments.count))
+                let int8Scratch = Int8Gemm.allocateScratch(columns: needsInt8 ? cols : 32)
                 defer {
+                    int8Scratch.deallocate()
                     rowScratch.deallocate()
                     panel.deallocate()
                     outputs.deallocate()
@@ -109,6 +119,8 @@ extension MatMul {
                                 for k in 0..<nr { ys[k] = QuantizedDot.dot(w.type, w.row(rb + k), xs, count: cols) }
                             case .panel:
                                 stretch_gemm_panel32(panel, cols, xs, cols, n, ys, rows, Int32(nr))
+                            case let .int8(xq):
+                                Int8Gemm.product(w, rb, rb + nr, xq, y + offsets[i] * rows, ldy: rows, scratch: int8Scratch)
                             case .dotTile:
                                 dotTile(rowScratch, rows: nr, xs, tokens: n, cols: cols, ys, ldy: rows)
                             }

@@ -50,6 +50,13 @@ public final class LlamaModel: @unchecked Sendable {
         }
         self.architecture = arch
         self.config = config
+        for (name, type) in [("key", options.resolvedKVKeyType), ("value", options.resolvedKVValueType)]
+        where !type.supports(headDim: config.headDim) {
+            throw ModelError.invalidOption(
+                name: "KV cache \(name) type", value: type.rawValue,
+                requirement: "its blocks of \(type.blockSize) need a head width that is a multiple of \(type.blockSize); "
+                    + "this model's is \(config.headDim) (use f16 or f32)")
+        }
         let d = config.embeddingLength
         let qDim = config.headCount * config.headDim
         let kvDim = config.headCountKV * config.headDim
@@ -134,15 +141,13 @@ public final class LlamaModel: @unchecked Sendable {
 
     /// A new, empty cache for one sequence of at most `maxTokens` tokens, bound to `positions` for life.
     ///
-    /// The map is checked against the model's trained context. Elements are as the load options say
-    /// (F16 with `.auto` precision, F32 with `.f32`).
+    /// The map is checked against the model's trained context. Keys and values are stored as the load options
+    /// say (F16 with `.auto` precision, F32 with `.f32`, or the types chosen there).
     public func makeCache(maxTokens: Int, positions: PositionMap = PlainPositions()) throws -> KVCache {
         try positions.validate(trainedContext: config.contextLength)
         // The cache grows by doubling, but a context it can never reach would fail mid-generation; refuse it
         // now, with the numbers, while the caller can still choose a smaller one.
-        let elementType = options.resolvedKVElementType
-        let bytesPerToken = config.blockCount * config.headCountKV * config.headDim * elementType.size
-            * (positions.storesFarKeyCopy ? 3 : 2)
+        let bytesPerToken = kvBytesPerToken(farKeys: positions.storesFarKeyCopy)
         let (requested, overflow) = UInt64(max(0, maxTokens)).multipliedReportingOverflow(by: UInt64(bytesPerToken))
         if let available = MemoryUsage.availableBytes(), overflow || requested > UInt64(available) {
             throw ModelError.kvCacheTooLarge(
@@ -150,7 +155,16 @@ public final class LlamaModel: @unchecked Sendable {
                 availableBytes: available)
         }
         return KVCache(layers: config.blockCount, kvHeads: config.headCountKV, headDim: config.headDim,
-                       positions: positions, maxTokens: maxTokens, elementType: elementType)
+                       positions: positions, maxTokens: maxTokens, keyType: options.resolvedKVKeyType,
+                       valueType: options.resolvedKVValueType)
+    }
+
+    /// KV cache bytes per token with this model's shape and the load options' key and value types; `farKeys`
+    /// for schemes that keep a second, far-rotated key copy (Self-Extend).
+    public func kvBytesPerToken(farKeys: Bool) -> Int {
+        KVCache.bytesPerToken(
+            layers: config.blockCount, kvHeads: config.headCountKV, headDim: config.headDim,
+            keyType: options.resolvedKVKeyType, valueType: options.resolvedKVValueType, farKeys: farKeys)
     }
 
     /// Runs `tokens` through the model after the tokens already in `cache`, appending them to it, with the

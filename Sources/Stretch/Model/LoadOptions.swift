@@ -12,25 +12,30 @@ public struct LoadOptions: Sendable, Equatable {
     /// Numeric path: `.f32` keeps activations, accumulation and the KV cache in float32 end to end;
     /// `.auto` may use faster reduced-precision paths (quantized activations, F16 KV cache).
     public var precision: ComputePrecision
-    /// KV cache storage; nil picks F16 for `.auto` and F32 for `.f32`.
-    public var kvElementType: KVElementType?
+    /// KV cache storage of keys; nil picks F16 for `.auto` and F32 for `.f32`.
+    public var kvKeyType: KVElementType?
+    /// KV cache storage of values; nil picks F16 for `.auto` and F32 for `.f32`.
+    public var kvValueType: KVElementType?
     /// Scan every tensor for NaN and infinity while loading (``GGUFFile/checkFinite()``): reads the whole file.
     public var checksTensors: Bool
 
     /// Creates options; `threads` nil means every active core.
     public init(
         threads: Int? = nil, batchSize: Int = 256, precision: ComputePrecision = .auto,
-        kvElementType: KVElementType? = nil, checksTensors: Bool = false
+        kvKeyType: KVElementType? = nil, kvValueType: KVElementType? = nil, checksTensors: Bool = false
     ) {
         self.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         self.batchSize = batchSize
         self.precision = precision
-        self.kvElementType = kvElementType
+        self.kvKeyType = kvKeyType
+        self.kvValueType = kvValueType
         self.checksTensors = checksTensors
     }
 
-    /// The KV cache element type these options resolve to.
-    public var resolvedKVElementType: KVElementType { kvElementType ?? (precision == .f32 ? .f32 : .f16) }
+    /// The key storage these options resolve to.
+    public var resolvedKVKeyType: KVElementType { kvKeyType ?? (precision == .f32 ? .f32 : .f16) }
+    /// The value storage these options resolve to.
+    public var resolvedKVValueType: KVElementType { kvValueType ?? (precision == .f32 ? .f32 : .f16) }
 
     /// Checks the ranges and the combination of precision and KV type.
     public func validate() throws {
@@ -38,7 +43,7 @@ public struct LoadOptions: Sendable, Equatable {
         guard batchSize >= 1 else {
             throw ModelError.invalidOption(name: "batch size", value: "\(batchSize)", requirement: "at least 1")
         }
-        if precision == .f32, let t = kvElementType, t != .f32 {
+        if precision == .f32, let t = [kvKeyType, kvValueType].compactMap({ $0 }).first(where: { $0 != .f32 }) {
             throw ModelError.invalidOption(
                 name: "KV cache type", value: t.rawValue, requirement: "f32 precision keeps the KV cache in f32")
         }

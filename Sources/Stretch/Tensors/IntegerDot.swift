@@ -42,7 +42,7 @@ package enum IntegerDot {
 
     /// The C kernel family for `type`, or nil.
     @inline(__always)
-    static func cKind(_ type: GGMLType) -> Int32? {
+    package static func cKind(_ type: GGMLType) -> Int32? {
         switch type {
         case .q8_0: return Int32(STRETCH_KIND_Q8_0)
         case .q5_0: return Int32(STRETCH_KIND_Q5_0)
@@ -64,7 +64,8 @@ package enum IntegerDot {
         return true
     }()
 
-    /// The C implementation in use: 0 portable scalar, 1 AVX2, 2 AVX-512 VNNI.
+    /// The C implementation in use: 0 portable scalar; x86-64: 1 AVX2, 2 AVX-512 VNNI; aarch64: 1 NEON,
+    /// 2 dotprod, 3 i8mm.
     package static var cLevel: Int {
         get { Int(stretch_kernels_level()) }
         set { stretch_kernels_set_level(Int32(newValue)) }

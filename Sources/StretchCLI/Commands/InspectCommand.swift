@@ -35,6 +35,20 @@ struct InspectCommand: ParsableCommand {
             let L = c.contextLength, w = L / 2
             let reach = [2, 4, 8, 16].map { g in "G=\(g) → \(g * (L - w + w / g))" }.joined(separator: ", ")
             lines.append("self-extend reach with W=\(w): \(reach) tokens")
+            // KV memory per token and at the trained context for each -ctk/-ctv type (keys and values alike;
+            // Self-Extend keeps a second, far-rotated copy of the keys).
+            let kv = KVElementType.allCases.map { t -> String in
+                guard t.supports(headDim: c.headDim) else { return "\(t.rawValue) n/a (head_dim \(c.headDim) % 32 ≠ 0)" }
+                func bytes(_ far: Bool) -> Int {
+                    KVCache.bytesPerToken(layers: c.blockCount, kvHeads: c.headCountKV, headDim: c.headDim,
+                                          keyType: t, valueType: t, farKeys: far)
+                }
+                let atL = Double(bytes(false) * L)
+                return "\(t.rawValue) \(bytes(false)) B (self-extend \(bytes(true)) B; "
+                    + (atL >= 1_048_576 ? String(format: "%.0f MiB", atL / 1_048_576) : String(format: "%.0f KiB", atL / 1024))
+                    + " at L)"
+            }
+            lines.append("kv cache per token: " + kv.joined(separator: ", "))
         }
         let model = (try? f.optionalString("tokenizer.ggml.model")) ?? nil
         let pre = (try? f.optionalString("tokenizer.ggml.pre")) ?? nil

@@ -18,11 +18,11 @@ struct ModelOptions: ParsableArguments {
     var precision: ComputePrecision = .auto
 
     @Option(name: [.customLong("cache-type-k"), .customLong("ctk", withSingleDash: true)],
-            help: "KV cache key type: f16 or f32 (default: f16, or f32 with --precision f32).")
+            help: "KV cache key type: f32, f16, q8_0 or q4_0 (default: f16, or f32 with --precision f32).")
     var cacheTypeK: KVElementType?
 
     @Option(name: [.customLong("cache-type-v"), .customLong("ctv", withSingleDash: true)],
-            help: "KV cache value type: f16 or f32 (must equal the key type for now).")
+            help: "KV cache value type: f32, f16, q8_0 or q4_0 (default: f16, or f32 with --precision f32).")
     var cacheTypeV: KVElementType?
 
     @Option(name: [.customShort("b"), .customLong("batch-size")], help: "Tokens per forward pass during prefill.")
@@ -39,17 +39,14 @@ struct ModelOptions: ParsableArguments {
     /// The library's load options these flags describe.
     var loadOptions: LoadOptions {
         LoadOptions(
-            threads: threads, batchSize: batchSize, precision: precision, kvElementType: cacheTypeK ?? cacheTypeV,
+            threads: threads, batchSize: batchSize, precision: precision, kvKeyType: cacheTypeK, kvValueType: cacheTypeV,
             checksTensors: checkTensors)
     }
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("-t/--threads must be at least 1 (got \(threads))") }
-        if let k = cacheTypeK, let v = cacheTypeV, k != v {
-            throw ValidationError("--cache-type-k \(k.rawValue) and --cache-type-v \(v.rawValue) differ; mixed KV types are not supported yet")
-        }
-        if precision == .f32, let t = cacheTypeK ?? cacheTypeV, t != .f32 {
-            throw ValidationError("--precision f32 keeps the KV cache in f32; drop --cache-type \(t.rawValue) or use --precision auto")
+        if precision == .f32, let t = [cacheTypeK, cacheTypeV].compactMap({ $0 }).first(where: { $0 != .f32 }) {
+            throw ValidationError("--precision f32 keeps the KV cache in f32; drop --cache-type-k/-v \(t.rawValue) or use --precision auto")
         }
         if batchSize < 1 { throw ValidationError("-b/--batch-size must be at least 1 (got \(batchSize))") }
     }

@@ -1,7 +1,8 @@
 // Integer dot products of quantized weight rows with Q8-quantized activations (decode matvec).
 // Block layouts match Sources/Stretch/Tensors/Dequantize.swift; the activation layout matches
-// Q8Activations.swift. x86-64 gets AVX2 (vpmaddubsw) and AVX-512 VNNI (vpdpbusd) variants chosen at run
-// time; other targets get a portable scalar version. See docs/DESIGN.md, "Kernels".
+// Q8Activations.swift. x86-64 gets AVX2 (vpmaddubsw) and AVX-512 VNNI (vpdpbusd) variants, aarch64 NEON,
+// dotprod (sdot) and i8mm (smmla) variants, chosen at run time; other targets get a portable scalar version.
+// See docs/DESIGN.md, "Kernels".
 #ifndef STRETCH_KERNELS_C_H
 #define STRETCH_KERNELS_C_H
 
@@ -34,7 +35,8 @@ typedef struct {
     long count;
 } StretchQ8;
 
-/// Which implementation the dispatcher picked: 0 scalar, 1 AVX2, 2 AVX-512 VNNI.
+/// Which implementation the dispatcher picked: 0 scalar; x86-64: 1 AVX2, 2 AVX-512 VNNI; aarch64: 1 NEON,
+/// 2 NEON + dotprod, 3 NEON + dotprod + i8mm.
 int stretch_kernels_level(void);
 
 /// Forces an implementation (clamped to what the CPU supports); for tests and benchmarks.
@@ -67,6 +69,27 @@ void stretch_gemm_panel32(const float *panel, long cols, const float *x, long ld
 /// Packs `nr` (≤ 32) row-major rows of `cols` floats into a k-major panel (`cols * 32` floats; rows past
 /// `nr` are zero) for stretch_gemm_panel32.
 void stretch_pack_panel32(const float *rows, long cols, int nr, float *panel);
+
+/// Whether the int8 prefill product (`stretch_gemm_q8`) serves weights of `kind` at the current level.
+int stretch_gemm_q8_supports(int kind);
+
+/// Bytes `stretch_gemm_q8_prepare` writes for `tokens` activation vectors of `cols` values.
+size_t stretch_gemm_q8_activation_bytes(long cols, long tokens);
+
+/// Lays out `tokens` Q8 activation vectors (stacked in `x`: token t's quants at `x->quants + t * x->count`,
+/// its block scales and sums at `t * x->count / 32`, its 16-value sums at `t * x->count / 16`) for
+/// `stretch_gemm_q8`, in groups of 8 tokens with each format's integer offsets precomputed.
+void stretch_gemm_q8_prepare(const StretchQ8 *x, long tokens, void *dst);
+
+/// Bytes of scratch `stretch_gemm_q8` needs for rows of `cols` columns (one unpacked 16-row panel).
+size_t stretch_gemm_q8_scratch_bytes(long cols);
+
+/// Int8 prefill product: y[t * ldy + r] = Σ_k row_r[k] · x_t[k] for r < rows, t < tokens, row r at
+/// `w + r * rowBytes`, activations prepared by `stretch_gemm_q8_prepare`. Weights are unpacked 16 rows
+/// at a time into `scratch` and multiplied with every token by `vpdpbusd` (AVX-512 VNNI) or
+/// `vpmaddubsw` (AVX2). Each result depends only on its row and token (not on the tiling).
+void stretch_gemm_q8(int kind, const void *w, size_t rowBytes, long rows, const void *xprep, long cols, long tokens,
+                     float *y, long ldy, void *scratch);
 
 #ifdef __cplusplus
 }

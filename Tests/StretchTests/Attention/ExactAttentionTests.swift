@@ -39,7 +39,13 @@ final class ExactAttentionTests: XCTestCase {
     }
 
     /// The naive reference: full near and far logit matrices per head, merged by `d < W`.
-    static func reference(_ p: Problem, map: PositionMap, slidingWindow: Int = Int.max, softCap: Double = 0) -> [Double] {
+    ///
+    /// `stored` models the cache's storage: each rotated key and each value row passes through it (the
+    /// identity for float32; an encode/decode round trip for the block formats).
+    static func reference(
+        _ p: Problem, map: PositionMap, slidingWindow: Int = Int.max, softCap: Double = 0,
+        storedKey: ([Double]) -> [Double] = { $0 }, storedValue: ([Double]) -> [Double] = { $0 }
+    ) -> [Double] {
         let hd = p.headDim
         let group = p.heads / p.kvHeads
         var out = [Double](repeating: 0, count: p.n * p.heads * hd)
@@ -49,12 +55,17 @@ final class ExactAttentionTests: XCTestCase {
             func kv(_ j: Int) -> ArraySlice<Float> { p.k[((j * p.kvHeads + kvh) * hd)..<((j * p.kvHeads + kvh + 1) * hd)] }
             var near = [[Double]](repeating: [Double](repeating: 0, count: p.n), count: p.n)
             var far = near
+            let keysNear = (0..<p.n).map { storedKey(rotate(kv($0), position: Double($0))) }
+            let keysFar = (0..<p.n).map { storedKey(rotate(kv($0), position: map.farKeyPosition($0))) }
+            let vals = (0..<p.n).map { j in
+                storedValue(p.v[((j * p.kvHeads + kvh) * hd)..<((j * p.kvHeads + kvh + 1) * hd)].map(Double.init))
+            }
             for i in 0..<p.n {
                 let qn = rotate(qv(i), position: Double(i))
                 let qf = rotate(qv(i), position: map.farQueryPosition(i))
                 for j in 0..<p.n {
-                    let kn = rotate(kv(j), position: Double(j))
-                    let kf = rotate(kv(j), position: map.farKeyPosition(j))
+                    let kn = keysNear[j]
+                    let kf = keysFar[j]
                     near[i][j] = zip(qn, kn).map(*).reduce(0, +) / Double(hd).squareRoot()
                     far[i][j] = zip(qf, kf).map(*).reduce(0, +) / Double(hd).squareRoot()
                     if softCap > 0 {
@@ -72,7 +83,7 @@ final class ExactAttentionTests: XCTestCase {
                 let s = e.reduce(0, +)
                 for j in 0...i {
                     for d in 0..<hd {
-                        out[(i * p.heads + h) * hd + d] += e[j] / s * Double(p.v[(j * p.kvHeads + kvh) * hd + d])
+                        out[(i * p.heads + h) * hd + d] += e[j] / s * vals[j][d]
                     }
                 }
             }
@@ -83,12 +94,13 @@ final class ExactAttentionTests: XCTestCase {
     /// Runs the engine over `chunks` (sizes summing to n) and returns `[n][heads][headDim]`.
     static func engine(
         _ p: Problem, map: PositionMap, chunks: [Int], threads: Int = 2, elementType: KVElementType = .f32,
-        slidingWindow: Int = Int.max, softCap: Float = 0, trainedContext: Int = 1 << 20, layer: Int = 0
+        valueType: KVElementType? = nil, slidingWindow: Int = Int.max, softCap: Float = 0, trainedContext: Int = 1 << 20,
+        layer: Int = 0
     ) -> [Float] {
         let workers = WorkerPool(threads: threads)
         let rope = RotaryEmbedding(dimensions: p.headDim, base: base, pairing: .halves)
         let cache = KVCache(layers: layer + 1, kvHeads: p.kvHeads, headDim: p.headDim, positions: map,
-                            maxTokens: p.n, elementType: elementType)
+                            maxTokens: p.n, keyType: elementType, valueType: valueType ?? elementType)
         var out = [Float]()
         var t0 = 0
         for c in chunks {
@@ -214,7 +226,8 @@ final class ExactAttentionTests: XCTestCase {
             let p = Problem(n: c.n, heads: c.heads, kvHeads: c.kv, headDim: c.hd, seed: rng.next())
             let map: PositionMap = c.g == 1 ? PlainPositions() : try SelfExtendPositions(groupSize: c.g, window: c.w)
             let ref = Self.reference(p, map: map, slidingWindow: c.sw)
-            for type in KVElementType.allCases {
+            // The block formats: KVQuantizationTests.
+            for type in [KVElementType.f32, .f16] {
                 let got = Self.engine(p, map: map, chunks: c.chunks, elementType: type, slidingWindow: c.sw)
                 XCTAssertLessThan(Self.maxDiff(got, ref), type == .f32 ? 2e-5 : 3e-3,
                                   "N=\(c.n) G=\(c.g) W=\(c.w) SW=\(c.sw) heads \(c.heads)/\(c.kv) D=\(c.hd) \(type)")

@@ -34,7 +34,7 @@ final class QuantFormatModelTests: XCTestCase {
             let twin = try LlamaModel(file: GGUFFile(path: twinPath), options: LoadOptions(threads: 2, precision: .f32))
             for precision in [ComputePrecision.f32, .auto] {
                 // F32 KV cache on both paths, so the only difference left on `.auto` is the weight product.
-                let options = LoadOptions(threads: 2, precision: precision, kvElementType: .f32)
+                let options = LoadOptions(threads: 2, precision: precision, kvKeyType: .f32, kvValueType: .f32)
                 let model = try LlamaModel(file: GGUFFile(path: path), options: options)
                 // Float paths differ from the twin by summation order only; on `.auto` the integer kernels also
                 // round each 32 activations to int8 (measured 0.5-4% of the largest logit through two layers,

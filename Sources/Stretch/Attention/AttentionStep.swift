@@ -20,6 +20,8 @@ package final class AttentionStep {
     private let far, farKeys, middle: Bool
     private let cosNear, sinNear, cosNearK, sinNearK, cosFarQ, sinFarQ, cosFarK, sinFarK, cosMidQ, sinMidQ: UnsafeMutablePointer<Float>
     private let queryScales: [Float]
+    /// The query scale without the scheme's per-position factor, for its ``PositionMap/unscaledLeadingLayers``.
+    private let baseQueryScale: Float
 
     /// Keys farther than this are masked (sliding-window layers); `Int.max` for full attention.
     package let slidingWindow: Int
@@ -84,6 +86,7 @@ package final class AttentionStep {
         let temperature = Float(positions.logitTemperature(trainedContext: trainedContext, contextSize: cache.maxTokens))
         let logitScale = Float(rope.logitScale) * queryScale * temperature
         let first = start
+        baseQueryScale = logitScale
         queryScales = (0..<tokens).map {
             positions.queryScale(position: first + $0, trainedContext: trainedContext) * logitScale
         }
@@ -157,7 +160,7 @@ package final class AttentionStep {
             }
             rope.apply(q + t * qDim, heads: heads, headDim: hd, cos: cosNear + t * half, sin: sinNear + t * half)
             rope.apply(k + t * kvDim, heads: nkv, headDim: hd, cos: cosNearK + t * half, sin: sinNearK + t * half)
-            let qs = queryScales[t]
+            let qs = layer < positions.unscaledLeadingLayers ? baseQueryScale : queryScales[t]
             if qs != 1 {
                 VectorOps.scale(q + t * qDim, qs, qDim)
                 if far { VectorOps.scale(qFar + t * qDim, qs, qDim) }

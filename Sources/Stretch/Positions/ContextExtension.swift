@@ -1,22 +1,29 @@
 import Foundation
 
-/// A position map combined with a frequency scaling and/or log-n query scaling.
+/// A position map combined with a frequency scaling and/or log-length query scaling.
 ///
 /// The near/far maps come from ``positions``; the angles from ``scaling`` (if any); queries at
-/// position `i` are multiplied by `max(1, ln(i+1)/ln L)` when ``logNScaling`` is on.
+/// position `i` are multiplied by ``logScaling``'s factor (e.g. `max(1, ln(i+1)/ln L)`) when it is set.
 public struct ContextExtension: PositionMap {
     /// Near/far position maps (``PlainPositions`` for pure frequency scalings).
     public let positions: PositionMap
     /// Optional frequency scaling.
     public let scaling: FrequencyScaling?
-    /// Whether queries get log-n scaling.
-    public let logNScaling: Bool
+    /// Log-length query scaling, if any.
+    public let logScaling: LogLengthScaling?
+    /// Whether queries get log-length scaling.
+    public var logNScaling: Bool { logScaling != nil }
 
     /// Combines the parts.
-    public init(positions: PositionMap = PlainPositions(), scaling: FrequencyScaling? = nil, logNScaling: Bool = false) {
+    public init(positions: PositionMap = PlainPositions(), scaling: FrequencyScaling? = nil, logScaling: LogLengthScaling? = nil) {
         self.positions = positions
         self.scaling = scaling
-        self.logNScaling = logNScaling
+        self.logScaling = logScaling
+    }
+
+    /// Combines the parts, with `max(1, ln(i+1)/ln L)` query scaling when `logNScaling` is on.
+    public init(positions: PositionMap = PlainPositions(), scaling: FrequencyScaling? = nil, logNScaling: Bool) {
+        self.init(positions: positions, scaling: scaling, logScaling: logNScaling ? .logN : nil)
     }
 
     public var window: Int { positions.window }
@@ -52,9 +59,11 @@ public struct ContextExtension: PositionMap {
     public var anglesDependOnSequenceLength: Bool { scaling?.dependsOnSequenceLength ?? false }
 
     public func queryScale(position i: Int, trainedContext: Int) -> Float {
-        guard logNScaling, trainedContext > 1 else { return 1 }
-        return Float(max(1, log(Double(i + 1)) / log(Double(trainedContext))))
+        guard let logScaling else { return 1 }
+        return Float(logScaling.factor(position: i, trainedContext: trainedContext))
     }
+
+    public var unscaledLeadingLayers: Int { logScaling?.unscaledLeadingLayers ?? 0 }
 
     public func limitExplanation(trainedContext: Int) -> String {
         scaling == nil ? positions.limitExplanation(trainedContext: trainedContext)
@@ -67,7 +76,7 @@ public struct ContextExtension: PositionMap {
         if !(positions is PlainPositions) || scaling == nil { parts.append(positions.description) }
         if let scaling { parts.append(scaling.description) }
         var text = parts.joined(separator: "+")
-        if logNScaling { text += ":logn=1" }
+        if let logScaling { text += ":logn=\(logScaling.rawValue)" }
         return text
     }
 }

@@ -52,8 +52,13 @@ public struct DualChunkPositions: PositionMap, Equatable {
 
     public func nearQueryPosition(_ i: Int) -> Double { Double(i % chunkLength) }
     public func nearKeyPosition(_ j: Int) -> Double { Double(j % chunkLength) }
-    public func middleQueryPosition(_ i: Int) -> Double { Double(min(i % chunkLength + chunkLength, chunkSize)) }
-    public func farQueryPosition(_ i: Int) -> Double { Double(min(2 * chunkLength - 1, chunkSize)) }
+    /// `min(i mod cl + cl, C)`, written so that no sum can overflow.
+    public func middleQueryPosition(_ i: Int) -> Double {
+        let r = i % chunkLength
+        return Double(r + min(chunkLength, chunkSize - r))
+    }
+    /// `min(2·cl − 1, C)`, written so that no sum can overflow.
+    public func farQueryPosition(_ i: Int) -> Double { Double(chunkLength - 1 + min(chunkLength, localWindow + 1)) }
     public func farKeyPosition(_ j: Int) -> Double { nearKeyPosition(j) }
 
     /// The RoPE distance between query `i` and key `j ≤ i` under this map.
@@ -85,7 +90,7 @@ public struct DualChunkPositions: PositionMap, Equatable {
 
     /// Defaults for a model without a DCA config, as ChunkLlama's: `C = 3·P/4`, `L = P/8`.
     public static func defaults(trainedContext p: Int) -> (chunkSize: Int, localWindow: Int) {
-        (p * 3 / 4, p / 8)
+        (p / 4 * 3 + p % 4 * 3 / 4, p / 8)
     }
 
     public var description: String {

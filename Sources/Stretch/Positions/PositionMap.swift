@@ -24,6 +24,8 @@ public protocol PositionMap: Sendable, CustomStringConvertible {
     var anglesDependOnSequenceLength: Bool { get }
     /// Factor applied to the query at position `i` (log-n scaling); 1 for most schemes.
     func queryScale(position i: Int, trainedContext: Int) -> Float
+    /// Leading layers that skip ``queryScale(position:trainedContext:)`` (entropy-aware scaling); 0 for most.
+    var unscaledLeadingLayers: Int { get }
     /// Which query rotation each key uses (by default `.window(window)`).
     var keySplit: KeySplit { get }
     /// RoPE position of query `i` for near pairs (default: `i`).
@@ -56,6 +58,7 @@ extension PositionMap {
     public func rotaryEmbedding(_ rope: RotaryEmbedding, trainedContext: Int, sequenceLength: Int) -> RotaryEmbedding { rope }
     public var anglesDependOnSequenceLength: Bool { false }
     public func queryScale(position i: Int, trainedContext: Int) -> Float { 1 }
+    public var unscaledLeadingLayers: Int { 0 }
     public func limitExplanation(trainedContext: Int) -> String {
         if let m = maxSequenceLength(trainedContext: trainedContext) {
             return "\(description) on a model trained at L=\(trainedContext) is meant for at most \(m) tokens"

@@ -2,7 +2,8 @@
 /// `leaky-rerope:W=256:K=16`, `dca:C=3072:L=512`, `string:S=1365:W=128`, `linear:S=4`, `ntk:S=4`,
 /// `dynamic-ntk`, `yarn:S=4:BF=32:BS=1`.
 ///
-/// Any spec takes `:logn=1` for log-n query scaling. The same text works on the command line
+/// Any spec takes `:logn=1` for log-n query scaling (`:logn=entropy`, `:logn=length`: the other
+/// log-length variants, ``LogLengthScaling``). The same text works on the command line
 /// (`--compare none,self-extend:G=16:W=256`) and in JSON reports, so a run can be reproduced from them;
 /// every map's `description` prints its spec back.
 public enum PositionSpec {
@@ -71,12 +72,15 @@ public enum PositionSpec {
             }
             return v
         }
-        let logN: Bool
+        let logScaling: LogLengthScaling?
         switch params.removeValue(forKey: "LOGN")?.lowercased() {
-        case nil, "0", "false", "off": logN = false
-        case "1", "true", "on": logN = true
+        case nil, "0", "false", "off": logScaling = nil
+        case "1", "true", "on": logScaling = .logN
+        case "entropy": logScaling = .entropyAware
+        case "length": logScaling = .logLength
         case let other?:
-            throw PositionError.invalidParameter(scheme: name, parameter: "logn", value: other, requirement: "must be 0 or 1")
+            throw PositionError.invalidParameter(
+                scheme: name, parameter: "logn", value: other, requirement: "must be 0, 1, entropy or length")
         }
         let L = trainedContext
         var positions: PositionMap = PlainPositions()
@@ -123,7 +127,7 @@ public enum PositionSpec {
                 scheme: name, parameter: extra, value: params[extra]!, requirement: "not a parameter of \(name)")
         }
         try positions.validate(trainedContext: L)
-        if scaling == nil && !logN { return positions }
-        return ContextExtension(positions: positions, scaling: scaling, logNScaling: logN)
+        if scaling == nil && logScaling == nil { return positions }
+        return ContextExtension(positions: positions, scaling: scaling, logScaling: logScaling)
     }
 }

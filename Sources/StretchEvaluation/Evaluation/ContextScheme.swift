@@ -35,10 +35,18 @@ public struct ContextScheme: Sendable {
         String(spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? "none").lowercased()
     }
 
-    /// Resolved parameters: Self-Extend's G and W (defaults filled in), else the spec's own `NAME=VALUE` pairs.
+    /// Resolved parameters: Self-Extend's G and W, DCA's C and L (and ORIG), STRING's S and W (defaults
+    /// filled in), else the spec's own `NAME=VALUE` pairs.
     public var parameters: [(String, JSONValue)] {
         if let se = positions as? SelfExtendPositions {
             return [("G", .int(se.groupSize)), ("W", .int(se.window))]
+        }
+        if let dca = positions as? DualChunkPositions {
+            return [("C", .int(dca.chunkSize)), ("L", .int(dca.localWindow))]
+                + (dca.originalContext.map { [("ORIG", JSONValue.int($0))] } ?? [])
+        }
+        if let string = positions as? StringPositions {
+            return [("S", .int(string.shift)), ("W", .int(string.localWindow))]
         }
         return spec.split(separator: ":").dropFirst().compactMap { part in
             let kv = part.split(separator: "=", maxSplits: 1).map(String.init)

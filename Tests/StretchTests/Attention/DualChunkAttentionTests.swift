@@ -9,7 +9,10 @@ final class DualChunkAttentionTests: XCTestCase {
     typealias Problem = ExactAttentionTests.Problem
 
     /// `positions(i, j)` gives the RoPE positions (query, key) of the pair; `temperature` multiplies logits.
-    static func reference(_ p: Problem, temperature: Double = 1, positions: (Int, Int) -> (Double, Double)) -> [Double] {
+    static func reference(
+        _ p: Problem, temperature: Double = 1, rowScale: (Int) -> Double = { _ in 1 },
+        positions: (Int, Int) -> (Double, Double)
+    ) -> [Double] {
         let hd = p.headDim
         let group = p.heads / p.kvHeads
         var out = [Double](repeating: 0, count: p.n * p.heads * hd)
@@ -22,7 +25,7 @@ final class DualChunkAttentionTests: XCTestCase {
                     let (qp, kp) = positions(i, j)
                     let q = ExactAttentionTests.rotate(qv(i), position: qp)
                     let k = ExactAttentionTests.rotate(kv(j), position: kp)
-                    return temperature * zip(q, k).map(*).reduce(0, +) / Double(hd).squareRoot()
+                    return rowScale(i) * temperature * zip(q, k).map(*).reduce(0, +) / Double(hd).squareRoot()
                 }
                 let m = logits.max()!
                 let e = logits.map { exp($0 - m) }
@@ -120,6 +123,25 @@ final class DualChunkAttentionTests: XCTestCase {
         XCTAssertEqual(map.logitTemperature(trainedContext: 100, contextSize: 100), 1)
     }
 
+    /// An F16 cache stays within F16 rounding of the reference.
+    func testDualChunkWithF16CacheStaysCloseToTheReference() throws {
+        let p = Problem(n: 120, heads: 7, kvHeads: 1, headDim: 64, seed: 41)
+        let map = try DualChunkPositions(chunkSize: 40, localWindow: 8)
+        let ref = Self.reference(p, positions: Self.dcaPositions(chunk: 40, local: 8))
+        let f16 = ExactAttentionTests.engine(p, map: map, chunks: [50, 1, 69], elementType: .f16)
+        XCTAssertLessThan(ExactAttentionTests.maxDiff(f16, ref), 3e-3)
+        XCTAssertGreaterThan(ExactAttentionTests.maxDiff(f16, ref), 0, "F16 storage should round something")
+    }
+
+    /// Huge parameters are errors or exact, never an overflow trap.
+    func testExtremeParametersDoNotOverflow() throws {
+        XCTAssertThrowsError(try PositionSpec.parse("dca:ORIG=\(Int.max)", trainedContext: 512))
+        let wide = try DualChunkPositions(chunkSize: Int.max, localWindow: 1)
+        XCTAssertEqual(wide.farQueryPosition(5), Double(Int.max))
+        XCTAssertEqual(wide.middleQueryPosition(Int.max - 1), Double(Int.max))
+        XCTAssertEqual(DualChunkPositions.defaults(trainedContext: Int.max).chunkSize, Int.max / 4 * 3 + 2)
+    }
+
     /// One key copy: a DCA or STRING cache holds keys and values only.
     func testDualChunkAndStringKeepOneKeyCopy() throws {
         for spec in ["dca:C=30:L=5", "string:S=20:W=4"] {
@@ -148,6 +170,35 @@ final class DualChunkAttentionTests: XCTestCase {
             let plainRef = Self.reference(p, positions: Self.stringPositions(shift: c.s, local: c.w))
             XCTAssertLessThan(ExactAttentionTests.maxDiff(ExactAttentionTests.engine(p, map: plainMap, chunks: [c.n]), plainRef), 2e-5)
         }
+    }
+
+    /// The log-length variants on DCA and Self-Extend: `logn=1` max(1, ln(i+1)/ln L), `logn=entropy` the
+    /// same except on layers 0 and 1, `logn=length` ln(i+1).
+    func testLogLengthScalingVariantsAgainstNaiveReference() throws {
+        let p = Problem(n: 90, heads: 4, kvHeads: 2, headDim: 64, seed: 31)
+        let trained = 20
+        let logN: (Int) -> Double = { max(1, log(Double($0 + 1)) / log(Double(trained))) }
+        let dca = Self.dcaPositions(chunk: 16, local: 4)
+        let cases: [(spec: String, layer: Int, scale: (Int) -> Double)] = [
+            ("dca:C=16:L=4:mscale=0:logn=1", 0, logN),
+            ("dca:C=16:L=4:mscale=0:logn=entropy", 2, logN),
+            ("dca:C=16:L=4:mscale=0:logn=entropy", 1, { _ in 1 }),
+            ("dca:C=16:L=4:mscale=0:logn=length", 0, { log(Double($0 + 1)) }),
+        ]
+        for c in cases {
+            let map = try PositionSpec.parse(c.spec, trainedContext: trained)
+            XCTAssertEqual(map.description, c.spec.replacingOccurrences(of: ":mscale=0:", with: ":mscale=0:"))
+            let ref = Self.reference(p, rowScale: c.scale, positions: dca)
+            let got = ExactAttentionTests.engine(p, map: map, chunks: [40, 1, 49], trainedContext: trained, layer: c.layer)
+            XCTAssertLessThan(ExactAttentionTests.maxDiff(got, ref), 2e-5, "\(c.spec) layer \(c.layer)")
+        }
+        // The factor matters here (it is not 1 everywhere).
+        let plain = Self.reference(p, positions: dca)
+        let scaled = ExactAttentionTests.engine(
+            p, map: try PositionSpec.parse("dca:C=16:L=4:mscale=0:logn=1", trainedContext: trained), chunks: [90],
+            trainedContext: trained)
+        XCTAssertGreaterThan(ExactAttentionTests.maxDiff(scaled, plain), 1e-3)
+        XCTAssertThrowsError(try PositionSpec.parse("dca:logn=2", trainedContext: trained))
     }
 
     func testSpecsParseWithDefaultsAndQwenNames() throws {

@@ -94,11 +94,12 @@ final class ExactAttentionTests: XCTestCase {
     /// Runs the engine over `chunks` (sizes summing to n) and returns `[n][heads][headDim]`.
     static func engine(
         _ p: Problem, map: PositionMap, chunks: [Int], threads: Int = 2, elementType: KVElementType = .f32,
-        valueType: KVElementType? = nil, slidingWindow: Int = Int.max, softCap: Float = 0, trainedContext: Int = 1 << 20
+        valueType: KVElementType? = nil, slidingWindow: Int = Int.max, softCap: Float = 0, trainedContext: Int = 1 << 20,
+        layer: Int = 0
     ) -> [Float] {
         let workers = WorkerPool(threads: threads)
         let rope = RotaryEmbedding(dimensions: p.headDim, base: base, pairing: .halves)
-        let cache = KVCache(layers: 1, kvHeads: p.kvHeads, headDim: p.headDim, positions: map,
+        let cache = KVCache(layers: layer + 1, kvHeads: p.kvHeads, headDim: p.headDim, positions: map,
                             maxTokens: p.n, keyType: elementType, valueType: valueType ?? elementType)
         var out = [Float]()
         var t0 = 0
@@ -114,7 +115,7 @@ final class ExactAttentionTests: XCTestCase {
                 k.withUnsafeMutableBufferPointer { kb in
                     v.withUnsafeBufferPointer { vb in
                         o.withUnsafeMutableBufferPointer { ob in
-                            step.attend(cache: cache, layer: 0, queries: qb.baseAddress!, keys: kb.baseAddress!,
+                            step.attend(cache: cache, layer: layer, queries: qb.baseAddress!, keys: kb.baseAddress!,
                                         values: vb.baseAddress!, heads: p.heads, out: ob.baseAddress!, workers: workers)
                         }
                     }

@@ -231,6 +231,16 @@ final class EvaluationCLITests: XCTestCase {
         let estimates = finalEstimates(ppl.stdout)
         XCTAssertEqual(estimates.count, 2, ppl.stdout)
         XCTAssertTrue(estimates.allSatisfy { $0.isFinite && $0 > 1 }, ppl.stdout)
+        // The JSON report resolves the defaults.
+        let json = temporary("dca.json")
+        defer { try? FileManager.default.removeItem(atPath: json) }
+        let one = try CLIRunner.run([
+            "perplexity", "-m", model, "-f", text, "-c", "600", "--chunks", "1", "--context-extension", "dca", "--quiet",
+            "--json", json,
+        ])
+        XCTAssertEqual(one.status, 0, one.stderr)
+        let schemes = try XCTUnwrap(try TestFiles.json(json)["schemes"] as? [[String: Any]])
+        XCTAssertEqual(schemes.last?["parameters"] as? [String: Int], ["C": 384, "L": 64])
         let pk = try CLIRunner.run([
             "passkey", "-m", model, "--lengths", "700", "--depths", "0.5", "--trials", "1",
             "--compare", "dca:C=384:L=64,string:S=170:W=32", "--quiet",

@@ -195,6 +195,27 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(plain.stop(), 0, plain.stderr)
     }
 
+    /// A request naming `"context_extension": "dca"` past the trained window gets a slot of the server's
+    /// `-c` (DCA has no length limit) and the text `stretch generate --context-extension dca` gives.
+    func testPerRequestDualChunkPastTheWindowEqualsGenerate() throws {
+        let path = try TestFiles.stories260K
+        let long = String(repeating: "Once upon a time there was a dog. The dog liked to play in the park. ", count: 40)
+        let file = NSTemporaryDirectory() + "stretch-serve-dca-\(UUID().uuidString).txt"
+        try Data(long.utf8).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let cli = try CLIRunner.run([
+            "generate", "-m", path, "-f", file, "--context-extension", "dca", "-c", "1200", "--temp", "0", "-n", "16",
+        ])
+        XCTAssertEqual(cli.status, 0, cli.stderr)
+        let server = try ServerProcess(["-m", path, "-c", "1200"])
+        let r = try server.post(
+            "/completion", ["prompt": long, "n_predict": 16, "temperature": 0, "context_extension": "dca"])
+        XCTAssertEqual(r.status, 200, r.text)
+        XCTAssertGreaterThan(r.json["tokens_evaluated"] as? Int ?? 0, 512)
+        XCTAssertEqual((r.json["content"] as? String ?? "") + "\n", cli.stdout)
+        XCTAssertEqual(server.stop(), 0, server.stderr)
+    }
+
     /// --api-key: 401 without or with a wrong key, 200 with it; /health and /v1/models stay open.
     func testAPIKey() throws {
         let server = try ServerProcess(["-m", try TestFiles.stories260K, "--api-key", "sk-test-123"])

@@ -220,12 +220,6 @@ static int kind_class(int kind) {
     }
 }
 
-static inline int32_t load32(const uint8_t *p) {
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
 // MARK: - Portable scalar (same arithmetic, one row and token at a time)
 
 static void tile_scalar(int cls, const uint8_t *panel, long nb, const uint8_t *xg, float *y, long ldy, int ntok,
@@ -269,6 +263,13 @@ static void tile_scalar(int cls, const uint8_t *panel, long nb, const uint8_t *x
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #define STRETCH_GEMM_Q8_X86 1
 #include <immintrin.h>
+
+// 4 activation bytes as one int32, for a broadcast (folded into `vpdpbusd`'s {1to16} memory operand).
+static inline int32_t load32(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
 
 // MARK: - AVX-512 VNNI: 16 rows × 8 tokens
 

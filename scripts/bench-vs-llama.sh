@@ -5,13 +5,19 @@
 # build it elsewhere and put llama-bench on PATH (or set LLAMA_BENCH).
 #
 #   scripts/bench-vs-llama.sh [-m MODEL.gguf] [-t 2] [-p 512] [-n 128] [-r 5] [--precision auto|f32]
+#                             [--llama-args "-fa 1"]
+#
+# --llama-args passes extra options to llama-bench only (e.g. "-fa 1": flash attention on; llama.cpp's
+# default is auto). The llama.cpp commit is read from llama-bench's JSON and printed with the table.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 model="$root/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf" threads=2 prompt=512 gen=128 rounds=5 precision=auto
+llama_args=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -m) model=$2; shift 2 ;; -t) threads=$2; shift 2 ;; -p) prompt=$2; shift 2 ;;
     -n) gen=$2; shift 2 ;; -r) rounds=$2; shift 2 ;; --precision) precision=$2; shift 2 ;;
+    --llama-args) llama_args=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -28,11 +34,13 @@ trap 'rm -rf "$work"' EXIT
 for r in $(seq "$rounds"); do
   echo "round $r/$rounds" >&2
   "$stretch" bench -m "$model" -t "$threads" -p "$prompt" -n "$gen" -r 1 --precision "$precision" -o json --quiet > "$work/stretch-$r.json"
-  "$llama" -m "$model" -t "$threads" -p "$prompt" -n "$gen" -r 1 -o json 2>/dev/null > "$work/llama-$r.json"
+  # shellcheck disable=SC2086
+  "$llama" -m "$model" -t "$threads" -p "$prompt" -n "$gen" -r 1 $llama_args -o json 2>/dev/null > "$work/llama-$r.json"
 done
-python3 - "$work" "$rounds" "$model" "$threads" <<'PY'
+python3 - "$work" "$rounds" "$model" "$threads" "$llama_args" <<'PY'
 import json, os, statistics, sys
-work, rounds, model, threads = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+work, rounds, model, threads, llama_args = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+commit = json.load(open(os.path.join(work, "llama-1.json")))[0].get("build_commit", "unknown")
 def collect(prefix):
     out = {}
     for r in range(1, rounds + 1):
@@ -41,7 +49,8 @@ def collect(prefix):
             out.setdefault(name, []).append(rec["avg_ts"])
     return out
 s, l = collect("stretch"), collect("llama")
-print(f"{os.path.basename(model)}, {threads} threads, {rounds} alternating rounds (medians, tokens/s)")
+print(f"{os.path.basename(model)}, {threads} threads, {rounds} alternating rounds (medians, tokens/s); "
+      f"llama.cpp {commit}{', llama-bench ' + llama_args if llama_args else ', llama-bench defaults'}")
 print("| test | Stretch | llama.cpp | ratio |")
 print("| --- | ---: | ---: | ---: |")
 for test in s:

@@ -25,9 +25,9 @@ xctest_counts() {
 # The tests the sanitizer modes run: small shapes and tiny models only, since sanitized debug code is ~50x slower.
 # Left out: GGUFResourceLimitTests' `ulimit -v` test (a sanitizer reserves terabytes of shadow address space) and
 # JinjaInterpreterTests' runaway-template test (it bounds wall time, which sanitized debug code exceeds).
-sanitize_filter='GatedActivationTests|PanelGemmTests|VectorExpTests|WorkerPoolTests|DequantizeTests|HalfFloatTests'
-sanitize_filter+='|QuantizeTests|QuantizedDotTests|\.IntegerDotTests|ExactAttentionTests|KVQuantizationTests|DualChunkAttentionTests|Int8GemmTests\.testRandom|SessionTests|BatchEngineTests\.test[^Q]'
-sanitize_filter+='|GGUFReaderTests|GGUFResourceLimitTests\.test[^I]|KVCacheMemoryLimitTests|TokenizerSyntheticTests'
+sanitize_filter='GatedActivationTests|PanelGemmTests|Int8GemmTests/testRandom|VectorExpTests|WorkerPoolTests|DequantizeTests|HalfFloatTests'
+sanitize_filter+='|QuantizeTests|QuantizedDotTests|\.IntegerDotTests|ExactAttentionTests|KVQuantizationTests|DualChunkAttentionTests|SessionTests|BatchEngineTests/test[^Q]'
+sanitize_filter+='|GGUFReaderTests|GGUFResourceLimitTests/test[^I]|KVCacheMemoryLimitTests|TokenizerSyntheticTests'
 sanitize_filter+='|TokenizerBehaviorTests|JinjaInterpreterTests.test[^R]|StopStringMatcherTests|SamplerTests|RequestDecodingTests'
 if [ "${1:-}" = "--sanitize" ]; then
   kind="${2:-}"

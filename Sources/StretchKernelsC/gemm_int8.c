@@ -69,8 +69,8 @@ size_t stretch_gemm_q8_activation_bytes(long cols, long tokens) {
 
 size_t stretch_gemm_q8_scratch_bytes(long cols) {
     (void)cols;
-    // 64 bytes of alignment slack, one panel chunk, one unpacked row chunk and its three float arrays.
-    return 64 + KC * (PANEL_BLOCK_BYTES + 32 + 3 * 4);
+    // 64 bytes of alignment slack, one panel chunk and 16 unpacked row chunks.
+    return 64 + KC * (PANEL_BLOCK_BYTES + 16 * 32);
 }
 
 void stretch_gemm_q8_prepare(const StretchQ8 *x, long tokens, void *dst) {
@@ -103,9 +103,24 @@ void stretch_gemm_q8_prepare(const StretchQ8 *x, long tokens, void *dst) {
     }
 }
 
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+static void unpack_q5_0_avx2(const uint8_t *p, long nb, uint8_t *u);
+#endif
+
 // Unpacks one row to unsigned bytes u[cols] with per-32-block scales (two halves) and mins.
 static void unpack_row(int kind, const uint8_t *p, long cols, uint8_t *u, float *wsA, float *wsB, float *mn) {
     long nb = cols / 32;
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+    // Q5_0 is most of the weights of the models here; its per-element bit extraction was most of the unpacking.
+    if (kind == STRETCH_KIND_Q5_0 && stretch_kernels_level() >= 1) {
+        unpack_q5_0_avx2(p, nb, u);
+        for (long b = 0; b < nb; b++) {
+            wsA[b] = wsB[b] = half_to_float(p + 22 * b);
+            mn[b] = 0;
+        }
+        return;
+    }
+#endif
     switch (kind) {
     case STRETCH_KIND_Q8_0:
         for (long b = 0; b < nb; b++) {
@@ -192,26 +207,33 @@ static size_t block_offset(int kind, long b) {
     }
 }
 
-// Unpacks column blocks [b0, b0 + nb) of rows [0, nr) (nr ≤ 16) into a panel; rows past nr are zero (their
-// results are never stored). `row` holds one unpacked row chunk (32 · nb bytes) and its 3 · nb floats.
-static void pack_panel(int kind, const uint8_t *w, size_t rowBytes, int nr, long b0, long nb, uint8_t *panel,
-                       uint8_t *row) {
-    float *tmp = (float *)(row + 32 * nb);
+// Unpacks column blocks [b0, b0 + nb) of rows [0, nr) (nr ≤ 16) to 16 row chunks of 32 · KC bytes at `rows`
+// (rows past nr zero: their results are never stored) and writes the per-row block scales into the panel.
+static void unpack_rows(int kind, const uint8_t *w, size_t rowBytes, int nr, long b0, long nb, uint8_t *panel,
+                        uint8_t *rows) {
+    float tmp[3 * KC];
     for (int r = 0; r < 16; r++) {
+        uint8_t *row = rows + 32 * KC * r;
         if (r < nr) {
             unpack_row(kind, w + (size_t)r * rowBytes + block_offset(kind, b0), 32 * nb, row, tmp, tmp + nb, tmp + 2 * nb);
         } else {
             memset(row, 0, 32 * (size_t)nb);
-            memset(tmp, 0, sizeof(float) * 3 * (size_t)nb);
+            memset(tmp, 0, sizeof(tmp));
         }
         for (long b = 0; b < nb; b++) {
-            uint8_t *pb = panel + b * PANEL_BLOCK_BYTES;
-            for (int gq = 0; gq < 8; gq++) memcpy(pb + 64 * gq + 4 * r, row + 32 * b + 4 * gq, 4);
-            float *fs = (float *)(pb + 512);
+            float *fs = (float *)(panel + b * PANEL_BLOCK_BYTES + 512);
             fs[r] = tmp[b];
             fs[16 + r] = tmp[nb + b];
             fs[32 + r] = tmp[2 * nb + b];
         }
+    }
+}
+
+// Panel bytes of 4-column group q (block q / 8, group q % 8) for the 16 rows: word q of each row chunk.
+static void scatter_scalar(const uint8_t *rows, long nb, uint8_t *panel, long q0) {
+    for (long q = q0; q < 8 * nb; q++) {
+        uint8_t *dst = panel + (q / 8) * PANEL_BLOCK_BYTES + 64 * (q % 8);
+        for (int r = 0; r < 16; r++) memcpy(dst + 4 * r, rows + 32 * KC * r + 4 * q, 4);
     }
 }
 
@@ -225,12 +247,6 @@ static int kind_class(int kind) {
     case STRETCH_KIND_Q4_K: return CLS_MINS;
     default: return CLS_HALVES;
     }
-}
-
-static inline int32_t load32(const uint8_t *p) {
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
 }
 
 // MARK: - Portable scalar (same arithmetic, one row and token at a time)
@@ -277,9 +293,64 @@ static void tile_scalar(int cls, const uint8_t *panel, long nb, const uint8_t *x
 #define STRETCH_GEMM_Q8_X86 1
 #include <immintrin.h>
 
+// 4 activation bytes as one int32, for a broadcast (folded into `vpdpbusd`'s {1to16} memory operand).
+static inline int32_t load32(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+// Q5_0 weights (nibble | high bit << 4) of nb blocks, 32 bytes per block: the high bits spread to bytes by a
+// shuffle and a compare, as the decode kernels do.
+__attribute__((target("avx2"))) static void unpack_q5_0_avx2(const uint8_t *p, long nb, uint8_t *u) {
+    const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    const __m128i m4 = _mm_set1_epi8(0x0F);
+    for (long b = 0; b < nb; b++) {
+        const uint8_t *q = p + 22 * b;
+        uint32_t qh;
+        memcpy(&qh, q + 2, 4);
+        __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32((int)qh), spread);
+        __m256i high = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit), bit), _mm256_set1_epi8(0x10));
+        __m128i qs = _mm_loadu_si128((const __m128i *)(q + 6));
+        __m256i nib = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(qs, 4), m4), _mm_and_si128(qs, m4));
+        _mm256_storeu_si256((__m256i *)(u + 32 * b), _mm256_or_si256(nib, high));
+    }
+}
+
 // MARK: - AVX-512 VNNI: 16 rows × 8 tokens
 
 #define ATTRV __attribute__((target("avx2,fma,avx512f,avx512vl,avx512bw,avx512vnni")))
+
+// scatter_scalar for 16 groups at a time: a 16 × 16 transpose of 32-bit words (four stages of two-source
+// permutes swapping b × b sub-blocks, as stretch_pack_panel32), 16 loads and 16 stores per 1 KB.
+static ATTRV void scatter_avx512(const uint8_t *rows, long nb, uint8_t *panel) {
+    long q = 0;
+    for (; q + 16 <= 8 * nb; q += 16) {
+        __m512i v[16];
+        for (int r = 0; r < 16; r++) v[r] = _mm512_loadu_si512((const void *)(rows + 32 * KC * r + 4 * q));
+        for (int b = 1; b < 16; b <<= 1) {
+            int lo[16], hi[16];
+            for (int c = 0; c < 16; c++) {
+                lo[c] = (c & b) ? 16 + (c & ~b) : c;
+                hi[c] = (c & b) ? 16 + c : (c | b);
+            }
+            __m512i ilo = _mm512_loadu_si512(lo), ihi = _mm512_loadu_si512(hi);
+            for (int i = 0; i < 16; i++) {
+                if (i & b) continue;
+                __m512i a = v[i], c = v[i | b];
+                v[i] = _mm512_permutex2var_epi32(a, ilo, c);
+                v[i | b] = _mm512_permutex2var_epi32(a, ihi, c);
+            }
+        }
+        for (int i = 0; i < 16; i++) {
+            long g = q + i;
+            _mm512_store_si512((void *)(panel + (g / 8) * PANEL_BLOCK_BYTES + 64 * (g % 8)), v[i]);
+        }
+    }
+    scatter_scalar(rows, nb, panel, q);
+}
 
 static inline __attribute__((always_inline)) ATTRV void tile_vnni(int cls, const uint8_t *panel, long nb,
                                                                    const uint8_t *xg, float *y, long ldy, int ntok,
@@ -426,7 +497,7 @@ void stretch_gemm_q8(int kind, const void *w, size_t rowBytes, long rows, const 
                      float *y, long ldy, void *scratch) {
     long nball = cols / 32;
     uint8_t *panel = (uint8_t *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
-    uint8_t *row = panel + KC * PANEL_BLOCK_BYTES;
+    uint8_t *rowChunks = panel + KC * PANEL_BLOCK_BYTES;
     int cls = kind_class(kind), level = stretch_kernels_level();
     if (level == 1 && !stretch_gemm_q8_supports(kind)) level = 0;  // Q8_0 would saturate vpmaddubsw
     for (long b0 = 0; b0 < nball; b0 += KC) {
@@ -434,7 +505,11 @@ void stretch_gemm_q8(int kind, const void *w, size_t rowBytes, long rows, const 
         int first = b0 == 0;
         for (long r0 = 0; r0 < rows; r0 += 16) {
             int nr = rows - r0 < 16 ? (int)(rows - r0) : 16;
-            pack_panel(kind, (const uint8_t *)w + (size_t)r0 * rowBytes, rowBytes, nr, b0, nb, panel, row);
+            unpack_rows(kind, (const uint8_t *)w + (size_t)r0 * rowBytes, rowBytes, nr, b0, nb, panel, rowChunks);
+#ifdef STRETCH_GEMM_Q8_X86
+            if (level == 2) scatter_avx512(rowChunks, nb, panel); else
+#endif
+            scatter_scalar(rowChunks, nb, panel, 0);
             for (long g = 0; g * G < tokens; g++) {
                 int nt = tokens - g * G < G ? (int)(tokens - g * G) : G;
                 const uint8_t *xg = (const uint8_t *)xprep + (g * nball + b0) * GROUP_BLOCK_BYTES;

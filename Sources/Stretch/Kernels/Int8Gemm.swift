@@ -18,9 +18,9 @@ package enum Int8Gemm {
 
     /// Whether a product of `tokens` tokens with `ws` takes the int8 GEMM: `.auto`, at least
     /// ``MatMul/panelMinTokens`` tokens, every matrix in a format where int8 was measured to pay at this
-    /// CPU's level (docs/DESIGN.md, "Kernels"): AVX-512 VNNI, Q8_0, Q5_0, Q4_K and Q6_K (2.0–2.9× the float
-    /// GEMM); AVX2, Q5_0 only (its activation quantization is scalar, which leaves Q4_K even and Q6_K behind);
-    /// portable scalar, none.
+    /// CPU's level (docs/DESIGN.md, "Kernels"): AVX-512 VNNI, Q8_0, Q5_0, Q4_K and Q6_K (2.1–2.9× the float
+    /// GEMM); AVX2, Q5_0 only (its activation quantization is scalar, which leaves Q4_K and Q6_K even with
+    /// the float GEMM); portable scalar, none.
     static func serves(_ ws: [WeightMatrix], tokens: Int, precision: ComputePrecision) -> Bool {
         guard enabled, precision == .auto, tokens >= MatMul.panelMinTokens else { return false }
         let level = stretch_kernels_level()

@@ -65,7 +65,9 @@ package enum MatMul {
             Parallel.forRanges(total, workers: workers, granularity: 16) { r0, r1 in
                 let scratch = Int8Gemm.allocateScratch(columns: cols)
                 defer { scratch.deallocate() }
-                split(r0, r1) { m, lo, hi in Int8Gemm.product(ws[m], lo, hi, xq, ys[m], ldy: ws[m].rows, scratch: scratch) }
+                split(r0, r1) { m, lo, hi in
+                    Int8Gemm.product(ws[m], lo, hi, xq, ys[m], ldy: ws[m].rows, scratch: scratch)
+                }
             }
             return
         }

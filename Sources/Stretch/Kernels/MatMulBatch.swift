@@ -120,7 +120,8 @@ extension MatMul {
                             case .panel:
                                 stretch_gemm_panel32(panel, cols, xs, cols, n, ys, rows, Int32(nr))
                             case let .int8(xq):
-                                Int8Gemm.product(w, rb, rb + nr, xq, y + offsets[i] * rows, ldy: rows, scratch: int8Scratch)
+                                Int8Gemm.product(
+                                    w, rb, rb + nr, xq, y + offsets[i] * rows, ldy: rows, scratch: int8Scratch)
                             case .dotTile:
                                 dotTile(rowScratch, rows: nr, xs, tokens: n, cols: cols, ys, ldy: rows)
                             }

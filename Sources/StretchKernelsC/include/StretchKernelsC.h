@@ -81,7 +81,8 @@ size_t stretch_gemm_q8_activation_bytes(long cols, long tokens);
 /// `stretch_gemm_q8`, in groups of 8 tokens with each format's integer offsets precomputed.
 void stretch_gemm_q8_prepare(const StretchQ8 *x, long tokens, void *dst);
 
-/// Bytes of scratch `stretch_gemm_q8` needs for rows of `cols` columns (one unpacked 16-row panel).
+/// Bytes of scratch `stretch_gemm_q8` needs for rows of `cols` columns (one unpacked panel chunk of 16 rows ×
+/// 1,024 columns and 16 unpacked row chunks: 39 KB, whatever `cols`).
 size_t stretch_gemm_q8_scratch_bytes(long cols);
 
 /// Int8 prefill product: y[t * ldy + r] = Σ_k row_r[k] · x_t[k] for r < rows, t < tokens, row r at

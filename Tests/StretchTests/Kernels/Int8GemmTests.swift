@@ -20,7 +20,9 @@ final class Int8GemmTests: XCTestCase {
         defer { xq.deallocate() }
         x.withUnsafeBufferPointer { xq.quantize($0.baseAddress!) }
         let xd = (0..<(tokens * columns)).map { Double(xq.scales[$0 / 32]) * Double(xq.quants[$0]) }
-        let prepared = x.withUnsafeBufferPointer { Int8Gemm.Activations($0.baseAddress!, tokens: tokens, columns: columns) }
+        let prepared = x.withUnsafeBufferPointer {
+            Int8Gemm.Activations($0.baseAddress!, tokens: tokens, columns: columns)
+        }
         defer { prepared.deallocate() }
         let kind = IntegerDot.cKind(type)!
         let ldy = rows + 3
@@ -32,11 +34,12 @@ final class Int8GemmTests: XCTestCase {
                 return
             }
             var y = [Float](repeating: .nan, count: tokens * ldy)
-            let scratch = UnsafeMutableRawPointer.allocate(byteCount: stretch_gemm_q8_scratch_bytes(columns), alignment: 64)
+            let scratch = UnsafeMutableRawPointer.allocate(
+                byteCount: stretch_gemm_q8_scratch_bytes(columns), alignment: 64)
             defer { scratch.deallocate() }
             y.withUnsafeMutableBufferPointer {
-                stretch_gemm_q8(kind, w, type.rowBytes(columns), rows, prepared.prepared, columns, tokens, $0.baseAddress!,
-                                ldy, scratch)
+                stretch_gemm_q8(kind, w, type.rowBytes(columns), rows, prepared.prepared, columns, tokens,
+                                $0.baseAddress!, ldy, scratch)
             }
             ys.append((level, y))
         }
@@ -53,13 +56,16 @@ final class Int8GemmTests: XCTestCase {
                 for (level, y) in ys {
                     let got = Double(y[t * ldy + r])
                     worst = max(worst, abs(got - exact) / max(magnitude, 1e-30))
-                    XCTAssertEqual(got, exact, accuracy: 1e-5 * magnitude + 1e-30, "\(label) level \(level) t \(t) r \(r)")
+                    XCTAssertEqual(got, exact, accuracy: 1e-5 * magnitude + 1e-30,
+                                   "\(label) level \(level) t \(t) r \(r)")
                 }
             }
         }
         for (level, y) in ys {
             for t in 0..<tokens {
-                for r in rows..<ldy { XCTAssertTrue(y[t * ldy + r].isNaN, "\(label) level \(level): wrote past the rows, t \(t)") }
+                for r in rows..<ldy {
+                    XCTAssertTrue(y[t * ldy + r].isNaN, "\(label) level \(level): wrote past the rows, t \(t)")
+                }
             }
         }
         return worst
@@ -80,7 +86,8 @@ final class Int8GemmTests: XCTestCase {
                         _ = bytes.withUnsafeBytes { raw in
                             check(type, raw.baseAddress!, rows: rows, columns: columns, x: x, tokens: tokens,
                                   label: "\(type) \(rows)×\(columns), \(tokens) tokens") { r in
-                                TestData.dequantize(type, Array(bytes[(r * rowBytes)..<((r + 1) * rowBytes)]), count: columns)
+                                let row = Array(bytes[(r * rowBytes)..<((r + 1) * rowBytes)])
+                                return TestData.dequantize(type, row, count: columns)
                             }
                         }
                     }

@@ -101,7 +101,18 @@ struct ContextOptions: ParsableArguments {
     /// effective context (and any choice) on stderr.
     func session(on model: LanguageModel, quiet: Bool = false) throws -> Session {
         let (positions, plan) = try plan(trainedContext: model.trainedContext, quiet: quiet)
+        if !quiet { Console.error(Self.kvSummary(model.network, positions: positions, tokens: plan.contextSize)) }
         return try Session(model: model, positions: positions, contextSize: plan.contextSize)
+    }
+
+    /// The KV cache line printed at start-up: types, bytes per token and the most the cache can take.
+    static func kvSummary(_ network: LlamaModel, positions: PositionMap, tokens: Int) -> String {
+        let options = network.options
+        let perToken = network.kvBytesPerToken(farKeys: positions.storesFarKeyCopy)
+        let copies = positions.storesFarKeyCopy ? " (two key copies)" : ""
+        return "KV cache: K \(options.resolvedKVKeyType.rawValue), V \(options.resolvedKVValueType.rawValue)\(copies), "
+            + "\(perToken) B per token, at most " + String(format: "%.1f MiB", Double(perToken * tokens) / 1_048_576)
+            + " for \(tokens) tokens (allocated as the sequence grows)"
     }
 
     /// The schemes a tool runs: each of `compare` (comma-separated specs) when given; otherwise the one

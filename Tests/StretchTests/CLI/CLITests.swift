@@ -11,6 +11,22 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("prompt: 5 tokens"), r.stderr)
         XCTAssertTrue(r.stderr.contains("tokens/s"), r.stderr)
         XCTAssertFalse(r.stdout.contains("tokens/s"), "timings belong on stderr")
+        // 5 layers × 4 KV heads × head dim 8 × (K + V) × 2 bytes (f16), 512 tokens: 0.3125 MiB.
+        XCTAssertTrue(r.stderr.contains("KV cache: K f16, V f16, \(5 * 4 * 8 * 2 * 2) B per token, at most 0.3 MiB for 512 tokens"),
+                      r.stderr)
+    }
+
+    /// Quantized KV types from the command line: the start-up line names them and the bytes per token
+    /// (24 layers × 2 KV heads × (Q8_0 key 68 B + Q4_0 value 36 B) for 64-wide heads in blocks of 32).
+    func testGenerateWithQuantizedKVCache() throws {
+        let model = try TestFiles.qwen
+        let r = try CLIRunner.run(["generate", "-m", model, "-p", "def fibonacci(n):", "-n", "8", "--temp", "0", "-c", "1024",
+                                   "-ctk", "q8_0", "-ctv", "q4_0"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("KV cache: K q8_0, V q4_0, \(24 * 2 * (2 * 34 + 2 * 18)) B per token"), r.stderr)
+        let stories = try CLIRunner.run(["generate", "-m", try TestFiles.stories260K, "-p", "x", "-ctk", "q4_0"])
+        XCTAssertNotEqual(stories.status, 0)
+        XCTAssertTrue(stories.stderr.contains("need a head width that is a multiple of 32; this model's is 8"), stories.stderr)
     }
 
     func testGenerateQwenIsFluent() throws {

@@ -133,6 +133,7 @@ package final class AttentionStep {
         let qDim = heads * hd
         let kvDim = nkv * hd
         let keyBytes = cache.keyRowBytes, valueBytes = cache.valueRowBytes
+        let rotates = cache.rotatesKeys
         let qFar = UnsafeMutablePointer<Float>.allocate(capacity: far ? tokens * qDim : 1)
         let qMid = UnsafeMutablePointer<Float>.allocate(capacity: middle ? tokens * qDim : 1)
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: hd)
@@ -155,6 +156,7 @@ package final class AttentionStep {
                 for h in 0..<nkv {
                     scratch.update(from: k + t * kvDim + h * hd, count: hd)
                     rope.apply(scratch, heads: 1, headDim: hd, cos: cosFarK + t * half, sin: sinFarK + t * half)
+                    if rotates { KeyRotation.apply(scratch, hd) }
                     K.store(scratch, cache.farKey(layer, h) + pos * keyBytes, hd)
                 }
             }
@@ -165,6 +167,13 @@ package final class AttentionStep {
                 VectorOps.scale(q + t * qDim, qs, qDim)
                 if far { VectorOps.scale(qFar + t * qDim, qs, qDim) }
                 if middle { VectorOps.scale(qMid + t * qDim, qs, qDim) }
+            }
+            if rotates {
+                // Queries turn with their keys, so every score ⟨q, k⟩ is unchanged (``KeyRotation``).
+                KeyRotation.apply(q + t * qDim, qDim)
+                if far { KeyRotation.apply(qFar + t * qDim, qDim) }
+                if middle { KeyRotation.apply(qMid + t * qDim, qDim) }
+                KeyRotation.apply(k + t * kvDim, kvDim)
             }
             for h in 0..<nkv {
                 K.store(k + t * kvDim + h * hd, cache.nearKey(layer, h) + pos * keyBytes, hd)

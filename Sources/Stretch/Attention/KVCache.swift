@@ -29,6 +29,9 @@ public final class KVCache: @unchecked Sendable {
     public let keyType: KVElementType
     /// Storage format of values.
     public let valueType: KVElementType
+    /// Whether keys (and, in attention, the queries with them) are turned by ``KeyRotation`` before storage:
+    /// for the block formats, where one outlying dimension would otherwise set a coarse scale for its block.
+    public var rotatesKeys: Bool { keyType.blockSize > 1 }
     /// Bytes of one stored key head vector.
     let keyRowBytes: Int
     /// Bytes of one stored value head vector.
@@ -183,9 +186,13 @@ public final class KVCache: @unchecked Sendable {
         delta.inverseFrequencies = zip(new.inverseFrequencies, old.inverseFrequencies).map { $0 - $1 }
         delta.rotationScale = new.rotationScale / old.rotationScale
         let rowBytes = keyRowBytes
+        let rotated = rotatesKeys
         func turn(_ p: UnsafeMutableRawPointer) {
             E.load(p, x, headDim)
+            // RoPE acts on the unrotated key: undo the (self-inverse) Hadamard turn around it.
+            if rotated { KeyRotation.apply(x, headDim) }
             delta.apply(x, heads: 1, headDim: headDim, cos: c, sin: s)
+            if rotated { KeyRotation.apply(x, headDim) }
             E.store(x, p, headDim)
         }
         for j in 0..<count {

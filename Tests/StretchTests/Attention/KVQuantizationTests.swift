@@ -77,12 +77,17 @@ final class KVQuantizationTests: XCTestCase {
         func roundTrip(_ type: KVElementType) -> ([Double]) -> [Double] {
             { x in type.decode(type.encode(x.map(Float.init)), count: x.count).map(Double.init) }
         }
+        // Block-format keys are stored turned by H₃₂/√32 per block (queries turn with them): the stored key,
+        // seen from the unturned queries, is H · roundTrip(H · k) (H is its own inverse).
+        func storedKey(_ type: KVElementType) -> ([Double]) -> [Double] {
+            type.blockSize == 1 ? roundTrip(type) : { x in Self.hadamard(roundTrip(type)(Self.hadamard(x))) }
+        }
         for c in cases {
             let p = T.Problem(n: c.n, heads: c.heads, kvHeads: c.kv, headDim: c.hd, seed: rng.next())
             let map: PositionMap = c.g == 1 ? PlainPositions() : try SelfExtendPositions(groupSize: c.g, window: c.w)
             let exact = T.reference(p, map: map, slidingWindow: c.sw)
             for (k, v) in pairs {
-                let ref = T.reference(p, map: map, slidingWindow: c.sw, storedKey: roundTrip(k), storedValue: roundTrip(v))
+                let ref = T.reference(p, map: map, slidingWindow: c.sw, storedKey: storedKey(k), storedValue: roundTrip(v))
                 let got = T.engine(p, map: map, chunks: c.chunks, elementType: k, valueType: v, slidingWindow: c.sw)
                 let label = "N=\(c.n) G=\(c.g) W=\(c.w) SW=\(c.sw) heads \(c.heads)/\(c.kv) D=\(c.hd) K \(k) V \(v)"
                 XCTAssertLessThan(T.maxDiff(got, ref), 5e-5, label)
@@ -90,6 +95,35 @@ final class KVQuantizationTests: XCTestCase {
                 XCTAssertGreaterThan(T.maxDiff(got, exact), 1e-4, label)
             }
         }
+    }
+
+    /// Sylvester's Hadamard matrix of order 32 over each block of 32, divided by √32, written as a plain
+    /// matrix product (the engine uses a butterfly transform).
+    static func hadamard(_ x: [Double]) -> [Double] {
+        // H[i][j] = (−1)^popcount(i & j).
+        var out = [Double](repeating: 0, count: x.count)
+        for b in stride(from: 0, to: x.count, by: 32) {
+            for i in 0..<32 {
+                var s = 0.0
+                for j in 0..<32 { s += ((i & j).nonzeroBitCount % 2 == 0 ? 1 : -1) * x[b + j] }
+                out[b + i] = s / Double(32).squareRoot()
+            }
+        }
+        return out
+    }
+
+    /// The Hadamard turn keeps a key with one outlying dimension: without it the outlier sets its block's Q8_0
+    /// scale and the other 31 elements keep a few levels (numpy with the `gguf` quantizers: the error falls to
+    /// 0.21 of the unturned one on average over 200 such keys, at most 0.30).
+    func testKeyRotationKeepsAnOutlyingDimension() throws {
+        var rng = SeededGenerator(seed: 3)
+        var key = (0..<64).map { _ in Double.random(in: -1...1, using: &rng) }
+        key[5] = 60
+        func error(_ stored: [Double]) -> Double { zip(stored, key).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot() }
+        let plain = KVElementType.q8_0.decode(KVElementType.q8_0.encode(key.map(Float.init)), count: 64).map(Double.init)
+        let turned = Self.hadamard(KVElementType.q8_0.decode(
+            KVElementType.q8_0.encode(Self.hadamard(key).map(Float.init)), count: 64).map(Double.init))
+        XCTAssertLessThan(error(turned), error(plain) / 2, "plain \(error(plain)), turned \(error(turned))")
     }
 
     /// The cache's own byte count follows the formats: Q8_0 is 34 bytes and Q4_0 18 per 32 elements.

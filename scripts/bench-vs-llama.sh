@@ -5,19 +5,23 @@
 # build it elsewhere and put llama-bench on PATH (or set LLAMA_BENCH).
 #
 #   scripts/bench-vs-llama.sh [-m MODEL.gguf] [-t 2] [-p 512] [-n 128] [-r 5] [--precision auto|f32]
-#                             [--llama-args "-fa 1"]
+#                             [-d 0,4096,16384] [-ctk f16|q8_0 -ctv f16|q8_0] [--llama-args "-fa 1"]
+#
+# -d: depths (tokens already in the cache before each test; `stretch bench --depths`, `llama-bench -d`).
+# -ctk/-ctv: KV cache types for both engines (llama.cpp needs -fa 1 for a quantized V cache).
 #
 # --llama-args passes extra options to llama-bench only (e.g. "-fa 1": flash attention on; llama.cpp's
 # default is auto). The llama.cpp commit is read from llama-bench's JSON and printed with the table.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 model="$root/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf" threads=2 prompt=512 gen=128 rounds=5 precision=auto
-llama_args=""
+llama_args="" depths=0 kv=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -m) model=$2; shift 2 ;; -t) threads=$2; shift 2 ;; -p) prompt=$2; shift 2 ;;
     -n) gen=$2; shift 2 ;; -r) rounds=$2; shift 2 ;; --precision) precision=$2; shift 2 ;;
-    --llama-args) llama_args=$2; shift 2 ;;
+    --llama-args) llama_args=$2; shift 2 ;; -d) depths=$2; shift 2 ;;
+    -ctk|-ctv) kv+=("$1" "$2"); shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -33,9 +37,11 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 for r in $(seq "$rounds"); do
   echo "round $r/$rounds" >&2
-  "$stretch" bench -m "$model" -t "$threads" -p "$prompt" -n "$gen" -r 1 --precision "$precision" -o json --quiet > "$work/stretch-$r.json"
+  "$stretch" bench -m "$model" -t "$threads" -p "$prompt" -n "$gen" -r 1 --precision "$precision" \
+    --depths "$depths" ${kv[@]+"${kv[@]}"} -o json --quiet > "$work/stretch-$r.json"
   # shellcheck disable=SC2086
-  "$llama" -m "$model" -t "$threads" -p "$prompt" -n "$gen" -r 1 $llama_args -o json 2>/dev/null > "$work/llama-$r.json"
+  "$llama" -m "$model" -t "$threads" -p "$prompt" -n "$gen" -r 1 -d "$depths" ${kv[@]+"${kv[@]}"} \
+    $llama_args -o json 2>/dev/null > "$work/llama-$r.json"
 done
 python3 - "$work" "$rounds" "$model" "$threads" "$llama_args" <<'PY'
 import json, os, statistics, sys
@@ -46,6 +52,7 @@ def collect(prefix):
     for r in range(1, rounds + 1):
         for rec in json.load(open(os.path.join(work, f"{prefix}-{r}.json"))):
             name = rec.get("test") or (f"pp{rec['n_prompt']}" if rec["n_gen"] == 0 else f"tg{rec['n_gen']}")
+            if "test" not in rec and rec.get("n_depth", 0) > 0: name += f" @ d{rec['n_depth']}"
             out.setdefault(name, []).append(rec["avg_ts"])
     return out
 s, l = collect("stretch"), collect("llama")

@@ -13,23 +13,19 @@ private func blockScale(_ block: UnsafeRawPointer) -> Float {
     HalfFloat.f16ToF32(UInt16(littleEndian: block.loadUnaligned(as: UInt16.self)))
 }
 
-/// Q8_0: `d` (f16), then 32 signed bytes; element i = `qs[i] · d`. 34 bytes per 32 elements.
-package enum Q8_0Element: KVElement {
-    static let blockBytes = 34
+/// A block format: everything but the block layout (``half(_:_:)``) and the quantizer is shared.
+package protocol KVBlockFormat: KVElement {
+    /// Bytes per block of 32 elements.
+    static var blockBytes: Int { get }
+    /// Elements `16·h ..< 16·h + 16` of a block (h = 0 or 1), before the block scale.
+    static func half(_ block: UnsafeRawPointer, _ h: Int) -> SIMD16<Float>
+}
 
-    /// Sixteen quants from `p` as float32, lane by lane (compiles to one sign extension and conversion).
-    @inline(__always)
-    static func quants(_ p: UnsafeRawPointer) -> SIMD16<Float> {
-        let q = p.loadUnaligned(as: SIMD16<Int8>.self)
-        var r = SIMD16<Float>()
-        for l in 0..<16 { r[l] = Float(q[l]) }
-        return r
-    }
-
+extension KVBlockFormat {
     @inline(__always)
     package static func load16(_ src: UnsafeRawPointer, _ offset: Int) -> SIMD16<Float> {
         let block = src + (offset >> 5) * blockBytes
-        return quants(block + 2 + (offset & 31)) * blockScale(block)
+        return half(block, (offset >> 4) & 1) * blockScale(block)
     }
 
     @inline(__always)
@@ -44,8 +40,8 @@ package enum Q8_0Element: KVElement {
         var acc = SIMD16<Float>()
         for b in 0..<(n >> 5) {
             let block = k + b * blockBytes
-            let s = rq.loadUnaligned(fromByteOffset: 128 * b, as: SIMD16<Float>.self) * quants(block + 2)
-            let t = s.addingProduct(rq.loadUnaligned(fromByteOffset: 128 * b + 64, as: SIMD16<Float>.self), quants(block + 18))
+            let s = rq.loadUnaligned(fromByteOffset: 128 * b, as: SIMD16<Float>.self) * half(block, 0)
+            let t = s.addingProduct(rq.loadUnaligned(fromByteOffset: 128 * b + 64, as: SIMD16<Float>.self), half(block, 1))
             acc = acc.addingProduct(SIMD16(repeating: blockScale(block)), t)
         }
         return acc.sum()
@@ -59,10 +55,28 @@ package enum Q8_0Element: KVElement {
             let ad = SIMD16(repeating: a * blockScale(block))
             for h in 0..<2 {
                 let o = 128 * b + 64 * h
-                let r = ry.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self).addingProduct(ad, quants(block + 2 + 16 * h))
+                let r = ry.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self).addingProduct(ad, half(block, h))
                 ry.storeBytes(of: r, toByteOffset: o, as: SIMD16<Float>.self)
             }
         }
+    }
+
+    package static func load(_ src: UnsafeRawPointer, _ x: UnsafeMutablePointer<Float>, _ n: Int) {
+        widen(src, x, n)
+    }
+}
+
+/// Q8_0: `d` (f16), then 32 signed bytes; element i = `qs[i] · d`. 34 bytes per 32 elements.
+package enum Q8_0Element: KVBlockFormat {
+    package static let blockBytes = 34
+
+    /// Sixteen signed quants as float32, lane by lane (compiles to one sign extension and conversion).
+    @inline(__always)
+    package static func half(_ block: UnsafeRawPointer, _ h: Int) -> SIMD16<Float> {
+        let q = (block + 2 + 16 * h).loadUnaligned(as: SIMD16<Int8>.self)
+        var r = SIMD16<Float>()
+        for l in 0..<16 { r[l] = Float(q[l]) }
+        return r
     }
 
     package static func store(_ x: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ n: Int) {
@@ -81,66 +95,21 @@ package enum Q8_0Element: KVElement {
             }
         }
     }
-
-    package static func load(_ src: UnsafeRawPointer, _ x: UnsafeMutablePointer<Float>, _ n: Int) {
-        widen(src, x, n)
-    }
 }
 
 /// Q4_0: `d` (f16), then 16 bytes; element i < 16 is the low nibble of byte i, element i + 16 its high
 /// nibble, each `(nibble − 8) · d`. 18 bytes per 32 elements.
-package enum Q4_0Element: KVElement {
-    static let blockBytes = 18
+package enum Q4_0Element: KVBlockFormat {
+    package static let blockBytes = 18
 
-    /// The low (`high` false) or high nibbles of the 16 bytes at `p`, minus 8, as float32.
+    /// The low (h = 0) or high (h = 1) nibbles of the block's 16 bytes, minus 8, as float32.
     @inline(__always)
-    static func nibbles(_ p: UnsafeRawPointer, high: Bool) -> SIMD16<Float> {
-        let bytes = p.loadUnaligned(as: SIMD16<UInt8>.self)
-        let q = high ? bytes &>> 4 : bytes & 0x0F
+    package static func half(_ block: UnsafeRawPointer, _ h: Int) -> SIMD16<Float> {
+        let bytes = (block + 2).loadUnaligned(as: SIMD16<UInt8>.self)
+        let q = h == 1 ? bytes &>> 4 : bytes & 0x0F
         var r = SIMD16<Float>()
         for l in 0..<16 { r[l] = Float(Int32(q[l]) - 8) }
         return r
-    }
-
-    @inline(__always)
-    package static func load16(_ src: UnsafeRawPointer, _ offset: Int) -> SIMD16<Float> {
-        let block = src + (offset >> 5) * blockBytes
-        return nibbles(block + 2, high: offset & 16 != 0) * blockScale(block)
-    }
-
-    @inline(__always)
-    package static func load8(_ src: UnsafeRawPointer) -> SIMD8<Float> {
-        let v = load16(src, 0)
-        return SIMD8(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7])
-    }
-
-    @inline(__always)
-    package static func dot(_ q: UnsafePointer<Float>, _ k: UnsafeRawPointer, _ n: Int) -> Float {
-        let rq = UnsafeRawPointer(q)
-        var acc = SIMD16<Float>()
-        for b in 0..<(n >> 5) {
-            let block = k + b * blockBytes
-            let s = rq.loadUnaligned(fromByteOffset: 128 * b, as: SIMD16<Float>.self) * nibbles(block + 2, high: false)
-            let t = s.addingProduct(
-                rq.loadUnaligned(fromByteOffset: 128 * b + 64, as: SIMD16<Float>.self), nibbles(block + 2, high: true))
-            acc = acc.addingProduct(SIMD16(repeating: blockScale(block)), t)
-        }
-        return acc.sum()
-    }
-
-    @inline(__always)
-    package static func axpy(_ a: Float, _ v: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        let ry = UnsafeMutableRawPointer(y)
-        for b in 0..<(n >> 5) {
-            let block = v + b * blockBytes
-            let ad = SIMD16(repeating: a * blockScale(block))
-            for h in 0..<2 {
-                let o = 128 * b + 64 * h
-                let r = ry.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self)
-                    .addingProduct(ad, nibbles(block + 2, high: h == 1))
-                ry.storeBytes(of: r, toByteOffset: o, as: SIMD16<Float>.self)
-            }
-        }
     }
 
     package static func store(_ x: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ n: Int) {
@@ -166,9 +135,5 @@ package enum Q4_0Element: KVElement {
                 block.storeBytes(of: quant(xs[i]) | quant(xs[i + 16]) << 4, toByteOffset: 2 + i, as: UInt8.self)
             }
         }
-    }
-
-    package static func load(_ src: UnsafeRawPointer, _ x: UnsafeMutablePointer<Float>, _ n: Int) {
-        widen(src, x, n)
     }
 }

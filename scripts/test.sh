@@ -78,7 +78,7 @@ if [ "${STRETCH_TSAN:-$([ "${CI:-}" = true ] && echo 1 || echo 0)}" = 1 ] && [ $
   fi
   [ "$tsan_status" = 0 ] || status=$tsan_status
 fi
-# The C kernels natively and cross-built for aarch64 under qemu (scripts/test-arm.sh, ~1 min plus a one-time
+# The C kernels natively and cross-built for aarch64 under qemu (scripts/test-arm.sh, ~2-3 min plus a one-time
 # apt-get install of the cross compiler and qemu when missing). On by default under CI; STRETCH_ARM=1 runs it
 # elsewhere (it then needs the tools installed), STRETCH_ARM=0 leaves it out.
 # If the tools cannot be installed (no root or no package mirror: exit 3), the run is counted and shown as

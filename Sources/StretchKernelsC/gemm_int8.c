@@ -5,6 +5,7 @@
 // 8 tokens, each token's 4 activation bytes broadcast straight from memory. See docs/DESIGN.md,
 // "Kernels" (int8 prefill).
 #include "StretchKernelsC.h"
+#include "kernels_common.h"
 
 #include <math.h>
 #include <string.h>
@@ -24,28 +25,6 @@ enum { F_SCALE, F_SUM, F_N16, F_N128, F_N32A, F_N32B, F_COUNT };
 // stay in L2 while every row panel is multiplied with them, and the panel chunk (22 KB) in L1. Partial
 // sums go through y between passes, which keeps each result's float operations in the same order.
 #define KC 32
-
-static float half_to_float(const uint8_t *p) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1F, man = h & 0x3FF, bits;
-    if (exp == 0) {
-        if (man == 0) {
-            bits = sign;
-        } else {
-            int e = -1;
-            do { e++; man <<= 1; } while (!(man & 0x400));
-            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((man & 0x3FF) << 13);
-        }
-    } else if (exp == 31) {
-        bits = sign | 0x7F800000u | (man << 13);
-    } else {
-        bits = sign | ((exp + 112) << 23) | (man << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
 
 int stretch_gemm_q8_supports(int kind) {
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
@@ -115,7 +94,7 @@ static void unpack_row(int kind, const uint8_t *p, long cols, uint8_t *u, float 
     if (kind == STRETCH_KIND_Q5_0 && stretch_kernels_level() >= 1) {
         unpack_q5_0_avx2(p, nb, u);
         for (long b = 0; b < nb; b++) {
-            wsA[b] = wsB[b] = half_to_float(p + 22 * b);
+            wsA[b] = wsB[b] = stretch_half_scalar(p + 22 * b);
             mn[b] = 0;
         }
         return;
@@ -126,7 +105,7 @@ static void unpack_row(int kind, const uint8_t *p, long cols, uint8_t *u, float 
         for (long b = 0; b < nb; b++) {
             const uint8_t *q = p + 34 * b;
             for (int i = 0; i < 32; i++) u[32 * b + i] = (uint8_t)(q[2 + i] ^ 0x80);
-            wsA[b] = wsB[b] = half_to_float(q);
+            wsA[b] = wsB[b] = stretch_half_scalar(q);
             mn[b] = 0;
         }
         break;
@@ -139,23 +118,16 @@ static void unpack_row(int kind, const uint8_t *p, long cols, uint8_t *u, float 
                 u[32 * b + i] = (uint8_t)((q[6 + i] & 0x0F) | (((qh >> i) & 1) << 4));
                 u[32 * b + i + 16] = (uint8_t)((q[6 + i] >> 4) | (((qh >> (i + 16)) & 1) << 4));
             }
-            wsA[b] = wsB[b] = half_to_float(q);
+            wsA[b] = wsB[b] = stretch_half_scalar(q);
             mn[b] = 0;
         }
         break;
     case STRETCH_KIND_Q4_K:
         for (long s = 0; s < cols / 256; s++) {
             const uint8_t *q = p + 144 * s, *t = q + 4;
-            float d = half_to_float(q), dmin = half_to_float(q + 2);
+            float d = stretch_half_scalar(q), dmin = stretch_half_scalar(q + 2);
             uint8_t sc[8], m[8];
-            for (int j = 0; j < 4; j++) {
-                sc[j] = t[j] & 63;
-                m[j] = t[j + 4] & 63;
-            }
-            for (int j = 4; j < 8; j++) {
-                sc[j] = (t[j + 4] & 0x0F) | ((t[j - 4] >> 6) << 4);
-                m[j] = (t[j + 4] >> 4) | ((t[j] >> 6) << 4);
-            }
+            stretch_scale_min_k4(t, sc, m);
             for (int c = 0; c < 4; c++) {
                 const uint8_t *qs = q + 16 + 32 * c;
                 uint8_t *u0 = u + 256 * s + 64 * c;
@@ -173,7 +145,7 @@ static void unpack_row(int kind, const uint8_t *p, long cols, uint8_t *u, float 
     case STRETCH_KIND_Q6_K:
         for (long s = 0; s < cols / 256; s++) {
             const uint8_t *q = p + 210 * s;
-            float d = half_to_float(q + 208);
+            float d = stretch_half_scalar(q + 208);
             const int8_t *sc = (const int8_t *)(q + 192);
             for (int n = 0; n < 2; n++) {
                 const uint8_t *ql = q + 64 * n, *qh = q + 128 + 32 * n;

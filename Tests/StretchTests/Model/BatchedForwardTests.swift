@@ -103,6 +103,13 @@ final class BatchedForwardTests: XCTestCase {
             Entry(spec: "self-extend:G=4:W=8", prefix: Array(tokens[0..<20]), next: [tokens[20]]),
             Entry(spec: "none", prefix: Array(tokens[2..<6]), next: Array(tokens[6..<15])),
             Entry(spec: "self-extend:G=4:W=8", prefix: [], next: Array(tokens[1..<3])),
+            // Seven decoding entries in all: activations go four and three at a time through the
+            // paired kernels (two per 512-bit register, then one alone).
+            Entry(spec: "none", prefix: Array(tokens[0..<5]), next: [tokens[5]]),
+            Entry(spec: "none", prefix: Array(tokens[3..<9]), next: [tokens[9]]),
+            Entry(spec: "self-extend:G=2:W=4", prefix: Array(tokens[0..<16]), next: [tokens[16]]),
+            Entry(spec: "none", prefix: Array(tokens[1..<4]), next: [tokens[4]]),
+            Entry(spec: "none", prefix: Array(tokens[0..<7]), next: [tokens[7]]),
         ]
         for precision in [ComputePrecision.f32, .auto] {
             let model = try LlamaModel(file: GGUFFile(path: path), options: LoadOptions(threads: 2, precision: precision))

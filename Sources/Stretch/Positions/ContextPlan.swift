@@ -31,8 +31,11 @@ public struct ContextPlan: Sendable {
                     tokens: n, maximum: limit,
                     detail: positions.limitExplanation(trainedContext: L) + "; use a larger G or a smaller context")
             }
+            // What happens past the limit depends on the model (docs/TOOLS.md, "Past the trained context"):
+            // stories260K collapses, Qwen2.5-0.5B degrades slowly; the warning says so instead of predicting.
             warning = "warning: a context of \(n) tokens is above \(limit) tokens: "
-                + "\(positions.limitExplanation(trainedContext: L)); expect quality to collapse past \(limit) tokens"
+                + "\(positions.limitExplanation(trainedContext: L)); how much quality drops past \(limit) tokens "
+                + "depends on the model (a slow rise for some, a collapse for others)"
         } else {
             warning = nil
         }

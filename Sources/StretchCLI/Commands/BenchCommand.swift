@@ -51,8 +51,8 @@ struct BenchCommand: ParsableCommand {
         let bench = try BenchmarkRun(
             tests: tests, repetitions: repetitions, seed: sampling.seed >= 0 ? UInt64(sampling.seed) : 1)
         let schemes = try contextOptions.schemes(compare: compare, trainedContext: L, withBaseline: true)
-        try CommandSupport.noteContextWarnings(
-            schemes, trainedContext: L, requested: bench.maxSequence, quiet: quiet, suffix: " (timings are still valid)")
+        try CommandSupport.noteContext(
+            schemes, model: model, requested: bench.maxSequence, quiet: quiet, suffix: " (timings are still valid)")
         let progress = ProgressReporter(total: bench.tokensPerScheme * schemes.count, quiet: quiet)
         let label = schemes.map(\.spec).joined(separator: " / ")
         let records = try bench.run(model: model, schemes: schemes) { done in progress.update(done, label: label) }

@@ -72,14 +72,18 @@ enum CommandSupport {
         }
     }
 
-    /// Notes, on stderr, each scheme's context warning for a run needing `requested` tokens (for example
-    /// plain attention past the trained context), followed by `suffix`.
-    static func noteContextWarnings(
-        _ schemes: [ContextScheme], trainedContext: Int, requested: Int, quiet: Bool, suffix: String = ""
+    /// Notes, on stderr, each scheme's start-up lines for a run needing `requested` tokens: its effective
+    /// context (``ContextPlan/summary``), its KV cache (types, bytes per token, the most it takes), and its
+    /// context warning if any (for example plain attention past the trained context), followed by `suffix`.
+    static func noteContext(
+        _ schemes: [ContextScheme], model: LlamaModel, requested: Int, quiet: Bool, suffix: String = ""
     ) throws {
         let notes = ProgressReporter(total: 0, quiet: quiet)
+        let L = model.config.contextLength
         for s in schemes {
-            let plan = try ContextPlan(trainedContext: trainedContext, requested: requested, positions: s.positions)
+            let plan = try ContextPlan(trainedContext: L, requested: requested, positions: s.positions)
+            notes.note("\(s.spec): \(plan.summary)")
+            notes.note("\(s.spec): \(ContextOptions.kvSummary(model, positions: s.positions, tokens: plan.contextSize))")
             if let w = ErrorHints.warning(plan, positions: s.positions) { notes.note("\(s.spec): \(w)\(suffix)") }
         }
     }

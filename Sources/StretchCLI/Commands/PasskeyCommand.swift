@@ -51,7 +51,7 @@ struct PasskeyCommand: ParsableCommand {
         let seed = sampling.seed >= 0 ? UInt64(sampling.seed) : 1
         let grid = try PasskeyRun(
             lengths: lengthList, depths: depthList, trials: trials, seed: seed, tokenizer: tokenizer)
-        try CommandSupport.noteContextWarnings(schemes, trainedContext: L, requested: grid.maxSequence, quiet: quiet)
+        try CommandSupport.noteContext(schemes, model: model, requested: grid.maxSequence, quiet: quiet)
         let progress = ProgressReporter(total: grid.tokensPerScheme * schemes.count, quiet: quiet)
         let results = try CommandSupport.forEachScheme(schemes, tokensPerScheme: grid.tokensPerScheme, progress: progress) {
             try grid.run(model: model, tokenizer: tokenizer, scheme: $0, progress: $1)

@@ -72,7 +72,7 @@ struct PerplexityCommand: ParsableCommand {
         let run = try PerplexityRun(
             tokenCount: tokens.count, windowSize: requested, chunks: chunks, scoreMode: score, bosID: bos)
         // (ProgressReporter.note is already silent with --quiet.)
-        try CommandSupport.noteContextWarnings(schemes, trainedContext: L, requested: run.windowSize, quiet: quiet)
+        try CommandSupport.noteContext(schemes, model: model, requested: run.windowSize, quiet: quiet)
         let progress = ProgressReporter(total: run.tokensPerScheme * schemes.count, quiet: quiet)
         let results = try CommandSupport.forEachScheme(schemes, tokensPerScheme: run.tokensPerScheme, progress: progress) {
             try run.run(model: model, tokens: tokens, scheme: $0, progress: $1)

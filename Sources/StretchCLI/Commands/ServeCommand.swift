@@ -76,7 +76,7 @@ struct ServeCommand: AsyncParsableCommand {
         // weights and the tokenizer load while the server already answers /health with 503.
         let file = try modelOptions.openFile()
         let trainedContext = try ModelConfig(file: file).contextLength
-        let (positions, _) = try contextOptions.plan(trainedContext: trainedContext)
+        let (positions, plan) = try contextOptions.plan(trainedContext: trainedContext)
         var configuration = ServerConfiguration()
         configuration.host = host
         configuration.port = port
@@ -114,6 +114,9 @@ struct ServeCommand: AsyncParsableCommand {
             },
             onLoaded: { model in
                 if let warning = model.chatFormatter.warning { Console.error("warning: \(warning)") }
+                Console.error(
+                    ContextOptions.kvSummary(model.network, positions: positions, tokens: plan.contextSize)
+                        + ", per slot × \(slots) slot(s)")
                 Console.error(
                     "model loaded: ready (\(slots) slot(s) batched together, chat template: "
                         + "\(model.chatFormatter.description))")

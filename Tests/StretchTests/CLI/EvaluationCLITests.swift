@@ -37,13 +37,19 @@ final class EvaluationCLITests: XCTestCase {
             r.stdout.hasPrefix(
                 "perplexity of \(text): 1 window of 4096 tokens, --score all (4095 predictions "
                     + "per window), buckets of 128 tokens, trained context L=512\n"), r.stdout)
-        // Not a terminal: no live progress, only the warning for plain attention past L and a final summary.
-        let errLines = r.stderr.split(separator: "\n")
-        XCTAssertEqual(errLines.count, 2, r.stderr)
-        XCTAssertTrue(errLines[0].hasPrefix("none: warning: a context of 4096 tokens is above 512 tokens"), r.stderr)
+        // Not a terminal: no live progress; per scheme its context and KV cache lines, the warning for plain
+        // attention past L, and a final summary.
+        let errLines = r.stderr.split(separator: "\n").map(String.init)
+        XCTAssertEqual(errLines.count, 6, r.stderr)
+        XCTAssertTrue(errLines[0].hasPrefix("none: context: 4096 tokens (trained L=512; none"), r.stderr)
+        XCTAssertTrue(errLines[1].hasPrefix("none: KV cache: K f16, V f16, "), r.stderr)
+        XCTAssertTrue(errLines[1].contains(" for 4096 tokens"), r.stderr)
+        XCTAssertTrue(errLines[2].hasPrefix("none: warning: a context of 4096 tokens is above 512 tokens"), r.stderr)
         // The library's warning names no flags; the CLI adds them.
-        XCTAssertTrue(errLines[0].contains("(use --grp-attn-n/--grp-attn-w for Self-Extend)"), r.stderr)
-        XCTAssertTrue(errLines[1].hasPrefix("perplexity: 2 schemes × 1 windows × 4096 tokens in "), r.stderr)
+        XCTAssertTrue(errLines[2].contains("(use --grp-attn-n/--grp-attn-w for Self-Extend)"), r.stderr)
+        XCTAssertTrue(errLines[3].hasPrefix("self-extend:G=16:W=256: context: 4096 tokens (trained L=512;"), r.stderr)
+        XCTAssertTrue(errLines[4].hasPrefix("self-extend:G=16:W=256: KV cache: K f16, V f16"), r.stderr)
+        XCTAssertTrue(errLines[5].hasPrefix("perplexity: 2 schemes × 1 windows × 4096 tokens in "), r.stderr)
 
         let report = try TestFiles.json(json)
         XCTAssertEqual(report["window"] as? Int, 4096)
@@ -173,7 +179,14 @@ final class EvaluationCLITests: XCTestCase {
         XCTAssertEqual(lines[3], "depth\\length     256     384")
         XCTAssertEqual(lines[4].prefix(4), "0.00")
         XCTAssertTrue(r.stdout.contains("self-extend:G=2:W=64: accuracy "), r.stdout)
-        XCTAssertTrue(r.stderr.hasPrefix("passkey: 2 schemes × 12 prompts in "), r.stderr)
+        // Per scheme its context and KV cache lines, then the summary.
+        let errLines = r.stderr.split(separator: "\n").map(String.init)
+        XCTAssertEqual(errLines.count, 5, r.stderr)
+        XCTAssertTrue(errLines[0].hasPrefix("none: context: "), r.stderr)
+        XCTAssertTrue(errLines[1].hasPrefix("none: KV cache: K f16, V f16, "), r.stderr)
+        XCTAssertTrue(errLines[2].hasPrefix("self-extend:G=2:W=64: context: "), r.stderr)
+        XCTAssertTrue(errLines[3].hasPrefix("self-extend:G=2:W=64: KV cache: K f16, V f16"), r.stderr)
+        XCTAssertTrue(errLines[4].hasPrefix("passkey: 2 schemes × 12 prompts in "), r.stderr)
 
         let report = try TestFiles.json(json)
         XCTAssertEqual(report["lengths"] as? [Int], [256, 384])

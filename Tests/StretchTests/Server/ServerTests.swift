@@ -178,6 +178,11 @@ final class ServerTests: XCTestCase {
         let evaluated = r.json["tokens_evaluated"] as? Int ?? 0
         XCTAssertTrue((1900...2300).contains(evaluated), "prompt tokens: \(evaluated)")
         XCTAssertEqual((r.json["content"] as? String ?? "") + "\n", cli.stdout)
+        // The start-up lines name the effective context and the KV cache per slot, as `generate` does.
+        XCTAssertTrue(extended.stderr.contains("context: 2304 tokens (trained L=512; self-extend"), extended.stderr)
+        XCTAssertTrue(extended.stderr.contains("KV cache: K f16, V f16"), extended.stderr)
+        XCTAssertTrue(extended.stderr.contains("tokens (allocated as the sequence grows), per slot × 1 slot(s)"),
+                      extended.stderr)
         XCTAssertEqual(extended.stop(), 0, extended.stderr)
 
         let plain = try ServerProcess(["-m", path])

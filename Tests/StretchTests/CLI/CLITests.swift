@@ -52,8 +52,11 @@ final class CLITests: XCTestCase {
         for needle in ["architecture: llama", "context_length (trained L): 512", "heads: 8 query / 4 kv, head_dim: 8",
                        "tokenizer: llama", "512 tokens", "tensors: 47 (F32 47)",
                        // 5 layers × 4 KV heads × head dim 8 × (K + V) × 4 bytes; the Q blocks need heads of 32.
-                       "kv cache per token: f32 \(5 * 4 * 8 * 2 * 4) B (self-extend \(5 * 4 * 8 * 3 * 4) B; 640 KiB at L), "
-                           + "f16 \(5 * 4 * 8 * 2 * 2) B", "q8_0 n/a (head_dim 8 % 32 ≠ 0)"] {
+                       // Self-Extend (W = L/2 = 256): far keys and values per token, near keys in a ring of
+                       // 255 + 256 → 512 slots (5 · 4 · 8 · 4 bytes each: 320 KiB).
+                       "kv cache per token: f32 \(5 * 4 * 8 * 2 * 4) B (self-extend \(5 * 4 * 8 * 2 * 4) B + "
+                           + "\(512 * 5 * 4 * 8 * 4 / 1024) KiB ring; 640 KiB at L), f16 \(5 * 4 * 8 * 2 * 2) B",
+                       "q8_0 n/a (head_dim 8 % 32 ≠ 0)"] {
             XCTAssertTrue(r.stdout.contains(needle), "missing '\(needle)' in:\n\(r.stdout)")
         }
     }

@@ -143,7 +143,8 @@ public final class LlamaModel: @unchecked Sendable {
     ///
     /// The map is checked against the model's trained context. Keys and values are stored as the load options
     /// say (F16 with `.auto` precision, F32 with `.f32`, or the types chosen there), each layer keeping what its
-    /// attention reads (``kvLayerKinds``), with rings sized for passes of ``batchSize`` tokens.
+    /// attention reads (``kvLayerKinds``), with rings sized for passes of ``batchSize`` tokens (none with
+    /// ``LoadOptions/keepsFullKVHistory``).
     public func makeCache(maxTokens: Int, positions: PositionMap = PlainPositions()) throws -> KVCache {
         try positions.validate(trainedContext: config.contextLength)
         // The cache grows by doubling, but a context it can never reach would fail mid-generation; refuse it
@@ -157,7 +158,8 @@ public final class LlamaModel: @unchecked Sendable {
         }
         return KVCache(layers: config.blockCount, kvHeads: config.headCountKV, headDim: config.headDim,
                        positions: positions, maxTokens: maxTokens, keyType: options.resolvedKVKeyType,
-                       valueType: options.resolvedKVValueType, layerKinds: kvLayerKinds, chunkTokens: batchSize)
+                       valueType: options.resolvedKVValueType, layerKinds: kvLayerKinds, chunkTokens: batchSize,
+                       rings: !options.keepsFullKVHistory)
     }
 
     /// What each layer keeps in a KV cache: sliding-window layers a ring of their window, NoPE layers plain keys.
@@ -172,7 +174,7 @@ public final class LlamaModel: @unchecked Sendable {
         KVCache.footprint(
             layerKinds: kvLayerKinds, kvHeads: config.headCountKV, headDim: config.headDim,
             keyType: options.resolvedKVKeyType, valueType: options.resolvedKVValueType, positions: positions,
-            chunkTokens: batchSize)
+            chunkTokens: batchSize, rings: !options.keepsFullKVHistory)
     }
 
     /// Runs `tokens` through the model after the tokens already in `cache`, appending them to it, with the

@@ -191,11 +191,13 @@ final class KVRingTests: XCTestCase {
             XCTAssertEqual(driver.cache.slots(layer: 0).nearKeys, 64)
             XCTAssertEqual(driver.cache.slots(layer: 1).values, 64)
             // Near keys from m − 5 on, local keys and values from m − 8 on: kept while m − 8 ≥ 86.
-            XCTAssertEqual(driver.cache.reusablePrefix(upTo: m), kept, "branch at \(m)")
+            let reusable = driver.cache.reusablePrefix(upTo: m)
+            XCTAssertEqual(reusable, kept, "branch at \(m)")
+            // As a session does: cut back to what the cache says is reusable, run the rest.
             let b = Array(a[..<m]) + Self.sequence(40, seed: UInt64(m))
-            driver.truncate(to: kept)
-            let outs = driver.run(b, chunks: Self.randomChunks(b.count - kept, max: 5, seed: UInt64(m)))
-            let reference = driver.reference(from: kept)
+            driver.truncate(to: reusable)
+            let outs = driver.run(b, chunks: Self.randomChunks(b.count - reusable, max: 5, seed: UInt64(m)))
+            let reference = driver.reference(from: reusable)
             XCTAssertLessThan(ExactAttentionTests.maxDiff(outs[0], reference[0]), 2e-5, "global after branch at \(m)")
             XCTAssertLessThan(ExactAttentionTests.maxDiff(outs[1], reference[1]), 2e-5, "sliding after branch at \(m)")
         }
@@ -346,5 +348,16 @@ final class KVRingTests: XCTestCase {
             XCTAssertLessThanOrEqual(worst, 1e-4, "branch at \(branch)")
             if kept == 0 { XCTAssertEqual(logits, fresh, "recomputed from the start: the same passes") }
         }
+        // With the full history kept (no rings), the far branch keeps its prefix too.
+        let whole = try LanguageModel(path: TestFiles.stories260K, options: LoadOptions(
+            threads: 2, batchSize: 32, precision: .f32, keepsFullKVHistory: true))
+        let session = try Session(model: whole, contextExtension: spec, contextSize: 1024)
+        _ = try await session.prefill(Array(tokens.prefix(300)))
+        let prompt = Array(tokens.prefix(200)) + tokens[400..<450]
+        let common = zip(tokens.prefix(300), prompt).prefix { $0 == $1 }.count
+        let (logits, reused) = try await session.prefill(prompt)
+        XCTAssertEqual(reused, common)
+        let (fresh, _) = try await Session(model: model, contextExtension: spec, contextSize: 1024).prefill(prompt)
+        XCTAssertLessThanOrEqual(zip(logits, fresh).map { abs($0 - $1) }.max() ?? .infinity, 1e-4)
     }
 }

@@ -109,7 +109,8 @@ struct ContextOptions: ParsableArguments {
     static func kvSummary(_ network: LlamaModel, positions: PositionMap, tokens: Int) -> String {
         let options = network.options
         let footprint = network.kvFootprint(positions: positions)
-        let copies = positions.storesFarKeyCopy ? " (far keys for every token, near keys in a ring)" : ""
+        let copies = !positions.storesFarKeyCopy ? ""
+            : options.keepsFullKVHistory ? " (two key copies)" : " (far keys for every token, near keys in a ring)"
         let rings = footprint.rings.isEmpty ? "" : " + rings of "
             + footprint.rings.map { "\($0.slots) slots" }.joined(separator: ", ") + " ("
             + Self.mebibytes(footprint.ringBytes) + ")"

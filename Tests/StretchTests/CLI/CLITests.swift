@@ -16,6 +16,24 @@ final class CLITests: XCTestCase {
                       r.stderr)
     }
 
+    /// Self-Extend's KV line: far keys and values per token (5 · 4 · 8 · 2 · 2 B at f16) plus a ring of near keys
+    /// (63 + 256 → 320 slots of 5 · 4 · 8 · 2 B); with --kv-full-history two key copies per token and no ring.
+    func testGenerateWithSelfExtendReportsTheRing() throws {
+        let model = try TestFiles.stories260K
+        let args = ["generate", "-m", model, "-p", "Once upon a time", "-n", "4", "--temp", "0", "-gan", "4", "-gaw", "64", "-c", "1024"]
+        let ring = try CLIRunner.run(args)
+        XCTAssertEqual(ring.status, 0, ring.stderr)
+        // 640 · 1024 + 320 · 320 bytes = 0.72 MiB.
+        XCTAssertTrue(ring.stderr.contains("KV cache: K f16, V f16 (far keys for every token, near keys in a ring), "
+            + "\(5 * 4 * 8 * 2 * 2) B per token + rings of 320 slots (0.1 MiB), at most 0.7 MiB for 1024 tokens"), ring.stderr)
+        let whole = try CLIRunner.run(args + ["--kv-full-history"])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        // 960 · 1024 bytes = 0.94 MiB.
+        XCTAssertTrue(whole.stderr.contains("KV cache: K f16, V f16 (two key copies), \(5 * 4 * 8 * 3 * 2) B per token, "
+            + "at most 0.9 MiB for 1024 tokens"), whole.stderr)
+        XCTAssertEqual(ring.stdout, whole.stdout, "the rings do not change the output")
+    }
+
     /// Quantized KV types from the command line: the start-up line names them and the bytes per token
     /// (24 layers × 2 KV heads × (Q8_0 key 68 B + Q4_0 value 36 B) for 64-wide heads in blocks of 32).
     func testGenerateWithQuantizedKVCache() throws {

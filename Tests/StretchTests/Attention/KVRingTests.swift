@@ -31,10 +31,15 @@ final class KVRingTests: XCTestCase {
         let table: Problem
         let rope: RotaryEmbedding
         let workers = WorkerPool(threads: 2)
+        let trainedContext: Int
         private(set) var ids: [Int] = []
 
-        init(map: PositionMap, window: Int, table: Problem, maxTokens: Int, type: KVElementType = .f32, rings: Bool = true) {
+        init(
+            map: PositionMap, window: Int, table: Problem, maxTokens: Int, type: KVElementType = .f32, rings: Bool = true,
+            trainedContext: Int = 1 << 20
+        ) {
             self.window = window
+            self.trainedContext = trainedContext
             self.table = table
             rope = RotaryEmbedding(dimensions: table.headDim, base: ExactAttentionTests.base, pairing: .halves)
             cache = KVCache(
@@ -49,8 +54,8 @@ final class KVRingTests: XCTestCase {
             let p = Problem(ids: new, table: table)
             cache.reserve(n)
             let steps = [
-                AttentionStep(cache: cache, tokens: n, rope: rope, positions: cache.positions, trainedContext: 1 << 20),
-                AttentionStep(cache: cache, tokens: n, rope: rope, positions: PlainPositions(), trainedContext: 1 << 20,
+                AttentionStep(cache: cache, tokens: n, rope: rope, positions: cache.positions, trainedContext: trainedContext),
+                AttentionStep(cache: cache, tokens: n, rope: rope, positions: PlainPositions(), trainedContext: trainedContext,
                               slidingWindow: window, updatesCacheRope: false),
             ]
             var outs: [[Float]] = []
@@ -170,6 +175,22 @@ final class KVRingTests: XCTestCase {
             XCTAssertLessThan(ring.cache.slots(layer: 0).nearKeys, n)
             XCTAssertEqual(whole.cache.slots(layer: 0).nearKeys, whole.cache.capacity)
             XCTAssertLessThan(ring.cache.allocatedBytes, whole.cache.allocatedBytes)
+        }
+    }
+
+    /// Dynamic NTK with Self-Extend past a trained context of 64: every pass re-rotates the cached keys, the
+    /// rings' kept slots included. Token by token and in chunks, bit for bit the cache without rings.
+    func testRerotationTurnsTheRingsKeptSlots() throws {
+        let n = 260
+        let sequence = Self.sequence(n, seed: 10)
+        let map = ContextExtension(positions: try SelfExtendPositions(groupSize: 2, window: 12), scaling: try DynamicNTKScaling(factor: 2))
+        XCTAssertTrue(map.anglesDependOnSequenceLength)
+        let table = Self.table(headDim: 16, seed: 11)
+        for chunks in [[40] + Array(repeating: 1, count: n - 40), Self.randomChunks(n, max: 30, seed: 12)] {
+            let ring = Driver(map: map, window: 10, table: table, maxTokens: n, trainedContext: 64)
+            let whole = Driver(map: map, window: 10, table: table, maxTokens: n, rings: false, trainedContext: 64)
+            XCTAssertEqual(ring.run(sequence, chunks: chunks), whole.run(sequence, chunks: chunks))
+            XCTAssertLessThan(ring.cache.slots(layer: 0).nearKeys, n, "the ring wrapped")
         }
     }
 

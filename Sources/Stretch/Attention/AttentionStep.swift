@@ -132,8 +132,11 @@ package final class AttentionStep {
         let nkv = cache.kvHeads
         let qDim = heads * hd
         let kvDim = nkv * hd
-        let keyBytes = cache.keyRowBytes, valueBytes = cache.valueRowBytes
         let rotates = cache.rotatesKeys
+        // The layer's stores must reach as far back as this step reads (a ring too short would be read stale).
+        let nearReach = min(slidingWindow, farKeys ? positions.keySplit.nearReach ?? Int.max : Int.max)
+        precondition(cache.serves(layer: layer, farKeys: farKeys, nearReach: nearReach, valueReach: slidingWindow),
+                     "KV cache layer \(layer) is kept as \(cache.layerKinds[layer]), not for this attention")
         let qFar = UnsafeMutablePointer<Float>.allocate(capacity: far ? tokens * qDim : 1)
         let qMid = UnsafeMutablePointer<Float>.allocate(capacity: middle ? tokens * qDim : 1)
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: hd)
@@ -157,7 +160,7 @@ package final class AttentionStep {
                     scratch.update(from: k + t * kvDim + h * hd, count: hd)
                     rope.apply(scratch, heads: 1, headDim: hd, cos: cosFarK + t * half, sin: sinFarK + t * half)
                     if rotates { KeyRotation.apply(scratch, hd) }
-                    K.store(scratch, cache.farKey(layer, h) + pos * keyBytes, hd)
+                    K.store(scratch, cache.farKeySlots(layer, h).row(pos), hd)
                 }
             }
             rope.apply(q + t * qDim, heads: heads, headDim: hd, cos: cosNear + t * half, sin: sinNear + t * half)
@@ -176,8 +179,8 @@ package final class AttentionStep {
                 KeyRotation.apply(k + t * kvDim, kvDim)
             }
             for h in 0..<nkv {
-                K.store(k + t * kvDim + h * hd, cache.nearKey(layer, h) + pos * keyBytes, hd)
-                V.store(v + t * kvDim + h * hd, cache.value(layer, h) + pos * valueBytes, hd)
+                K.store(k + t * kvDim + h * hd, cache.nearKeySlots(layer, h).row(pos), hd)
+                V.store(v + t * kvDim + h * hd, cache.valueSlots(layer, h).row(pos), hd)
             }
         }
         ExactAttention.run(

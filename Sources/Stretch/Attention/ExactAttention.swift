@@ -126,15 +126,18 @@ package enum ExactAttention {
                 rowMax.initialize(repeating: -Float.infinity, count: rows)
                 rowSum.initialize(repeating: 0, count: rows)
                 for r in 0..<rows { qOff[r] = ((t0 + r / group) * heads + kvh * group + r % group) * hd }
-                let kNear = UnsafeRawPointer(cache.nearKey(layer, kvh))
-                let kFar = useFar && !sharedKeys ? UnsafeRawPointer(cache.farKey(layer, kvh)) : kNear
-                let vals = UnsafeRawPointer(cache.value(layer, kvh))
+                let nearSlots = cache.nearKeySlots(layer, kvh)
+                let farSlots = useFar && !sharedKeys ? cache.farKeySlots(layer, kvh) : nearSlots
+                let valueSlots = cache.valueSlots(layer, kvh)
                 let lastKey = start + t1 - 1
                 // With a sliding window, keys before the earliest row's window are never read.
                 let firstKey = slidingWindow == Int.max ? 0 : max(0, start + t0 - slidingWindow + 1)
                 var j0 = firstKey / tk * tk
                 while j0 <= lastKey {
                     let j1 = min(j0 + tk, lastKey + 1)
+                    // The tile's slots (consecutive: no tile wraps a ring). Near-key slots of keys no row
+                    // reads as near may hold other tokens; they are read at block edges and masked.
+                    let kNear = nearSlots.tile(j0), kFar = farSlots.tile(j0), vals = valueSlots.tile(j0)
                     // Which rows see which keys of this tile, and the hulls of keys each copy must supply.
                     var nActive = 0, nFar = 0, nNear = 0, nMid = 0
                     var farLo = tk, farHi = 0, nearLo = tk, nearHi = 0, valLo = tk, valHi = 0
@@ -189,16 +192,16 @@ package enum ExactAttention {
                     if nActive > 0 {
                         let valid = j1 - j0
                         if nFar > 0 && !sharedKeys {
-                            transposeKeys(K.self, kFar + j0 * keyBytes, keyBytes, kTFar, hd, farLo, farHi, valid)
+                            transposeKeys(K.self, kFar, keyBytes, kTFar, hd, farLo, farHi, valid)
                             scoreRows(farRows, nFar, qFarBase, qOff, kTFar, hd, sFar)
                         }
                         if nearHi > nearLo {
-                            transposeKeys(K.self, kNear + j0 * keyBytes, keyBytes, kTNear, hd, nearLo, nearHi, valid)
+                            transposeKeys(K.self, kNear, keyBytes, kTNear, hd, nearLo, nearHi, valid)
                         }
                         if nFar > 0 && sharedKeys { scoreRows(farRows, nFar, qFarBase, qOff, kTNear, hd, sFar) }
                         if nMid > 0 { scoreRows(midRows, nMid, qMidBase, qOff, kTNear, hd, sMid) }
                         if nNear > 0 { scoreRows(nearRows, nNear, qNear, qOff, kTNear, hd, sNear) }
-                        for j in valLo..<valHi { V.widen(vals + (j0 + j) * valueBytes, vTile + j * hd, hd) }
+                        for j in valLo..<valHi { V.widen(vals + j * valueBytes, vTile + j * hd, hd) }
                         for x in 0..<nActive {
                             let r = active[x]
                             maskRow(
@@ -567,15 +570,17 @@ package enum ExactAttention {
                 acc.initialize(repeating: 0, count: rows * hd)
                 rowMax.initialize(repeating: -Float.infinity, count: rows)
                 rowSum.initialize(repeating: 0, count: rows)
-                let kNear = UnsafeRawPointer(cache.nearKey(layer, kvh))
-                let kFar = useFar && !sharedKeys ? UnsafeRawPointer(cache.farKey(layer, kvh)) : kNear
-                let vals = UnsafeRawPointer(cache.value(layer, kvh))
+                let nearSlots = cache.nearKeySlots(layer, kvh)
+                let farSlots = useFar && !sharedKeys ? cache.farKeySlots(layer, kvh) : nearSlots
+                let valueSlots = cache.valueSlots(layer, kvh)
                 let lastKey = start + t1 - 1
                 // With a sliding window, keys before the earliest row's window are never read.
                 let firstKey = slidingWindow == Int.max ? 0 : max(0, start + t0 - slidingWindow + 1)
                 var j0 = firstKey / tk * tk
                 while j0 <= lastKey {
                     let j1 = min(j0 + tk, lastKey + 1)
+                    // Token j of this tile is `j − j0` slots on (no tile wraps a ring).
+                    let kNear = nearSlots.tile(j0), kFar = farSlots.tile(j0), vals = valueSlots.tile(j0)
                     for r in 0..<rows {
                         let t = t0 + r / group
                         let h = kvh * group + r % group
@@ -594,7 +599,7 @@ package enum ExactAttention {
                             let qf = qFar! + qOffset
                             let farStop = min(jEnd, bounds.far)
                             while j < farStop {
-                                var s = K.dot(qf, kFar + j * keyBytes, hd) * scale
+                                var s = K.dot(qf, kFar + (j - j0) * keyBytes, hd) * scale
                                 if softCap > 0 { s = softCap * tanhf(s / softCap) }
                                 scores[j - j0] = s
                                 tileMax = max(tileMax, s)
@@ -605,7 +610,7 @@ package enum ExactAttention {
                             let qm = qMiddle + qOffset
                             let midStop = min(jEnd, bounds.middle)
                             while j < midStop {
-                                var s = K.dot(qm, kNear + j * keyBytes, hd) * scale
+                                var s = K.dot(qm, kNear + (j - j0) * keyBytes, hd) * scale
                                 if softCap > 0 { s = softCap * tanhf(s / softCap) }
                                 scores[j - j0] = s
                                 tileMax = max(tileMax, s)
@@ -613,7 +618,7 @@ package enum ExactAttention {
                             }
                         }
                         while j < jEnd {
-                            var s = K.dot(qn, kNear + j * keyBytes, hd) * scale
+                            var s = K.dot(qn, kNear + (j - j0) * keyBytes, hd) * scale
                             if softCap > 0 { s = softCap * tanhf(s / softCap) }
                             scores[j - j0] = s
                             tileMax = max(tileMax, s)
@@ -653,21 +658,21 @@ package enum ExactAttention {
                             while jj + 2 <= jEnd {
                                 let e0 = scores[jj - j0], e1 = scores[jj + 1 - j0]
                                 sum += e0 + e1
-                                a8 = a8.addingProduct(SIMD8(repeating: e0), V.load8(vals + jj * valueBytes))
-                                b8 = b8.addingProduct(SIMD8(repeating: e1), V.load8(vals + (jj + 1) * valueBytes))
+                                a8 = a8.addingProduct(SIMD8(repeating: e0), V.load8(vals + (jj - j0) * valueBytes))
+                                b8 = b8.addingProduct(SIMD8(repeating: e1), V.load8(vals + (jj + 1 - j0) * valueBytes))
                                 jj += 2
                             }
                             if jj < jEnd {
                                 let e0 = scores[jj - j0]
                                 sum += e0
-                                a8 = a8.addingProduct(SIMD8(repeating: e0), V.load8(vals + jj * valueBytes))
+                                a8 = a8.addingProduct(SIMD8(repeating: e0), V.load8(vals + (jj - j0) * valueBytes))
                             }
                             UnsafeMutableRawPointer(a).storeBytes(of: a8 + b8, as: SIMD8<Float>.self)
                         } else {
                             for jj in jStart..<jEnd {
                                 let e = scores[jj - j0]
                                 sum += e
-                                V.axpy(e, vals + jj * valueBytes, a, hd)
+                                V.axpy(e, vals + (jj - j0) * valueBytes, a, hd)
                             }
                         }
                         rowSum[r] += sum

@@ -142,29 +142,39 @@ public final class LlamaModel: @unchecked Sendable {
     /// A new, empty cache for one sequence of at most `maxTokens` tokens, bound to `positions` for life.
     ///
     /// The map is checked against the model's trained context. Keys and values are stored as the load options
-    /// say (F16 with `.auto` precision, F32 with `.f32`, or the types chosen there).
+    /// say (F16 with `.auto` precision, F32 with `.f32`, or the types chosen there), each layer keeping what its
+    /// attention reads (``kvLayerKinds``), with rings sized for passes of ``batchSize`` tokens (none with
+    /// ``LoadOptions/keepsFullKVHistory``).
     public func makeCache(maxTokens: Int, positions: PositionMap = PlainPositions()) throws -> KVCache {
         try positions.validate(trainedContext: config.contextLength)
         // The cache grows by doubling, but a context it can never reach would fail mid-generation; refuse it
         // now, with the numbers, while the caller can still choose a smaller one.
-        let bytesPerToken = kvBytesPerToken(farKeys: positions.storesFarKeyCopy)
-        let (requested, overflow) = UInt64(max(0, maxTokens)).multipliedReportingOverflow(by: UInt64(bytesPerToken))
-        if let available = MemoryUsage.availableBytes(), overflow || requested > UInt64(available) {
+        let footprint = kvFootprint(positions: positions)
+        let requested = footprint.bytes(tokens: maxTokens)
+        if let available = MemoryUsage.availableBytes(), requested > UInt64(available) {
             throw ModelError.kvCacheTooLarge(
-                tokens: maxTokens, bytesPerToken: bytesPerToken, requestedBytes: overflow ? .max : requested,
+                tokens: maxTokens, bytesPerToken: footprint.bytesPerToken, requestedBytes: requested,
                 availableBytes: available)
         }
         return KVCache(layers: config.blockCount, kvHeads: config.headCountKV, headDim: config.headDim,
                        positions: positions, maxTokens: maxTokens, keyType: options.resolvedKVKeyType,
-                       valueType: options.resolvedKVValueType)
+                       valueType: options.resolvedKVValueType, layerKinds: kvLayerKinds, chunkTokens: batchSize,
+                       rings: !options.keepsFullKVHistory)
     }
 
-    /// KV cache bytes per token with this model's shape and the load options' key and value types; `farKeys`
-    /// for schemes that keep a second, far-rotated key copy (Self-Extend).
-    public func kvBytesPerToken(farKeys: Bool) -> Int {
-        KVCache.bytesPerToken(
-            layers: config.blockCount, kvHeads: config.headCountKV, headDim: config.headDim,
-            keyType: options.resolvedKVKeyType, valueType: options.resolvedKVValueType, farKeys: farKeys)
+    /// What each layer keeps in a KV cache: sliding-window layers a ring of their window, NoPE layers plain keys.
+    public var kvLayerKinds: [KVLayerKind] {
+        KVLayerKind.layers(of: architecture, count: config.blockCount, slidingWindow: config.slidingWindow)
+    }
+
+    /// The KV cache memory of a cache for `positions` with this model's shape and the load options' key and
+    /// value types: bytes per token plus the rings (near keys of maps with a far copy, sliding-window layers)
+    /// sized for passes of ``batchSize`` tokens.
+    public func kvFootprint(positions: PositionMap) -> KVCacheFootprint {
+        KVCache.footprint(
+            layerKinds: kvLayerKinds, kvHeads: config.headCountKV, headDim: config.headDim,
+            keyType: options.resolvedKVKeyType, valueType: options.resolvedKVValueType, positions: positions,
+            chunkTokens: batchSize, rings: !options.keepsFullKVHistory)
     }
 
     /// Runs `tokens` through the model after the tokens already in `cache`, appending them to it, with the
@@ -200,6 +210,12 @@ public final class LlamaModel: @unchecked Sendable {
             precondition(seen.insert(ObjectIdentifier(entry.cache)).inserted, "a cache appears twice in one batch")
             for t in entry.tokens where t < 0 || t >= vocab { throw ModelError.invalidToken(id: t, vocabularySize: vocab) }
             let cache = entry.cache
+            // Each layer's attention reads what its kind keeps (a ring too short would be read stale).
+            guard cache.layerKinds == kvLayerKinds, cache.headDim == config.headDim, cache.kvHeads == config.headCountKV else {
+                throw ModelError.incompatibleCache(
+                    detail: "the cache's layers (\(cache.layers), \(cache.kvHeads) KV heads of \(cache.headDim)) do not "
+                        + "match the model's; make it with makeCache(maxTokens:positions:)")
+            }
             guard cache.count + entry.tokens.count <= cache.maxTokens else {
                 throw ModelError.contextExceeded(
                     tokens: cache.count + entry.tokens.count, limit: cache.maxTokens,

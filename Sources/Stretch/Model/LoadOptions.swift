@@ -16,13 +16,17 @@ public struct LoadOptions: Sendable, Equatable {
     public var kvKeyType: KVElementType?
     /// KV cache storage of values; nil picks F16 for `.auto` and F32 for `.f32`.
     public var kvValueType: KVElementType?
+    /// Keep every token's keys and values in every layer instead of rings (Self-Extend's near keys, sliding-window
+    /// layers): prefix reuse may then branch anywhere, for the memory of whole histories (llama.cpp's `--swa-full`).
+    public var keepsFullKVHistory: Bool
     /// Scan every tensor for NaN and infinity while loading (``GGUFFile/checkFinite()``): reads the whole file.
     public var checksTensors: Bool
 
     /// Creates options; `threads` nil means every active core.
     public init(
         threads: Int? = nil, batchSize: Int = 256, precision: ComputePrecision = .auto,
-        kvKeyType: KVElementType? = nil, kvValueType: KVElementType? = nil, checksTensors: Bool = false
+        kvKeyType: KVElementType? = nil, kvValueType: KVElementType? = nil, checksTensors: Bool = false,
+        keepsFullKVHistory: Bool = false
     ) {
         self.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         self.batchSize = batchSize
@@ -30,6 +34,7 @@ public struct LoadOptions: Sendable, Equatable {
         self.kvKeyType = kvKeyType
         self.kvValueType = kvValueType
         self.checksTensors = checksTensors
+        self.keepsFullKVHistory = keepsFullKVHistory
     }
 
     /// The key storage these options resolve to.

@@ -11,7 +11,10 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
     /// A load option is out of range.
     case invalidOption(name: String, value: String, requirement: String)
     /// A KV cache of `tokens` tokens would need more memory than the machine has available.
+    /// `requestedBytes` counts every token and the cache's rings (``KVCacheFootprint/bytes(tokens:)``).
     case kvCacheTooLarge(tokens: Int, bytesPerToken: Int, requestedBytes: UInt64, availableBytes: Int)
+    /// A KV cache made for another model shape than the one it is run with.
+    case incompatibleCache(detail: String)
 
     public var description: String {
         switch self {
@@ -29,6 +32,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .kvCacheTooLarge(tokens, bytesPerToken, requestedBytes, availableBytes):
             return "a KV cache of \(tokens) tokens needs \(requestedBytes) bytes (\(bytesPerToken) per token), "
                 + "more than the \(availableBytes) bytes of memory available; use a smaller context size"
+        case let .incompatibleCache(detail):
+            return "the KV cache does not fit this model: \(detail)"
         }
     }
 }

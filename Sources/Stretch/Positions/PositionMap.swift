@@ -78,6 +78,17 @@ public enum KeySplit: Sendable, Equatable {
     /// older ones far.
     case chunks(Int)
 
+    /// How far back a query reads its near rotation: query `i` reads near keys only at `j > i − nearReach`
+    /// (nil: every key is near). A cache keeping a far key copy needs near keys only this far back.
+    public var nearReach: Int? {
+        switch self {
+        case .none: return nil
+        case let .window(w): return w == Int.max ? nil : w
+        // Keys from the previous chunk's start on: at most 2·cl − 1 back.
+        case let .chunks(cl): return 2 * cl
+        }
+    }
+
     /// The first key that is not far and the first key that is near, for query `i` (either may be ≤ 0).
     @inline(__always)
     public func bounds(query i: Int) -> (far: Int, middle: Int) {

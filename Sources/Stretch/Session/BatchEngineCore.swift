@@ -105,9 +105,13 @@ final class BatchEngineCore: @unchecked Sendable {
     private func chooseSlot(for request: BatchRequest) -> BatchSlot? {
         var best: (slot: BatchSlot, common: Int)?
         for slot in slots where slot.request == nil {
-            let common =
+            var common =
                 request.reusePrefix && slot.spec == request.spec
                 ? Self.commonPrefix(slot.history, request.prompt, limit: slot.cache.count) : 0
+            // What `begin` will keep: all of it when it is the whole prompt, else what the rings still hold.
+            if common < request.prompt.count || common < slot.cache.count {
+                common = slot.cache.reusablePrefix(upTo: min(common, request.prompt.count - 1))
+            }
             if let b = best, common < b.common || common == b.common && slot.lastUsed >= b.slot.lastUsed { continue }
             best = (slot, common)
         }
@@ -154,8 +158,9 @@ final class BatchEngineCore: @unchecked Sendable {
             slot.pendingLogits = logits
             return
         }
-        // At least the last prompt token runs again, for its logits.
-        let reused = min(common, prompt.count - 1)
+        // At least the last prompt token runs again, for its logits; a prefix the cache's rings no longer
+        // hold is recomputed (reusablePrefix), so reuse never changes outputs.
+        let reused = slot.cache.reusablePrefix(upTo: min(common, prompt.count - 1))
         slot.cache.truncate(to: reused)
         slot.lastLogits = nil
         slot.pendingLogits = nil

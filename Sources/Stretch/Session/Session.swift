@@ -159,8 +159,9 @@ public final class Session: @unchecked Sendable {
             setHistory(prompt)
             return (logits, common)
         }
-        // At least the last prompt token must run, for its logits.
-        let reused = min(common, prompt.count - 1)
+        // At least the last prompt token must run, for its logits; a prefix whose ring slots were overwritten
+        // is recomputed from the start (reusablePrefix), so reuse never changes outputs.
+        let reused = cache.reusablePrefix(upTo: min(common, prompt.count - 1))
         cache.truncate(to: reused)
         lastLogits = nil
         setHistory(Array(prompt[..<reused]))

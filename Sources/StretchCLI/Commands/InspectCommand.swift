@@ -36,17 +36,27 @@ struct InspectCommand: ParsableCommand {
             let reach = [2, 4, 8, 16].map { g in "G=\(g) → \(g * (L - w + w / g))" }.joined(separator: ", ")
             lines.append("self-extend reach with W=\(w): \(reach) tokens")
             // KV memory per token and at the trained context for each -ctk/-ctv type (keys and values alike;
-            // Self-Extend keeps a second, far-rotated copy of the keys).
+            // Self-Extend keeps a far-rotated copy of every key and near keys in a ring of W + a 256-token pass;
+            // sliding-window layers keep a ring of their window).
+            let kinds = ArchitectureRegistry.architecture(named: arch).map {
+                KVLayerKind.layers(of: $0, count: c.blockCount, slidingWindow: c.slidingWindow)
+            } ?? Array(repeating: .global, count: c.blockCount)
+            let selfExtend = try? SelfExtendPositions(groupSize: 2, window: w)
+            func size(_ bytes: Int) -> String {
+                Double(bytes) >= 1_048_576 ? String(format: "%.0f MiB", Double(bytes) / 1_048_576)
+                    : String(format: "%.0f KiB", Double(bytes) / 1024)
+            }
             let kv = KVElementType.allCases.map { t -> String in
                 guard t.supports(headDim: c.headDim) else { return "\(t.rawValue) n/a (head_dim \(c.headDim) % 32 ≠ 0)" }
-                func bytes(_ far: Bool) -> Int {
-                    KVCache.bytesPerToken(layers: c.blockCount, kvHeads: c.headCountKV, headDim: c.headDim,
-                                          keyType: t, valueType: t, farKeys: far)
+                func footprint(_ positions: PositionMap) -> KVCacheFootprint {
+                    KVCache.footprint(layerKinds: kinds, kvHeads: c.headCountKV, headDim: c.headDim, keyType: t,
+                                      valueType: t, positions: positions, chunkTokens: LoadOptions().batchSize)
                 }
-                let atL = Double(bytes(false) * L)
-                return "\(t.rawValue) \(bytes(false)) B (self-extend \(bytes(true)) B; "
-                    + (atL >= 1_048_576 ? String(format: "%.0f MiB", atL / 1_048_576) : String(format: "%.0f KiB", atL / 1024))
-                    + " at L)"
+                func ring(_ f: KVCacheFootprint) -> String { f.rings.isEmpty ? "" : " + \(size(f.ringBytes)) ring" }
+                let plain = footprint(PlainPositions())
+                let extended = selfExtend.map { footprint($0) } ?? plain
+                return "\(t.rawValue) \(plain.bytesPerToken) B\(ring(plain)) (self-extend \(extended.bytesPerToken) B"
+                    + "\(ring(extended)); \(size(Int(clamping: plain.bytes(tokens: L)))) at L)"
             }
             lines.append("kv cache per token: " + kv.joined(separator: ", "))
         }

@@ -105,15 +105,22 @@ struct ContextOptions: ParsableArguments {
         return try Session(model: model, positions: positions, contextSize: plan.contextSize)
     }
 
-    /// The KV cache line printed at start-up: types, bytes per token and the most the cache can take.
+    /// The KV cache line printed at start-up: types, bytes per token, the rings and the most the cache can take.
     static func kvSummary(_ network: LlamaModel, positions: PositionMap, tokens: Int) -> String {
         let options = network.options
-        let perToken = network.kvBytesPerToken(farKeys: positions.storesFarKeyCopy)
-        let copies = positions.storesFarKeyCopy ? " (two key copies)" : ""
+        let footprint = network.kvFootprint(positions: positions)
+        let copies = !positions.storesFarKeyCopy ? ""
+            : options.keepsFullKVHistory ? " (two key copies)" : " (far keys for every token, near keys in a ring)"
+        let rings = footprint.rings.isEmpty ? "" : " + rings of "
+            + footprint.rings.map { "\($0.slots) slots" }.joined(separator: ", ") + " ("
+            + Self.mebibytes(footprint.ringBytes) + ")"
         return "KV cache: K \(options.resolvedKVKeyType.rawValue), V \(options.resolvedKVValueType.rawValue)\(copies), "
-            + "\(perToken) B per token, at most " + String(format: "%.1f MiB", Double(perToken * tokens) / 1_048_576)
+            + "\(footprint.bytesPerToken) B per token\(rings), at most "
+            + Self.mebibytes(Int(clamping: footprint.bytes(tokens: tokens)))
             + " for \(tokens) tokens (allocated as the sequence grows)"
     }
+
+    private static func mebibytes(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
 
     /// The schemes a tool runs: each of `compare` (comma-separated specs) when given; otherwise the one
     /// these options choose, preceded by plain attention when `withBaseline` is set and the choice is not

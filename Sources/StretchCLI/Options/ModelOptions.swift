@@ -28,6 +28,10 @@ struct ModelOptions: ParsableArguments {
     @Option(name: [.customShort("b"), .customLong("batch-size")], help: "Tokens per forward pass during prefill.")
     var batchSize: Int = 256
 
+    @Flag(name: .customLong("kv-full-history"),
+          help: "Keep every token's keys and values (no KV rings for Self-Extend's near keys and sliding-window layers): prefix reuse can branch anywhere, for more memory.")
+    var kvFullHistory = false
+
     @Flag(name: .customLong("check-tensors"),
           help: "Scan every weight for NaN and infinity while loading; name the first bad tensor.")
     var checkTensors = false
@@ -40,7 +44,7 @@ struct ModelOptions: ParsableArguments {
     var loadOptions: LoadOptions {
         LoadOptions(
             threads: threads, batchSize: batchSize, precision: precision, kvKeyType: cacheTypeK, kvValueType: cacheTypeV,
-            checksTensors: checkTensors)
+            checksTensors: checkTensors, keepsFullKVHistory: kvFullHistory)
     }
 
     func validate() throws {

@@ -130,11 +130,17 @@ final class KVQuantizationTests: XCTestCase {
     func testBytesPerToken() throws {
         let map = try SelfExtendPositions(groupSize: 4, window: 16)
         let cache = KVCache(layers: 3, kvHeads: 2, headDim: 64, positions: map, maxTokens: 10, keyType: .q8_0, valueType: .q4_0)
-        XCTAssertEqual(cache.bytesPerToken, 3 * 2 * (2 * 68 + 36))
+        // Per token: far keys and values; near keys in a ring (W − 1 + a pass, whole tiles), here capped at
+        // the 10 tokens the cache can hold.
+        XCTAssertEqual(cache.bytesPerToken, 3 * 2 * (68 + 36))
+        XCTAssertEqual(cache.footprint.rings, [KVCacheFootprint.Ring(slots: 320, bytesPerSlot: 3 * 2 * 68)])
         cache.reserve(1)
-        XCTAssertEqual(cache.allocatedBytes, 10 * cache.bytesPerToken, "capacity is capped at maxTokens")
-        XCTAssertEqual(KVCache.bytesPerToken(layers: 1, kvHeads: 1, headDim: 64, keyType: .f16, valueType: .f32, farKeys: false),
-                       2 * 64 + 4 * 64)
+        XCTAssertEqual(cache.allocatedBytes, 10 * 3 * 2 * (2 * 68 + 36), "capacity is capped at maxTokens")
+        XCTAssertEqual(Int(cache.footprint.bytes(tokens: 10)), cache.allocatedBytes)
+        let plain = KVCache.footprint(layerKinds: [.global], kvHeads: 1, headDim: 64, keyType: .f16, valueType: .f32,
+                                      positions: PlainPositions(), chunkTokens: 256)
+        XCTAssertEqual(plain.bytesPerToken, 2 * 64 + 4 * 64)
+        XCTAssertEqual(plain.rings, [])
     }
 
     /// A head width the blocks cannot tile (stories260K: 8) is refused at load, naming the numbers.

@@ -16,6 +16,24 @@ final class CLITests: XCTestCase {
                       r.stderr)
     }
 
+    /// Self-Extend's KV line: far keys and values per token (5 · 4 · 8 · 2 · 2 B at f16) plus a ring of near keys
+    /// (63 + 256 → 320 slots of 5 · 4 · 8 · 2 B); with --kv-full-history two key copies per token and no ring.
+    func testGenerateWithSelfExtendReportsTheRing() throws {
+        let model = try TestFiles.stories260K
+        let args = ["generate", "-m", model, "-p", "Once upon a time", "-n", "4", "--temp", "0", "-gan", "4", "-gaw", "64", "-c", "1024"]
+        let ring = try CLIRunner.run(args)
+        XCTAssertEqual(ring.status, 0, ring.stderr)
+        // 640 · 1024 + 320 · 320 bytes = 0.72 MiB.
+        XCTAssertTrue(ring.stderr.contains("KV cache: K f16, V f16 (far keys for every token, near keys in a ring), "
+            + "\(5 * 4 * 8 * 2 * 2) B per token + rings of 320 slots (0.1 MiB), at most 0.7 MiB for 1024 tokens"), ring.stderr)
+        let whole = try CLIRunner.run(args + ["--kv-full-history"])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        // 960 · 1024 bytes = 0.94 MiB.
+        XCTAssertTrue(whole.stderr.contains("KV cache: K f16, V f16 (two key copies), \(5 * 4 * 8 * 3 * 2) B per token, "
+            + "at most 0.9 MiB for 1024 tokens"), whole.stderr)
+        XCTAssertEqual(ring.stdout, whole.stdout, "the rings do not change the output")
+    }
+
     /// Quantized KV types from the command line: the start-up line names them and the bytes per token
     /// (24 layers × 2 KV heads × (Q8_0 key 68 B + Q4_0 value 36 B) for 64-wide heads in blocks of 32).
     func testGenerateWithQuantizedKVCache() throws {
@@ -52,8 +70,11 @@ final class CLITests: XCTestCase {
         for needle in ["architecture: llama", "context_length (trained L): 512", "heads: 8 query / 4 kv, head_dim: 8",
                        "tokenizer: llama", "512 tokens", "tensors: 47 (F32 47)",
                        // 5 layers × 4 KV heads × head dim 8 × (K + V) × 4 bytes; the Q blocks need heads of 32.
-                       "kv cache per token: f32 \(5 * 4 * 8 * 2 * 4) B (self-extend \(5 * 4 * 8 * 3 * 4) B; 640 KiB at L), "
-                           + "f16 \(5 * 4 * 8 * 2 * 2) B", "q8_0 n/a (head_dim 8 % 32 ≠ 0)"] {
+                       // Self-Extend (W = L/2 = 256): far keys and values per token, near keys in a ring of
+                       // 255 + 256 → 512 slots (5 · 4 · 8 · 4 bytes each: 320 KiB).
+                       "kv cache per token: f32 \(5 * 4 * 8 * 2 * 4) B (self-extend \(5 * 4 * 8 * 2 * 4) B + "
+                           + "\(512 * 5 * 4 * 8 * 4 / 1024) KiB ring; 640 KiB at L), f16 \(5 * 4 * 8 * 2 * 2) B",
+                       "q8_0 n/a (head_dim 8 % 32 ≠ 0)"] {
             XCTAssertTrue(r.stdout.contains(needle), "missing '\(needle)' in:\n\(r.stdout)")
         }
     }

@@ -52,19 +52,32 @@ final class GemmaTests: XCTestCase {
     /// Self-Extend patched into the global layers' attention, on the same Q4_K_M weights dequantized to float32
     /// (Fixtures/gemma_self_extend.json, from scripts/gemma_self_extend_reference.py).
     func testSelfExtendRunsWithSlidingWindowLayers() throws {
-        struct Row: Decodable { let position: Int; let ids: [Int]; let logits: [Double] }
-        struct Fixture: Decodable { let group: Int; let window: Int; let tokens: [Int]; let plain: [Row]; let self_extend: [Row] }
         let url = TestFiles.repositoryRoot.appendingPathComponent("Tests/StretchTests/Model/Fixtures/gemma_self_extend.json")
         let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
-        let model = try LlamaModel(file: GGUFFile(path: TestFiles.gemma), options: LoadOptions(precision: .f32))
+        // Passes of 256 and of 16 tokens: with 16 the global layers' near keys live in a ring of 63 + 16 → 128
+        // slots, which wraps within the 200 tokens.
+        for batchSize in [256, 16] {
+            try checkSelfExtend(fixture, batchSize: batchSize)
+        }
+    }
+
+    private struct Row: Decodable { let position: Int; let ids: [Int]; let logits: [Double] }
+    private struct Fixture: Decodable { let group: Int; let window: Int; let tokens: [Int]; let plain: [Row]; let self_extend: [Row] }
+
+    private func checkSelfExtend(_ fixture: Fixture, batchSize: Int) throws {
+        let model = try LlamaModel(file: GGUFFile(path: TestFiles.gemma), options: LoadOptions(batchSize: batchSize, precision: .f32))
         XCTAssertEqual(model.config.slidingWindow, 512)
         XCTAssertEqual((0..<18).filter { !model.architecture.isLocal(layer: $0) }, [5, 11, 17])
         let tokens = fixture.tokens
         XCTAssertGreaterThan(tokens.count, 3 * fixture.window, "distances must reach far past W")
+        var nearSlots = 0
         func logits(_ positions: PositionMap) throws -> [Float] {
-            try model.forward(tokens, cache: model.makeCache(maxTokens: tokens.count, positions: positions), logits: .all)
+            let cache = try model.makeCache(maxTokens: tokens.count, positions: positions)
+            defer { nearSlots = cache.slots(layer: 5).nearKeys }
+            return try model.forward(tokens, cache: cache, logits: .all)
         }
         let se = try logits(SelfExtendPositions(groupSize: fixture.group, window: fixture.window))
+        if batchSize == 16 { XCTAssertEqual(nearSlots, 128, "the near-key ring is smaller than the sequence") }
         let plain = try logits(PlainPositions())
         let vocab = se.count / tokens.count
         /// Largest difference from the reference over its checked rows (top logits at positions past W).
@@ -75,7 +88,7 @@ final class GemmaTests: XCTestCase {
         }
         // Measured: 5.1e-5 (plain) and 2.7e-5 (Self-Extend); plain against the Self-Extend reference: 0.36.
         let tolerance = 1e-3
-        print("gemma Self-Extend: max |Δlogit| plain \(error(plain, fixture.plain)), self-extend \(error(se, fixture.self_extend)),"
+        print("gemma Self-Extend (passes of \(batchSize)): max |Δlogit| plain \(error(plain, fixture.plain)), self-extend \(error(se, fixture.self_extend)),"
             + " plain vs self-extend reference \(error(plain, fixture.self_extend))")
         XCTAssertLessThan(error(plain, fixture.plain), tolerance, "plain attention vs transformers")
         XCTAssertLessThan(error(se, fixture.self_extend), tolerance, "Self-Extend vs transformers with Self-Extend")

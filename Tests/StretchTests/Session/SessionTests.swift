@@ -66,11 +66,12 @@ final class SessionTests: XCTestCase {
             let fresh = try Session(model: model, contextExtension: spec, contextSize: 1024)
             let (freshLogits, _) = try await fresh.prefill(longer)
             assertClose(reusedLogits, freshLogits, spec)
-            // Diverges after 200 tokens: the cache is cut back to 200 and the rest runs again.
+            // Diverges after 200 tokens: the cache is cut back to 200 and the rest runs again. Self-Extend keeps
+            // near keys in a ring of 99 + 64 → 192 slots, holding tokens 358..<550 only: it recomputes all.
             var branch = Array(text.prefix(200))
             branch += text[400..<520]
             let (branchLogits, r2) = try await session.prefill(branch)
-            XCTAssertEqual(r2, 200, spec)
+            XCTAssertEqual(r2, spec.hasPrefix("self-extend") ? 0 : 200, spec)
             let (freshBranch, _) = try await Session(model: model, contextExtension: spec, contextSize: 1024).prefill(branch)
             assertClose(branchLogits, freshBranch, spec)
             // The same prompt again: nothing runs, the logits are kept.

@@ -63,10 +63,10 @@ MULTI_ATTR void FN(q8_0_x)(const uint8_t *p, const StretchQ8 *x, const int nx, l
     for (int i = 0; i < nx; i++) out[i] = FN(hsum)(_mm256_add_ps(a0[i], a1[i]));
 }
 
-MULTI_ATTR void FN(q5_0_x)(const uint8_t *p, const StretchQ8 *x, const int nx, long blocks, float *out) {
-    __m256 a0[4], a1[4];
-    for (int i = 0; i < nx; i++) a0[i] = a1[i] = _mm256_setzero_ps();
-    long b = 0;
+// Blocks `b ..< blocks` of a Q5_0 row into per-activation accumulators: block b feeds accumulator b mod 2
+// (b even), in increasing b. FN(q5_0_x) runs it from 0; FN(q5_0_x2) for what its eight-block loop leaves.
+MULTI_ATTR void FN(q5_0_x_from)(const uint8_t *p, const StretchQ8 *x, const int nx, long b, long blocks, __m256 *a0,
+                                __m256 *a1) {
     for (; b + 2 <= blocks; b += 2) {
         const uint8_t *q = p + 22 * b;
         __m256i w0 = FN(q5_0_weights)(q), w1 = FN(q5_0_weights)(q + 22);
@@ -93,6 +93,12 @@ MULTI_ATTR void FN(q5_0_x)(const uint8_t *p, const StretchQ8 *x, const int nx, l
             a0[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d0 * x[i].scales[b]), a0[i]);
         }
     }
+}
+
+MULTI_ATTR void FN(q5_0_x)(const uint8_t *p, const StretchQ8 *x, const int nx, long blocks, float *out) {
+    __m256 a0[4], a1[4];
+    for (int i = 0; i < nx; i++) a0[i] = a1[i] = _mm256_setzero_ps();
+    FN(q5_0_x_from)(p, x, nx, 0, blocks, a0, a1);
     for (int i = 0; i < nx; i++) out[i] = FN(hsum)(_mm256_add_ps(a0[i], a1[i]));
 }
 
@@ -286,33 +292,7 @@ MULTI_ATTR void FN(q5_0_x2)(const uint8_t *p, const StretchQ8 *x, const int np, 
         r1[2 * k + 1] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a1[k]), 1));
     }
     const int nx = 2 * np;
-    // The rest as FN(q5_0_x): block b always feeds accumulator b mod 2, in increasing b.
-    for (; b + 2 <= blocks; b += 2) {
-        const uint8_t *q = p + 22 * b;
-        __m256i w0 = FN(q5_0_weights)(q), w1 = FN(q5_0_weights)(q + 22);
-        float d0 = FN(half)(q), d1 = FN(half)(q + 22);
-        for (int i = 0; i < nx; i++) {
-            const int32_t *s16 = x[i].sums16;
-            const int8_t *xq = x[i].quants;
-            __m256i s0 = _mm256_sub_epi32(DOT4(w0, _mm256_loadu_si256((const __m256i *)(xq + 32 * b))),
-                                          _mm256_set1_epi32(2 * (s16[2 * b] + s16[2 * b + 1])));
-            __m256i s1 = _mm256_sub_epi32(DOT4(w1, _mm256_loadu_si256((const __m256i *)(xq + 32 * b + 32))),
-                                          _mm256_set1_epi32(2 * (s16[2 * b + 2] + s16[2 * b + 3])));
-            r0[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d0 * x[i].scales[b]), r0[i]);
-            r1[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(d1 * x[i].scales[b + 1]), r1[i]);
-        }
-    }
-    for (; b < blocks; b++) {
-        const uint8_t *q = p + 22 * b;
-        __m256i w0 = FN(q5_0_weights)(q);
-        float d0 = FN(half)(q);
-        for (int i = 0; i < nx; i++) {
-            const int32_t *s16 = x[i].sums16;
-            __m256i s0 = _mm256_sub_epi32(DOT4(w0, _mm256_loadu_si256((const __m256i *)(x[i].quants + 32 * b))),
-                                          _mm256_set1_epi32(2 * (s16[2 * b] + s16[2 * b + 1])));
-            r0[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d0 * x[i].scales[b]), r0[i]);
-        }
-    }
+    FN(q5_0_x_from)(p, x, nx, b, blocks, r0, r1);
     for (int i = 0; i < nx; i++) out[i] = FN(hsum)(_mm256_add_ps(r0[i], r1[i]));
 }
 

@@ -29,6 +29,9 @@ public final class LlamaModel: @unchecked Sendable {
     public var precision: ComputePrecision { options.precision }
     /// The worker threads, shut down when the model is released.
     private let pool: WorkerPool
+    /// What each layer keeps in a KV cache: sliding-window layers a ring of their window, NoPE layers plain keys
+    /// (fixed at load; every forward checks its caches against it).
+    public let kvLayerKinds: [KVLayerKind]
 
     let tokenEmbedding: WeightMatrix
     let output: WeightMatrix
@@ -50,6 +53,7 @@ public final class LlamaModel: @unchecked Sendable {
         }
         self.architecture = arch
         self.config = config
+        kvLayerKinds = KVLayerKind.layers(of: arch, count: config.blockCount, slidingWindow: config.slidingWindow)
         for (name, type) in [("key", options.resolvedKVKeyType), ("value", options.resolvedKVValueType)]
         where !type.supports(headDim: config.headDim) {
             throw ModelError.invalidOption(
@@ -162,10 +166,6 @@ public final class LlamaModel: @unchecked Sendable {
                        rings: !options.keepsFullKVHistory)
     }
 
-    /// What each layer keeps in a KV cache: sliding-window layers a ring of their window, NoPE layers plain keys.
-    public var kvLayerKinds: [KVLayerKind] {
-        KVLayerKind.layers(of: architecture, count: config.blockCount, slidingWindow: config.slidingWindow)
-    }
 
     /// The KV cache memory of a cache for `positions` with this model's shape and the load options' key and
     /// value types: bytes per token plus the rings (near keys of maps with a far copy, sliding-window layers)

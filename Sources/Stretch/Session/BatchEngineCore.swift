@@ -105,17 +105,23 @@ final class BatchEngineCore: @unchecked Sendable {
     private func chooseSlot(for request: BatchRequest) -> BatchSlot? {
         var best: (slot: BatchSlot, common: Int)?
         for slot in slots where slot.request == nil {
-            var common =
+            let common =
                 request.reusePrefix && slot.spec == request.spec
-                ? Self.commonPrefix(slot.history, request.prompt, limit: slot.cache.count) : 0
-            // What `begin` will keep: all of it when it is the whole prompt, else what the rings still hold.
-            if common < request.prompt.count || common < slot.cache.count {
-                common = slot.cache.reusablePrefix(upTo: min(common, request.prompt.count - 1))
-            }
+                ? Self.kept(slot, request.prompt, common: Self.commonPrefix(slot.history, request.prompt,
+                                                                            limit: slot.cache.count)) : 0
             if let b = best, common < b.common || common == b.common && slot.lastUsed >= b.slot.lastUsed { continue }
             best = (slot, common)
         }
         return best?.slot
+    }
+
+    /// How many tokens of `prompt` the slot keeps when it shares `common` with it (what `begin` does): all of
+    /// them when they are the whole prompt and its logits are cached; otherwise at least the last prompt token
+    /// runs again, for its logits, and a prefix the cache's rings no longer hold is recomputed
+    /// (``KVCache/reusablePrefix(upTo:)``), so reuse never changes outputs.
+    private static func kept(_ slot: BatchSlot, _ prompt: [Int], common: Int) -> Int {
+        if common == prompt.count && common == slot.cache.count && slot.lastLogits != nil { return common }
+        return slot.cache.reusablePrefix(upTo: min(common, prompt.count - 1))
     }
 
     private static func commonPrefix(_ a: [Int], _ b: [Int], limit: Int) -> Int {
@@ -150,7 +156,8 @@ final class BatchEngineCore: @unchecked Sendable {
         }
         let prompt = request.prompt
         let common = request.reusePrefix ? Self.commonPrefix(slot.history, prompt, limit: slot.cache.count) : 0
-        if common == prompt.count && common == slot.cache.count, let logits = slot.lastLogits {
+        let reused = Self.kept(slot, prompt, common: common)
+        if reused == prompt.count, let logits = slot.lastLogits {
             slot.history = prompt
             request.prefilled = prompt.count
             request.statistics.cachedPromptTokens = common
@@ -158,9 +165,6 @@ final class BatchEngineCore: @unchecked Sendable {
             slot.pendingLogits = logits
             return
         }
-        // At least the last prompt token runs again, for its logits; a prefix the cache's rings no longer
-        // hold is recomputed (reusablePrefix), so reuse never changes outputs.
-        let reused = slot.cache.reusablePrefix(upTo: min(common, prompt.count - 1))
         slot.cache.truncate(to: reused)
         slot.lastLogits = nil
         slot.pendingLogits = nil

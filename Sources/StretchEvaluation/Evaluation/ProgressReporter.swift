@@ -4,7 +4,9 @@ import Stretch
 /// Progress of a long job on stderr: `label: done/total tokens, rate, ETA`, redrawn in place.
 ///
 /// Live updates appear only on an interactive terminal, not with `quiet`, and only once the job has run
-/// for ``delay`` seconds (short jobs stay silent). A final summary line is always written unless quiet.
+/// for ``delay`` seconds (short jobs stay silent). Written to a file or pipe (a long run under `nohup`), a
+/// plain progress line appears every ``logInterval`` seconds instead, so a log shows how far an hour-long
+/// 64k-token run has come. A final summary line is always written unless quiet.
 // @unchecked: the drawing state is mutable and unlocked; a reporter is used by one thread at a time (its run loop).
 public final class ProgressReporter: @unchecked Sendable {
     /// What is being counted (e.g. "tokens").
@@ -19,6 +21,8 @@ public final class ProgressReporter: @unchecked Sendable {
     public var delay: Double = 2
     /// Minimum seconds between live updates.
     public var interval: Double = 0.25
+    /// Seconds between plain progress lines when standard error is not a terminal.
+    public var logInterval: Double = 60
     private let write: (String) -> Void
     private let clock: () -> Double
     private let start: Double
@@ -70,7 +74,14 @@ public final class ProgressReporter: @unchecked Sendable {
     /// Reports `done` units so far; `label` names the current part of the job.
     public func update(_ done: Int, label: String? = nil) {
         if let label { self.label = label }
-        guard live else { return }
+        guard live else {
+            guard !quiet else { return }
+            let now = clock()
+            guard now - max(start, lastDraw) >= logInterval, done < total else { return }
+            lastDraw = now
+            write(Self.line(label: self.label, done: done, total: total, elapsed: now - start, unit: unit) + "\n")
+            return
+        }
         let now = clock()
         guard now - start >= delay, now - lastDraw >= interval || done >= total else { return }
         lastDraw = now

@@ -27,9 +27,21 @@ final class ProgressReporterTests: XCTestCase {
         XCTAssertTrue(box.out.hasSuffix("\r\u{1B}[Kdone\n"))
 
         box.out = ""
+        box.now = 0
         let piped = ProgressReporter(total: 100, interactive: false, write: { box.out += $0 }, clock: { box.now })
         box.now = 10
         piped.update(50)
+        XCTAssertEqual(box.out, "", "piped: nothing during the first minute")
+        box.now = 60
+        piped.update(60, label: "y")
+        XCTAssertEqual(box.out, "y: 60/100 tokens (60%), 1.0 tokens/s, ETA 40 s\n", "piped: a plain line per minute")
+        box.now = 100
+        piped.update(70)
+        XCTAssertEqual(box.out.count(where: { $0 == "\n" }), 1, "piped: not again within the minute")
+        box.now = 120
+        piped.update(80)
+        XCTAssertTrue(box.out.hasSuffix("y: 80/100 tokens (80%), 0.7 tokens/s, ETA 30 s\n"), box.out)
+        box.out = ""
         piped.finish("summary")
         XCTAssertEqual(box.out, "summary\n")
 

@@ -7,32 +7,10 @@
 
 #define MULTI_ATTR ATTR __attribute__((always_inline)) static inline
 
-MULTI_ATTR void FN(q8_0_x)(const uint8_t *p, const StretchQ8 *x, const int nx, long blocks, float *out) {
-    __m256 a0[4], a1[4];
-    for (int i = 0; i < nx; i++) a0[i] = a1[i] = _mm256_setzero_ps();
-    long b = 0;
-    for (; b + 8 <= blocks; b += 8) {
-        const uint8_t *q = p + 34 * b;
-        uint16_t h[8];
-        for (int k = 0; k < 8; k++) memcpy(&h[k], q + 34 * k, 2);
-        __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
-        __m256 dv[4];
-        for (int i = 0; i < nx; i++) dv[i] = _mm256_mul_ps(dw, _mm256_loadu_ps(x[i].scales + b));
-        for (int k = 0; k < 8; k += 2) {
-            __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 34 * k + 2));
-            __m256i w1 = _mm256_loadu_si256((const __m256i *)(q + 34 * k + 36));
-            __m256i u0 = _mm256_sign_epi8(w0, w0), u1 = _mm256_sign_epi8(w1, w1);
-            for (int i = 0; i < nx; i++) {
-                const int8_t *xq = x[i].quants;
-                __m256i x0 = _mm256_loadu_si256((const __m256i *)(xq + 32 * (b + k)));
-                __m256i x1 = _mm256_loadu_si256((const __m256i *)(xq + 32 * (b + k) + 32));
-                __m256i s0 = DOT4(u0, _mm256_sign_epi8(x0, w0));
-                __m256i s1 = DOT4(u1, _mm256_sign_epi8(x1, w1));
-                a0[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_permutevar8x32_ps(dv[i], _mm256_set1_epi32(k)), a0[i]);
-                a1[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_permutevar8x32_ps(dv[i], _mm256_set1_epi32(k + 1)), a1[i]);
-            }
-        }
-    }
+// Blocks `b ..< blocks` of a Q8_0 row into per-activation accumulators, in pairs (block b into a0, b + 1
+// into a1) and then one; FN(q8_0_x) runs it after its eight-block loop, FN(q8_0_pairs) after its groups.
+MULTI_ATTR void FN(q8_0_x_from)(const uint8_t *p, const StretchQ8 *x, const int nx, long b, long blocks, __m256 *a0,
+                                __m256 *a1) {
     for (; b + 2 <= blocks; b += 2) {
         const uint8_t *q = p + 34 * b;
         __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 2));
@@ -60,6 +38,35 @@ MULTI_ATTR void FN(q8_0_x)(const uint8_t *p, const StretchQ8 *x, const int nx, l
             a0[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d0 * x[i].scales[b]), a0[i]);
         }
     }
+}
+
+MULTI_ATTR void FN(q8_0_x)(const uint8_t *p, const StretchQ8 *x, const int nx, long blocks, float *out) {
+    __m256 a0[4], a1[4];
+    for (int i = 0; i < nx; i++) a0[i] = a1[i] = _mm256_setzero_ps();
+    long b = 0;
+    for (; b + 8 <= blocks; b += 8) {
+        const uint8_t *q = p + 34 * b;
+        uint16_t h[8];
+        for (int k = 0; k < 8; k++) memcpy(&h[k], q + 34 * k, 2);
+        __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
+        __m256 dv[4];
+        for (int i = 0; i < nx; i++) dv[i] = _mm256_mul_ps(dw, _mm256_loadu_ps(x[i].scales + b));
+        for (int k = 0; k < 8; k += 2) {
+            __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 34 * k + 2));
+            __m256i w1 = _mm256_loadu_si256((const __m256i *)(q + 34 * k + 36));
+            __m256i u0 = _mm256_sign_epi8(w0, w0), u1 = _mm256_sign_epi8(w1, w1);
+            for (int i = 0; i < nx; i++) {
+                const int8_t *xq = x[i].quants;
+                __m256i x0 = _mm256_loadu_si256((const __m256i *)(xq + 32 * (b + k)));
+                __m256i x1 = _mm256_loadu_si256((const __m256i *)(xq + 32 * (b + k) + 32));
+                __m256i s0 = DOT4(u0, _mm256_sign_epi8(x0, w0));
+                __m256i s1 = DOT4(u1, _mm256_sign_epi8(x1, w1));
+                a0[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_permutevar8x32_ps(dv[i], _mm256_set1_epi32(k)), a0[i]);
+                a1[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_permutevar8x32_ps(dv[i], _mm256_set1_epi32(k + 1)), a1[i]);
+            }
+        }
+    }
+    FN(q8_0_x_from)(p, x, nx, b, blocks, a0, a1);
     for (int i = 0; i < nx; i++) out[i] = FN(hsum)(_mm256_add_ps(a0[i], a1[i]));
 }
 
@@ -234,66 +241,118 @@ MULTI_ATTR void FN(q4_K_x2)(const uint8_t *p, const StretchQ8 *x, const int np, 
     }
 }
 
-// Q5_0 against `2 · np` activations, two per 512-bit register (most of Qwen2.5-0.5B's weights are Q5_0):
-// the weights are unpacked once into both halves; each lane does what FN(q5_0_x) does (the same integer
-// offset, the same even/odd accumulators and FMA order), so each result is bit-identical to it. Eight
-// blocks at a time, the per-block offsets (2 · Σx of each 16-element half pair) and scales (d · x.scale,
-// one vector multiply, rounded as the scalar product) of both activations are built once in vectors and
-// picked per block with one permute each, instead of eight scalar loads, adds and broadcasts per block.
-MULTI_ATTR void FN(q5_0_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
+// Picks the lower (G = 4) or all eight values starting at `v`, zero-extended: the four-block group reads
+// no further than its blocks' own scales and sums.
+MULTI_ATTR __m256 FN(scales8)(const float *v, const int G) {
+    return G == 8 ? _mm256_loadu_ps(v) : _mm256_zextps128_ps256(_mm_loadu_ps(v));
+}
+
+MULTI_ATTR __m512i FN(sums16x8)(const int32_t *v, const int G) {
+    return G == 8 ? _mm512_loadu_si512((const void *)v) : _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *)v));
+}
+
+// The weight scales of G (8 or 4) blocks of `bytes` bytes each from `q`, in both halves of a register.
+MULTI_ATTR __m512 FN(block_scales)(const uint8_t *q, const int bytes, const int G) {
+    uint16_t h[8] = {0};
+    for (int k = 0; k < G; k++) memcpy(&h[k], q + bytes * k, 2);
+    __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
+    return FN(pair_ps)(dw, dw);
+}
+
+// One group of G (8 or 4) Q5_0 blocks from block `b` of `R` rows against `np` activation pairs. Everything
+// that depends only on the activations (their loads into register pairs, the offsets, the offsets'
+// per-block permutes) is done once for all rows.
+MULTI_ATTR void FN(q5_0_group)(const uint8_t *const *p, const int R, const StretchQ8 *x, const int np, long b,
+                               const int G, __m512 a0[2][2], __m512 a1[2][2]) {
     const __m512i zero = _mm512_setzero_si512();
     const __m512i halves = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 8, 8, 8, 8, 8);
     const __m512i pairs = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 16, 16, 16, 16, 16, 16, 16, 16);
-    __m512 a0[2], a1[2];
-    for (int k = 0; k < np; k++) a0[k] = a1[k] = _mm512_setzero_ps();
-    long b = 0;
-    for (; b + 8 <= blocks; b += 8) {
-        const uint8_t *q = p + 22 * b;
-        uint16_t h[8];
-        for (int kk = 0; kk < 8; kk++) memcpy(&h[kk], q + 22 * kk, 2);
-        __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
-        __m512 dw2 = FN(pair_ps)(dw, dw);
-        __m512 dv[2];
-        __m512i off[2][2];
-        for (int k = 0; k < np; k++) {
-            const StretchQ8 *u = x + 2 * k, *v = x + 2 * k + 1;
-            dv[k] = _mm512_mul_ps(dw2, FN(pair_ps)(_mm256_loadu_ps(u->scales + b), _mm256_loadu_ps(v->scales + b)));
-            // Lane 2i: −2 · (s16[2(b+i)] + s16[2(b+i)+1]); the odd lanes are never picked.
-            __m512i su = _mm512_loadu_si512((const void *)(u->sums16 + 2 * b));
-            __m512i sv = _mm512_loadu_si512((const void *)(v->sums16 + 2 * b));
-            // Negated, so that vpdpbusd adds the products to it (integer sums: exact in any order).
-            off[k][0] = _mm512_sub_epi32(zero, _mm512_slli_epi32(_mm512_add_epi32(su, _mm512_srli_epi64(su, 32)), 1));
-            off[k][1] = _mm512_sub_epi32(zero, _mm512_slli_epi32(_mm512_add_epi32(sv, _mm512_srli_epi64(sv, 32)), 1));
+    __m512 dv[2][2];
+    for (int r = 0; r < R; r++) {
+        __m512 dw2 = FN(block_scales)(p[r] + 22 * b, 22, G);
+        for (int k = 0; k < np; k++)
+            dv[r][k] = _mm512_mul_ps(dw2, FN(pair_ps)(FN(scales8)(x[2 * k].scales + b, G),
+                                                      FN(scales8)(x[2 * k + 1].scales + b, G)));
+    }
+    __m512i off[2][2];
+    for (int k = 0; k < np; k++) {
+        // Lane 2i: −2 · (s16[2(b+i)] + s16[2(b+i)+1]); the odd lanes are never picked. Negated, so that
+        // vpdpbusd adds the products to it (integer sums: exact in any order).
+        __m512i su = FN(sums16x8)(x[2 * k].sums16 + 2 * b, G), sv = FN(sums16x8)(x[2 * k + 1].sums16 + 2 * b, G);
+        off[k][0] = _mm512_sub_epi32(zero, _mm512_slli_epi32(_mm512_add_epi32(su, _mm512_srli_epi64(su, 32)), 1));
+        off[k][1] = _mm512_sub_epi32(zero, _mm512_slli_epi32(_mm512_add_epi32(sv, _mm512_srli_epi64(sv, 32)), 1));
+    }
+    for (int kk = 0; kk < G; kk += 2) {
+        __m512i w0p[2], w1p[2];
+        for (int r = 0; r < R; r++) {
+            const uint8_t *q = p[r] + 22 * (b + kk);
+            __m256i w0 = FN(q5_0_weights)(q), w1 = FN(q5_0_weights)(q + 22);
+            w0p[r] = FN(pair_si)(w0, w0);
+            w1p[r] = FN(pair_si)(w1, w1);
         }
-        for (int kk = 0; kk < 8; kk += 2) {
-            __m256i w0 = FN(q5_0_weights)(q + 22 * kk), w1 = FN(q5_0_weights)(q + 22 * kk + 22);
-            __m512i w0p = FN(pair_si)(w0, w0), w1p = FN(pair_si)(w1, w1);
-            __m512i selS0 = _mm512_add_epi32(halves, _mm512_set1_epi32(kk));
-            __m512i selS1 = _mm512_add_epi32(halves, _mm512_set1_epi32(kk + 1));
-            __m512i selO0 = _mm512_add_epi32(pairs, _mm512_set1_epi32(2 * kk));
-            __m512i selO1 = _mm512_add_epi32(pairs, _mm512_set1_epi32(2 * kk + 2));
-            for (int k = 0; k < np; k++) {
-                const int8_t *xu = x[2 * k].quants + 32 * (b + kk), *xv = x[2 * k + 1].quants + 32 * (b + kk);
-                __m512i xa = FN(pair_si)(_mm256_loadu_si256((const __m256i *)xu), _mm256_loadu_si256((const __m256i *)xv));
-                __m512i xb = FN(pair_si)(_mm256_loadu_si256((const __m256i *)(xu + 32)),
-                                         _mm256_loadu_si256((const __m256i *)(xv + 32)));
-                __m512i s0 = _mm512_dpbusd_epi32(_mm512_permutex2var_epi32(off[k][0], selO0, off[k][1]), w0p, xa);
-                __m512i s1 = _mm512_dpbusd_epi32(_mm512_permutex2var_epi32(off[k][0], selO1, off[k][1]), w1p, xb);
-                a0[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_permutexvar_ps(selS0, dv[k]), a0[k]);
-                a1[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_permutexvar_ps(selS1, dv[k]), a1[k]);
+        __m512i selS0 = _mm512_add_epi32(halves, _mm512_set1_epi32(kk));
+        __m512i selS1 = _mm512_add_epi32(halves, _mm512_set1_epi32(kk + 1));
+        __m512i selO0 = _mm512_add_epi32(pairs, _mm512_set1_epi32(2 * kk));
+        __m512i selO1 = _mm512_add_epi32(pairs, _mm512_set1_epi32(2 * kk + 2));
+        for (int k = 0; k < np; k++) {
+            const int8_t *xu = x[2 * k].quants + 32 * (b + kk), *xv = x[2 * k + 1].quants + 32 * (b + kk);
+            __m512i xa = FN(pair_si)(_mm256_loadu_si256((const __m256i *)xu), _mm256_loadu_si256((const __m256i *)xv));
+            __m512i xb = FN(pair_si)(_mm256_loadu_si256((const __m256i *)(xu + 32)),
+                                     _mm256_loadu_si256((const __m256i *)(xv + 32)));
+            __m512i o0 = _mm512_permutex2var_epi32(off[k][0], selO0, off[k][1]);
+            __m512i o1 = _mm512_permutex2var_epi32(off[k][0], selO1, off[k][1]);
+            for (int r = 0; r < R; r++) {
+                __m512i s0 = _mm512_dpbusd_epi32(o0, w0p[r], xa);
+                __m512i s1 = _mm512_dpbusd_epi32(o1, w1p[r], xb);
+                a0[r][k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_permutexvar_ps(selS0, dv[r][k]), a0[r][k]);
+                a1[r][k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_permutexvar_ps(selS1, dv[r][k]), a1[r][k]);
             }
         }
     }
-    __m256 r0[4], r1[4];
+}
+
+// The 256-bit halves of pair accumulators as per-activation accumulators: activation 2k is the low half.
+MULTI_ATTR void FN(unpair)(const __m512 *z0, const __m512 *z1, const int np, __m256 *a0, __m256 *a1) {
     for (int k = 0; k < np; k++) {
-        r0[2 * k] = _mm512_castps512_ps256(a0[k]);
-        r1[2 * k] = _mm512_castps512_ps256(a1[k]);
-        r0[2 * k + 1] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a0[k]), 1));
-        r1[2 * k + 1] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a1[k]), 1));
+        a0[2 * k] = _mm512_castps512_ps256(z0[k]);
+        a1[2 * k] = _mm512_castps512_ps256(z1[k]);
+        a0[2 * k + 1] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(z0[k]), 1));
+        a1[2 * k + 1] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(z1[k]), 1));
+    }
+}
+
+// `R` (1 or 2) Q5_0 rows against `2 · np` activations, two per 512-bit register (most of Qwen2.5-0.5B's
+// weights are Q5_0). Each lane does what FN(q5_0_x) does (the same integer offset, the same even/odd
+// accumulators and FMA order), so each result is bit-identical to it. In groups of eight blocks, then one of
+// four (Qwen's 896-wide rows have 28 blocks), the per-block offsets (2 · Σx of each 16-element half pair) and
+// scales (d · x.scale, one vector multiply, rounded as the scalar product) are built once in vectors and
+// picked per block with one permute each; with two rows the activations' share is done once for both
+// (docs/DESIGN.md "Continuous batching" has the measurements). The last 0–3 blocks continue per activation,
+// as in FN(q5_0_x).
+MULTI_ATTR void FN(q5_0_pairs)(const uint8_t *p0, const uint8_t *p1, const int R, const StretchQ8 *x, const int np,
+                               long blocks, float *out0, float *out1) {
+    const uint8_t *p[2] = {p0, p1};
+    __m512 a0[2][2], a1[2][2];
+    for (int r = 0; r < R; r++)
+        for (int k = 0; k < np; k++) a0[r][k] = a1[r][k] = _mm512_setzero_ps();
+    long b = 0;
+    for (; b + 8 <= blocks; b += 8) FN(q5_0_group)(p, R, x, np, b, 8, a0, a1);
+    if (b + 4 <= blocks) {
+        FN(q5_0_group)(p, R, x, np, b, 4, a0, a1);
+        b += 4;
     }
     const int nx = 2 * np;
-    FN(q5_0_x_from)(p, x, nx, b, blocks, r0, r1);
-    for (int i = 0; i < nx; i++) out[i] = FN(hsum)(_mm256_add_ps(r0[i], r1[i]));
+    for (int r = 0; r < R; r++) {
+        __m256 r0[4], r1[4];
+        FN(unpair)(a0[r], a1[r], np, r0, r1);
+        FN(q5_0_x_from)(p[r], x, nx, b, blocks, r0, r1);
+        float *out = r ? out1 : out0;
+        for (int i = 0; i < nx; i++) out[i] = FN(hsum)(_mm256_add_ps(r0[i], r1[i]));
+    }
+}
+
+MULTI_ATTR void FN(q5_0_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
+    FN(q5_0_pairs)(p, p, 1, x, np, blocks, out, out);
 }
 
 // Q6_K against `2 · np` activations, two per 512-bit register. Besides sharing the unpacking, the
@@ -344,82 +403,78 @@ MULTI_ATTR void FN(q6_K_x2)(const uint8_t *p, const StretchQ8 *x, const int np, 
     }
 }
 
-// Q8_0 against `2 · np` activations, two per 512-bit register in the eight-block main loop (the output
-// layer, 28% of Qwen's decode weights). AVX-512 has no vpsignb: the activations are negated where the
-// weight is negative (a masked subtract, wrapping at -128 as vpsignb does); where the weight is zero
-// |w| is zero, so not zeroing those activations changes no product. The remainder blocks continue on
-// per-activation accumulators taken from the register halves, exactly as in FN(q8_0_x).
-MULTI_ATTR void FN(q8_0_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
+// One group of G (8 or 4) Q8_0 blocks from block `b` of `R` rows against `np` activation pairs. AVX-512 has
+// no vpsignb: the activations are negated where the weight is negative (a masked subtract, wrapping at -128
+// as vpsignb does); where the weight is zero |w| is zero, so not zeroing those activations changes no
+// product. The activation loads are shared by the rows; the negation depends on each row's signs.
+MULTI_ATTR void FN(q8_0_group)(const uint8_t *const *p, const int R, const StretchQ8 *x, const int np, long b,
+                               const int G, __m512 z0[2][2], __m512 z1[2][2]) {
     const __m512i halves = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 8, 8, 8, 8, 8);
     const __m512i zero = _mm512_setzero_si512();
-    __m512 z0[2], z1[2];
-    for (int k = 0; k < np; k++) z0[k] = z1[k] = _mm512_setzero_ps();
-    long b = 0;
-    for (; b + 8 <= blocks; b += 8) {
-        const uint8_t *q = p + 34 * b;
-        uint16_t h[8];
-        for (int k = 0; k < 8; k++) memcpy(&h[k], q + 34 * k, 2);
-        __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
-        __m512 dw2 = FN(pair_ps)(dw, dw);
-        __m512 dv[2];
+    __m512 dv[2][2];
+    for (int r = 0; r < R; r++) {
+        __m512 dw2 = FN(block_scales)(p[r] + 34 * b, 34, G);
         for (int k = 0; k < np; k++)
-            dv[k] = _mm512_mul_ps(dw2, FN(pair_ps)(_mm256_loadu_ps(x[2 * k].scales + b), _mm256_loadu_ps(x[2 * k + 1].scales + b)));
-        for (int kk = 0; kk < 8; kk += 2) {
-            __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 34 * kk + 2));
-            __m256i w1 = _mm256_loadu_si256((const __m256i *)(q + 34 * kk + 36));
+            dv[r][k] = _mm512_mul_ps(dw2, FN(pair_ps)(FN(scales8)(x[2 * k].scales + b, G),
+                                                      FN(scales8)(x[2 * k + 1].scales + b, G)));
+    }
+    for (int kk = 0; kk < G; kk += 2) {
+        __m512i u0[2], u1[2];
+        __mmask64 n0[2], n1[2];
+        for (int r = 0; r < R; r++) {
+            const uint8_t *q = p[r] + 34 * (b + kk);
+            __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 2));
+            __m256i w1 = _mm256_loadu_si256((const __m256i *)(q + 36));
             __m512i w0p = FN(pair_si)(w0, w0), w1p = FN(pair_si)(w1, w1);
-            __m512i u0 = _mm512_abs_epi8(w0p), u1 = _mm512_abs_epi8(w1p);
-            __mmask64 n0 = _mm512_movepi8_mask(w0p), n1 = _mm512_movepi8_mask(w1p);
-            __m512i sel0 = _mm512_add_epi32(halves, _mm512_set1_epi32(kk));
-            __m512i sel1 = _mm512_add_epi32(halves, _mm512_set1_epi32(kk + 1));
-            for (int k = 0; k < np; k++) {
-                const int8_t *x0 = x[2 * k].quants + 32 * (b + kk), *x1 = x[2 * k + 1].quants + 32 * (b + kk);
-                __m512i xa = FN(pair_si)(_mm256_loadu_si256((const __m256i *)x0), _mm256_loadu_si256((const __m256i *)x1));
-                __m512i xb = FN(pair_si)(_mm256_loadu_si256((const __m256i *)(x0 + 32)),
-                                         _mm256_loadu_si256((const __m256i *)(x1 + 32)));
-                __m512i s0 = _mm512_dpbusd_epi32(zero, u0, _mm512_mask_sub_epi8(xa, n0, zero, xa));
-                __m512i s1 = _mm512_dpbusd_epi32(zero, u1, _mm512_mask_sub_epi8(xb, n1, zero, xb));
-                z0[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_permutexvar_ps(sel0, dv[k]), z0[k]);
-                z1[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_permutexvar_ps(sel1, dv[k]), z1[k]);
+            u0[r] = _mm512_abs_epi8(w0p);
+            u1[r] = _mm512_abs_epi8(w1p);
+            n0[r] = _mm512_movepi8_mask(w0p);
+            n1[r] = _mm512_movepi8_mask(w1p);
+        }
+        __m512i sel0 = _mm512_add_epi32(halves, _mm512_set1_epi32(kk));
+        __m512i sel1 = _mm512_add_epi32(halves, _mm512_set1_epi32(kk + 1));
+        for (int k = 0; k < np; k++) {
+            const int8_t *x0 = x[2 * k].quants + 32 * (b + kk), *x1 = x[2 * k + 1].quants + 32 * (b + kk);
+            __m512i xa = FN(pair_si)(_mm256_loadu_si256((const __m256i *)x0), _mm256_loadu_si256((const __m256i *)x1));
+            __m512i xb = FN(pair_si)(_mm256_loadu_si256((const __m256i *)(x0 + 32)),
+                                     _mm256_loadu_si256((const __m256i *)(x1 + 32)));
+            for (int r = 0; r < R; r++) {
+                __m512i s0 = _mm512_dpbusd_epi32(zero, u0[r], _mm512_mask_sub_epi8(xa, n0[r], zero, xa));
+                __m512i s1 = _mm512_dpbusd_epi32(zero, u1[r], _mm512_mask_sub_epi8(xb, n1[r], zero, xb));
+                z0[r][k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_permutexvar_ps(sel0, dv[r][k]), z0[r][k]);
+                z1[r][k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_permutexvar_ps(sel1, dv[r][k]), z1[r][k]);
             }
         }
     }
-    __m256 a0[4], a1[4];
-    for (int k = 0; k < np; k++) {
-        a0[2 * k] = _mm512_castps512_ps256(z0[k]);
-        a1[2 * k] = _mm512_castps512_ps256(z1[k]);
-        a0[2 * k + 1] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(z0[k]), 1));
-        a1[2 * k + 1] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(z1[k]), 1));
+}
+
+// `R` (1 or 2) Q8_0 rows against `2 · np` activations, two per 512-bit register in groups of eight blocks,
+// then one of four (the output layer, 37% of Qwen's decode bytes, has 28 blocks per row); the last 0–3 blocks
+// continue on per-activation accumulators taken from the register halves, exactly as in FN(q8_0_x).
+MULTI_ATTR void FN(q8_0_pairs)(const uint8_t *p0, const uint8_t *p1, const int R, const StretchQ8 *x, const int np,
+                               long blocks, float *out0, float *out1) {
+    const uint8_t *p[2] = {p0, p1};
+    __m512 z0[2][2], z1[2][2];
+    for (int r = 0; r < R; r++)
+        for (int k = 0; k < np; k++) z0[r][k] = z1[r][k] = _mm512_setzero_ps();
+    long b = 0;
+    for (; b + 8 <= blocks; b += 8) FN(q8_0_group)(p, R, x, np, b, 8, z0, z1);
+    if (b + 4 <= blocks) {
+        FN(q8_0_group)(p, R, x, np, b, 4, z0, z1);
+        b += 4;
     }
     const int nx = 2 * np;
-    for (; b + 2 <= blocks; b += 2) {
-        const uint8_t *q = p + 34 * b;
-        __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 2));
-        __m256i w1 = _mm256_loadu_si256((const __m256i *)(q + 36));
-        __m256i u0 = _mm256_sign_epi8(w0, w0), u1 = _mm256_sign_epi8(w1, w1);
-        float d0 = FN(half)(q), d1 = FN(half)(q + 34);
-        for (int i = 0; i < nx; i++) {
-            const int8_t *xq = x[i].quants;
-            __m256i x0 = _mm256_loadu_si256((const __m256i *)(xq + 32 * b));
-            __m256i x1 = _mm256_loadu_si256((const __m256i *)(xq + 32 * b + 32));
-            __m256i s0 = DOT4(u0, _mm256_sign_epi8(x0, w0));
-            __m256i s1 = DOT4(u1, _mm256_sign_epi8(x1, w1));
-            a0[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d0 * x[i].scales[b]), a0[i]);
-            a1[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(d1 * x[i].scales[b + 1]), a1[i]);
-        }
+    for (int r = 0; r < R; r++) {
+        __m256 a0[4], a1[4];
+        FN(unpair)(z0[r], z1[r], np, a0, a1);
+        FN(q8_0_x_from)(p[r], x, nx, b, blocks, a0, a1);
+        float *out = r ? out1 : out0;
+        for (int i = 0; i < nx; i++) out[i] = FN(hsum)(_mm256_add_ps(a0[i], a1[i]));
     }
-    for (; b < blocks; b++) {
-        const uint8_t *q = p + 34 * b;
-        __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 2));
-        __m256i u0 = _mm256_sign_epi8(w0, w0);
-        float d0 = FN(half)(q);
-        for (int i = 0; i < nx; i++) {
-            __m256i x0 = _mm256_loadu_si256((const __m256i *)(x[i].quants + 32 * b));
-            __m256i s0 = DOT4(u0, _mm256_sign_epi8(x0, w0));
-            a0[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d0 * x[i].scales[b]), a0[i]);
-        }
-    }
-    for (int i = 0; i < nx; i++) out[i] = FN(hsum)(_mm256_add_ps(a0[i], a1[i]));
+}
+
+MULTI_ATTR void FN(q8_0_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
+    FN(q8_0_pairs)(p, p, 1, x, np, blocks, out, out);
 }
 #endif
 
@@ -492,7 +547,42 @@ static ATTR void FN(row_x)(int kind, const uint8_t *p, const StretchQ8 *x, int n
 static ATTR void FN(rows_x)(int kind, const uint8_t *w, size_t rowBytes, long rows, const StretchQ8 *x, long nx,
                             float *const *y) {
     size_t ahead = rowBytes >= 3000 ? rowBytes : (3000 / rowBytes) * rowBytes;
-    for (long r = 0; r < rows; r++) {
+    long r = 0;
+#ifdef STRETCH_PAIRS
+    // Q5_0 and Q8_0 (82% of Qwen2.5-0.5B's decode bytes) two rows at a time while there are activation pairs.
+    if ((kind == STRETCH_KIND_Q5_0 || kind == STRETCH_KIND_Q8_0) && nx >= 2) {
+        const long blocks = x->count / 32;
+        for (; r + 2 <= rows; r += 2) {
+            const uint8_t *p = w + r * rowBytes, *p1 = p + rowBytes;
+            for (size_t o = 0; o < 2 * rowBytes; o += 64) _mm_prefetch((const char *)(p + ahead + o), _MM_HINT_T0);
+            for (long i0 = 0; i0 < nx; i0 += 4) {
+                int k = nx - i0 < 4 ? (int)(nx - i0) : 4;
+                const StretchQ8 *xi = x + i0;
+                float out0[4], out1[4];
+                if (kind == STRETCH_KIND_Q5_0) {
+                    if (k >= 4) FN(q5_0_pairs)(p, p1, 2, xi, 2, blocks, out0, out1);
+                    else if (k >= 2) FN(q5_0_pairs)(p, p1, 2, xi, 1, blocks, out0, out1);
+                    if (k & 1) {
+                        FN(q5_0_x)(p, xi + k - 1, 1, blocks, out0 + k - 1);
+                        FN(q5_0_x)(p1, xi + k - 1, 1, blocks, out1 + k - 1);
+                    }
+                } else {
+                    if (k >= 4) FN(q8_0_pairs)(p, p1, 2, xi, 2, blocks, out0, out1);
+                    else if (k >= 2) FN(q8_0_pairs)(p, p1, 2, xi, 1, blocks, out0, out1);
+                    if (k & 1) {
+                        FN(q8_0_x)(p, xi + k - 1, 1, blocks, out0 + k - 1);
+                        FN(q8_0_x)(p1, xi + k - 1, 1, blocks, out1 + k - 1);
+                    }
+                }
+                for (int i = 0; i < k; i++) {
+                    y[i0 + i][r] = out0[i];
+                    y[i0 + i][r + 1] = out1[i];
+                }
+            }
+        }
+    }
+#endif
+    for (; r < rows; r++) {
         const uint8_t *p = w + r * rowBytes;
         for (size_t o = 0; o < rowBytes; o += 64) _mm_prefetch((const char *)(p + ahead + o), _MM_HINT_T0);
         for (long i0 = 0; i0 < nx; i0 += 4) {

@@ -48,11 +48,12 @@ final class IntegerDotTests: XCTestCase {
     /// one-activation kernel at every C level, for 1 to 6 activations (a group of four plus a remainder).
     func testSeveralActivationsEqualOneAtATimeBitForBit() {
         var g = SplitMix64(seed: 11)
-        // Also an odd number of blocks: the kernels that take blocks in pairs then run their tail; and 19
-        // blocks, where the eight-block loops of Q8_0 and Q5_0 are followed by a pair and a single block.
+        // Also an odd number of blocks: the kernels that take blocks in pairs then run their tail; 19 blocks,
+        // where the eight-block loops of Q8_0 and Q5_0 are followed by a pair and a single block; 28 (Qwen's
+        // 896-wide rows: three groups of eight and one of four) and 13 (eight, four, one).
         let cases = GGMLType.allCases.filter(IntegerDot.supports).flatMap { type in
             [(type, 4864 % type.blockSize == 0 ? 4864 : type.blockSize), (type, 3 * type.blockSize),
-             (type, 19 * type.blockSize)]
+             (type, 19 * type.blockSize), (type, 28 * type.blockSize), (type, 13 * type.blockSize)]
         }
         for (type, count) in cases {
             let rows = 3

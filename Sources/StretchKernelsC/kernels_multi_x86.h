@@ -355,52 +355,85 @@ MULTI_ATTR void FN(q5_0_x2)(const uint8_t *p, const StretchQ8 *x, const int np, 
     FN(q5_0_pairs)(p, p, 1, x, np, blocks, out, out);
 }
 
-// Q6_K against `2 · np` activations, two per 512-bit register. Besides sharing the unpacking, the
-// per-activation scalar work of FN(q6_K_x) (eight inserts for the offsets, eight for the scales) becomes
-// one permute each: the four (activation, half) offsets and scales of a sub-block are built in a 128-bit
-// register and spread to their four-lane groups. The values and the operation order per lane are those of
-// FN(q6_K_x) (the scale is (d · x.scale) · sc, rounded as there), so each result is bit-identical to it.
-MULTI_ATTR void FN(q6_K_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
-    const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+// `R` (1 or 2) Q6_K rows against `2 · np` activations, two per 512-bit register (activation 2t in lanes
+// 0-7, 2t + 1 in lanes 8-15; in each, lanes 0-3 hold a sub-block's first 16 elements, 4-7 the other 16).
+// Per block, what FN(q6_K_x) computes per sub-block in scalars comes from vectors and one permute per
+// sub-block: f = d · x.scale for the eight sub-blocks of both activations (one multiply), the 16 block
+// scales as floats (per row), and the activations' 16-element sums times 8 (per activation, negated so
+// that vpdpbusd adds onto them; integer sums, exact in any order). The scale of a lane is f · sc, rounded
+// as there, and the accumulators and FMA order are those of FN(q6_K_x), so each result is bit-identical.
+// The activations' share (loads, offsets, their permutes) is done once for both rows.
+MULTI_ATTR void FN(q6_K_pairs)(const uint8_t *p0, const uint8_t *p1, const int R, const StretchQ8 *x, const int np,
+                               long blocks, float *out0, float *out1) {
+    const uint8_t *p[2] = {p0, p1};
     const __m512i zero = _mm512_setzero_si512();
-    __m512 a0[2], a1[2];
-    for (int k = 0; k < np; k++) a0[k] = a1[k] = _mm512_setzero_ps();
+    // Sub-block jj: f of activation 2t in lanes 0-7 and of 2t + 1 in 8-15 (f is [u's eight | v's eight]).
+    const __m512i fPick = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 8, 8, 8, 8, 8);
+    // ... its two block scales sc[2jj], sc[2jj + 1] as (a, a, a, a, b, b, b, b) twice.
+    const __m512i scPick = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1);
+    // ... and its offsets: the sums of elements 0-15 and 16-31 of u (lanes 2jj, 2jj + 1 of the first table)
+    // and of v (the same lanes of the second, indices 16 and up).
+    const __m512i offPick = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 16, 16, 16, 16, 17, 17, 17, 17);
+    __m512 a0[2][2], a1[2][2];
+    for (int r = 0; r < R; r++)
+        for (int t = 0; t < np; t++) a0[r][t] = a1[r][t] = _mm512_setzero_ps();
     for (long b = 0; b < blocks; b++) {
-        const uint8_t *q = p + 210 * b;
-        float d = FN(half)(q + 208);
-        const int8_t *sc = (const int8_t *)(q + 192);
+        __m512 f[2][2], sc16[2];
+        for (int r = 0; r < R; r++) {
+            const uint8_t *q = p[r] + 210 * b;
+            __m512 d = _mm512_set1_ps(FN(half)(q + 208));
+            sc16[r] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(q + 192))));
+            for (int t = 0; t < np; t++)
+                f[r][t] = _mm512_mul_ps(d, FN(pair_ps)(_mm256_loadu_ps(x[2 * t].scales + 8 * b),
+                                                       _mm256_loadu_ps(x[2 * t + 1].scales + 8 * b)));
+        }
+        __m512i off[2][2];
+        for (int t = 0; t < np; t++) {
+            off[t][0] = _mm512_sub_epi32(zero, _mm512_slli_epi32(_mm512_loadu_si512((const void *)(x[2 * t].sums16 + 16 * b)), 3));
+            off[t][1] = _mm512_sub_epi32(zero, _mm512_slli_epi32(_mm512_loadu_si512((const void *)(x[2 * t + 1].sums16 + 16 * b)), 3));
+        }
         for (int n = 0; n < 2; n++) {
-            __m256i g[4];
-            FN(q6_K_unpack)(q, n, g);
+            __m256i g[2][4];
+            for (int r = 0; r < R; r++) FN(q6_K_unpack)(p[r] + 210 * b, n, g[r]);
             for (int k = 0; k < 4; k++) {
-                long j = 8 * b + 4 * n + k;
-                int si = 8 * n + 2 * k;
-                __m512i gp = FN(pair_si)(g[k], g[k]);
-                __m128 scs = _mm_setr_ps((float)sc[si], (float)sc[si + 1], (float)sc[si], (float)sc[si + 1]);
+                const int jj = 4 * n + k;
+                long j = 8 * b + jj;
+                __m512i gp[2];
+                __m512 scs[2];
+                for (int r = 0; r < R; r++) {
+                    gp[r] = FN(pair_si)(g[r][k], g[r][k]);
+                    scs[r] = _mm512_permutexvar_ps(_mm512_add_epi32(scPick, _mm512_set1_epi32(2 * jj)), sc16[r]);
+                }
                 for (int t = 0; t < np; t++) {
-                    const StretchQ8 *u = x + 2 * t, *v = x + 2 * t + 1;
-                    __m128i sums = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(u->sums16 + 2 * j)),
-                                                      _mm_loadl_epi64((const __m128i *)(v->sums16 + 2 * j)));
-                    __m512i off = _mm512_slli_epi32(_mm512_permutexvar_epi32(spread, _mm512_castsi128_si512(sums)), 3);
-                    float fu = d * u->scales[j], fv = d * v->scales[j];
-                    __m128 f = _mm_mul_ps(_mm_setr_ps(fu, fu, fv, fv), scs);
-                    __m512 scale = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(f));
-                    __m512i xs = FN(pair_si)(_mm256_loadu_si256((const __m256i *)(u->quants + 32 * j)),
-                                             _mm256_loadu_si256((const __m256i *)(v->quants + 32 * j)));
-                    __m512i s = _mm512_sub_epi32(_mm512_dpbusd_epi32(zero, gp, xs), off);
-                    if (k & 1) a1[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, a1[t]);
-                    else a0[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, a0[t]);
+                    __m512i xs = FN(pair_si)(_mm256_loadu_si256((const __m256i *)(x[2 * t].quants + 32 * j)),
+                                             _mm256_loadu_si256((const __m256i *)(x[2 * t + 1].quants + 32 * j)));
+                    __m512i o = _mm512_permutex2var_epi32(off[t][0], _mm512_add_epi32(offPick, _mm512_set1_epi32(2 * jj)),
+                                                          off[t][1]);
+                    for (int r = 0; r < R; r++) {
+                        __m512 scale = _mm512_mul_ps(
+                            _mm512_permutexvar_ps(_mm512_add_epi32(fPick, _mm512_set1_epi32(jj)), f[r][t]), scs[r]);
+                        __m512 v = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(o, gp[r], xs));
+                        if (k & 1) a1[r][t] = _mm512_fmadd_ps(v, scale, a1[r][t]);
+                        else a0[r][t] = _mm512_fmadd_ps(v, scale, a0[r][t]);
+                    }
                 }
             }
         }
     }
-    for (int t = 0; t < np; t++) {
-        __m256 lo = _mm256_add_ps(_mm512_castps512_ps256(a0[t]), _mm512_castps512_ps256(a1[t]));
-        __m256 hi = _mm256_add_ps(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a0[t]), 1)),
-                                  _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a1[t]), 1)));
-        out[2 * t] = FN(hsum)(lo);
-        out[2 * t + 1] = FN(hsum)(hi);
+    for (int r = 0; r < R; r++) {
+        float *out = r ? out1 : out0;
+        for (int t = 0; t < np; t++) {
+            __m256 lo = _mm256_add_ps(_mm512_castps512_ps256(a0[r][t]), _mm512_castps512_ps256(a1[r][t]));
+            __m256 hi = _mm256_add_ps(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a0[r][t]), 1)),
+                                      _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a1[r][t]), 1)));
+            out[2 * t] = FN(hsum)(lo);
+            out[2 * t + 1] = FN(hsum)(hi);
+        }
     }
+}
+
+MULTI_ATTR void FN(q6_K_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
+    FN(q6_K_pairs)(p, p, 1, x, np, blocks, out, out);
 }
 
 // One group of G (8 or 4) Q8_0 blocks from block `b` of `R` rows against `np` activation pairs. AVX-512 has
@@ -543,37 +576,45 @@ static ATTR void FN(row_x)(int kind, const uint8_t *p, const StretchQ8 *x, int n
 #undef MULTI_CASES
 #undef PAIR_CASES
 
+#ifdef STRETCH_PAIRS
+// Two rows of Q5_0, Q8_0 or Q6_K against `nx` (1-4) activations: pairs through the two-row kernels, an odd
+// last activation one row at a time.
+#define ROWS2_CASES(pairs, single, blocks)                                                   \
+    if (nx >= 4) FN(pairs)(p0, p1, 2, x, 2, blocks, out0, out1);                              \
+    else if (nx >= 2) FN(pairs)(p0, p1, 2, x, 1, blocks, out0, out1);                         \
+    if (nx & 1) {                                                                            \
+        FN(single)(p0, x + nx - 1, 1, blocks, out0 + nx - 1);                                \
+        FN(single)(p1, x + nx - 1, 1, blocks, out1 + nx - 1);                                \
+    }
+
+static ATTR void FN(rows2_x)(int kind, const uint8_t *p0, const uint8_t *p1, const StretchQ8 *x, int nx, float *out0,
+                             float *out1) {
+    long n = x->count;
+    switch (kind) {
+    case STRETCH_KIND_Q5_0: ROWS2_CASES(q5_0_pairs, q5_0_x, n / 32) break;
+    case STRETCH_KIND_Q8_0: ROWS2_CASES(q8_0_pairs, q8_0_x, n / 32) break;
+    default: ROWS2_CASES(q6_K_pairs, q6_K_x, n / 256) break;
+    }
+}
+#undef ROWS2_CASES
+#endif
+
 // Rows against `nx` activations, four at a time; `y[i][r]`. Prefetch as in FN(rows).
 static ATTR void FN(rows_x)(int kind, const uint8_t *w, size_t rowBytes, long rows, const StretchQ8 *x, long nx,
                             float *const *y) {
     size_t ahead = rowBytes >= 3000 ? rowBytes : (3000 / rowBytes) * rowBytes;
     long r = 0;
 #ifdef STRETCH_PAIRS
-    // Q5_0 and Q8_0 (82% of Qwen2.5-0.5B's decode bytes) two rows at a time while there are activation pairs.
-    if ((kind == STRETCH_KIND_Q5_0 || kind == STRETCH_KIND_Q8_0) && nx >= 2) {
-        const long blocks = x->count / 32;
+    // Q5_0, Q8_0 and Q6_K (93% of Qwen2.5-0.5B's decode bytes) two rows at a time while there are
+    // activation pairs: what depends only on the activations is done once for both rows.
+    if ((kind == STRETCH_KIND_Q5_0 || kind == STRETCH_KIND_Q8_0 || kind == STRETCH_KIND_Q6_K) && nx >= 2) {
         for (; r + 2 <= rows; r += 2) {
             const uint8_t *p = w + r * rowBytes, *p1 = p + rowBytes;
             for (size_t o = 0; o < 2 * rowBytes; o += 64) _mm_prefetch((const char *)(p + ahead + o), _MM_HINT_T0);
             for (long i0 = 0; i0 < nx; i0 += 4) {
                 int k = nx - i0 < 4 ? (int)(nx - i0) : 4;
-                const StretchQ8 *xi = x + i0;
                 float out0[4], out1[4];
-                if (kind == STRETCH_KIND_Q5_0) {
-                    if (k >= 4) FN(q5_0_pairs)(p, p1, 2, xi, 2, blocks, out0, out1);
-                    else if (k >= 2) FN(q5_0_pairs)(p, p1, 2, xi, 1, blocks, out0, out1);
-                    if (k & 1) {
-                        FN(q5_0_x)(p, xi + k - 1, 1, blocks, out0 + k - 1);
-                        FN(q5_0_x)(p1, xi + k - 1, 1, blocks, out1 + k - 1);
-                    }
-                } else {
-                    if (k >= 4) FN(q8_0_pairs)(p, p1, 2, xi, 2, blocks, out0, out1);
-                    else if (k >= 2) FN(q8_0_pairs)(p, p1, 2, xi, 1, blocks, out0, out1);
-                    if (k & 1) {
-                        FN(q8_0_x)(p, xi + k - 1, 1, blocks, out0 + k - 1);
-                        FN(q8_0_x)(p1, xi + k - 1, 1, blocks, out1 + k - 1);
-                    }
-                }
+                FN(rows2_x)(kind, p, p1, x + i0, k, out0, out1);
                 for (int i = 0; i < k; i++) {
                     y[i0 + i][r] = out0[i];
                     y[i0 + i][r + 1] = out1[i];

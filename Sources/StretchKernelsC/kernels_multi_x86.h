@@ -183,62 +183,101 @@ MULTI_ATTR __m512i FN(pair_si)(__m256i lo, __m256i hi) {
     return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 }
 
-// Q4_K against `2 · np` activations, two per 512-bit register (activation 2k in the low half, 2k + 1 in
-// the high half): one vpdpbusd/convert/FMA serves both. The eight weight × activation scales of a block
-// come from one vector multiply (d · sc, as the scalar code rounds it, times the activation scales) and
-// are picked per sub-block with one permute, instead of a scalar multiply and broadcast per sub-block.
-// Every lane does what the one-activation kernel does, so each result is bit-identical to it.
-MULTI_ATTR void FN(q4_K_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
+// `R` (1 or 2) Q4_K rows against `2 · np` activations, two per 512-bit register (activation 2t in the low
+// half, 2t + 1 in the high half): one vpdpbusd/convert/FMA serves both. The eight weight × activation
+// scales of a block come from one vector multiply (d · sc, as the scalar code rounds it, times the
+// activation scales) and are picked per sub-block with one permute. The min term, which FN(q4_K_x) adds up
+// in scalars (compiled as minSum = fma(dmin, fma(mn[2c], xsum[j], mn[2c+1] · xsum[j+1]), minSum), the
+// contraction the bit-identity tests pin), runs for all activations at once: one lane per activation,
+// the same operations in the same order. The activations' share is done once for both rows. Every lane
+// does what the one-activation kernel does, so each result is bit-identical to it.
+MULTI_ATTR void FN(q4_K_pairs)(const uint8_t *p0, const uint8_t *p1, const int R, const StretchQ8 *x, const int np,
+                               long blocks, float *out0, float *out1) {
+    const uint8_t *p[2] = {p0, p1};
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m512i halves = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 8, 8, 8, 8, 8);
-    __m512 a0[2], a1[2];
-    float minSum[4];
-    for (int k = 0; k < np; k++) a0[k] = a1[k] = _mm512_setzero_ps();
-    for (int i = 0; i < 2 * np; i++) minSum[i] = 0;
+    // Lane 4c + i (activation i = 2t + h, pair table t, half h): sub-block 2c of activation i, and 2c + 1.
+    const __m512i evenX = _mm512_setr_epi32(0, 8, 16, 24, 2, 10, 18, 26, 4, 12, 20, 28, 6, 14, 22, 30);
+    const __m512i oddX = _mm512_add_epi32(evenX, _mm512_set1_epi32(1));
+    // The same for the row's eight mins (activation-independent).
+    const __m512i evenM = _mm512_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2, 4, 4, 4, 4, 6, 6, 6, 6);
+    const __m512i oddM = _mm512_add_epi32(evenM, _mm512_set1_epi32(1));
+    __m512 a0[2][2], a1[2][2];
+    __m128 minSum[2];
+    for (int r = 0; r < R; r++) {
+        for (int t = 0; t < np; t++) a0[r][t] = a1[r][t] = _mm512_setzero_ps();
+        minSum[r] = _mm_setzero_ps();
+    }
     for (long b = 0; b < blocks; b++) {
-        const uint8_t *q = p + 144 * b;
-        float d = FN(half)(q), dmin = FN(half)(q + 2);
-        uint8_t sc[8], mn[8];
-        stretch_scale_min_k4(q + 4, sc, mn);
-        float dsc[8];
-        for (int s = 0; s < 8; s++) dsc[s] = d * (float)sc[s];
-        __m256 dsc8 = _mm256_loadu_ps(dsc);
-        __m512 dsc16 = FN(pair_ps)(dsc8, dsc8);
-        __m512 scale[2];
-        for (int k = 0; k < np; k++)
-            scale[k] = _mm512_mul_ps(dsc16, FN(pair_ps)(_mm256_loadu_ps(x[2 * k].scales + 8 * b),
-                                                        _mm256_loadu_ps(x[2 * k + 1].scales + 8 * b)));
-        const uint8_t *qs = q + 16;
+        // The activations' sums of the block's eight sub-blocks, arranged for the min term.
+        __m512 xs0 = FN(pair_ps)(_mm256_loadu_ps(x[0].sums + 8 * b), _mm256_loadu_ps(x[1].sums + 8 * b));
+        __m512 xs1 = np > 1 ? FN(pair_ps)(_mm256_loadu_ps(x[2].sums + 8 * b), _mm256_loadu_ps(x[3].sums + 8 * b)) : xs0;
+        __m512 xEven = _mm512_permutex2var_ps(xs0, evenX, xs1), xOdd = _mm512_permutex2var_ps(xs0, oddX, xs1);
+        __m512 scale[2][2];
+        for (int r = 0; r < R; r++) {
+            const uint8_t *q = p[r] + 144 * b;
+            float d = FN(half)(q), dmin = FN(half)(q + 2);
+            uint8_t sc[8], mn[8];
+            stretch_scale_min_k4(q + 4, sc, mn);
+            float dsc[8];
+            for (int s = 0; s < 8; s++) dsc[s] = d * (float)sc[s];
+            __m256 dsc8 = _mm256_loadu_ps(dsc);
+            __m512 dsc16 = FN(pair_ps)(dsc8, dsc8);
+            for (int t = 0; t < np; t++)
+                scale[r][t] = _mm512_mul_ps(dsc16, FN(pair_ps)(_mm256_loadu_ps(x[2 * t].scales + 8 * b),
+                                                               _mm256_loadu_ps(x[2 * t + 1].scales + 8 * b)));
+            uint64_t mn8;
+            memcpy(&mn8, mn, 8);
+            __m512 mnf = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_cvtsi64_si128((long long)mn8)));
+            __m512 tc = _mm512_fmadd_ps(_mm512_permutexvar_ps(evenM, mnf), xEven,
+                                        _mm512_mul_ps(_mm512_permutexvar_ps(oddM, mnf), xOdd));
+            __m128 dm = _mm_set1_ps(dmin);
+            minSum[r] = _mm_fmadd_ps(dm, _mm512_castps512_ps128(tc), minSum[r]);
+            minSum[r] = _mm_fmadd_ps(dm, _mm512_extractf32x4_ps(tc, 1), minSum[r]);
+            minSum[r] = _mm_fmadd_ps(dm, _mm512_extractf32x4_ps(tc, 2), minSum[r]);
+            minSum[r] = _mm_fmadd_ps(dm, _mm512_extractf32x4_ps(tc, 3), minSum[r]);
+        }
         for (int c = 0; c < 4; c++) {
             long j = 8 * b + 2 * c;
-            __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
-            __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-            __m512i lo2 = FN(pair_si)(lo, lo), hi2 = FN(pair_si)(hi, hi);
+            __m512i lo2[2], hi2[2];
+            for (int r = 0; r < R; r++) {
+                __m256i v = _mm256_loadu_si256((const __m256i *)(p[r] + 144 * b + 16 + 32 * c));
+                __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                lo2[r] = FN(pair_si)(lo, lo);
+                hi2[r] = FN(pair_si)(hi, hi);
+            }
             __m512i sel0 = _mm512_add_epi32(halves, _mm512_set1_epi32(2 * c));
             __m512i sel1 = _mm512_add_epi32(halves, _mm512_set1_epi32(2 * c + 1));
-            for (int k = 0; k < np; k++) {
-                const int8_t *x0 = x[2 * k].quants + 32 * j, *x1 = x[2 * k + 1].quants + 32 * j;
+            for (int t = 0; t < np; t++) {
+                const int8_t *x0 = x[2 * t].quants + 32 * j, *x1 = x[2 * t + 1].quants + 32 * j;
                 __m512i xa = FN(pair_si)(_mm256_loadu_si256((const __m256i *)x0), _mm256_loadu_si256((const __m256i *)x1));
                 __m512i xb = FN(pair_si)(_mm256_loadu_si256((const __m256i *)(x0 + 32)),
                                          _mm256_loadu_si256((const __m256i *)(x1 + 32)));
-                __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo2, xa);
-                __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi2, xb);
-                a0[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_permutexvar_ps(sel0, scale[k]), a0[k]);
-                a1[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_permutexvar_ps(sel1, scale[k]), a1[k]);
-                for (int h = 0; h < 2; h++) {
-                    const float *xsum = x[2 * k + h].sums;
-                    minSum[2 * k + h] += dmin * ((float)mn[2 * c] * xsum[j] + (float)mn[2 * c + 1] * xsum[j + 1]);
+                for (int r = 0; r < R; r++) {
+                    __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo2[r], xa);
+                    __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi2[r], xb);
+                    a0[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_permutexvar_ps(sel0, scale[r][t]), a0[r][t]);
+                    a1[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_permutexvar_ps(sel1, scale[r][t]), a1[r][t]);
                 }
             }
         }
     }
-    for (int k = 0; k < np; k++) {
-        __m256 lo = _mm256_add_ps(_mm512_castps512_ps256(a0[k]), _mm512_castps512_ps256(a1[k]));
-        __m256 hi = _mm256_add_ps(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a0[k]), 1)),
-                                  _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a1[k]), 1)));
-        out[2 * k] = FN(hsum)(lo) - minSum[2 * k];
-        out[2 * k + 1] = FN(hsum)(hi) - minSum[2 * k + 1];
+    for (int r = 0; r < R; r++) {
+        float *out = r ? out1 : out0;
+        float mins[4];
+        _mm_storeu_ps(mins, minSum[r]);
+        for (int t = 0; t < np; t++) {
+            __m256 lo = _mm256_add_ps(_mm512_castps512_ps256(a0[r][t]), _mm512_castps512_ps256(a1[r][t]));
+            __m256 hi = _mm256_add_ps(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a0[r][t]), 1)),
+                                      _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a1[r][t]), 1)));
+            out[2 * t] = FN(hsum)(lo) - mins[2 * t];
+            out[2 * t + 1] = FN(hsum)(hi) - mins[2 * t + 1];
+        }
     }
+}
+
+MULTI_ATTR void FN(q4_K_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
+    FN(q4_K_pairs)(p, p, 1, x, np, blocks, out, out);
 }
 
 // Picks the lower (G = 4) or all eight values starting at `v`, zero-extended: the four-block group reads
@@ -577,7 +616,7 @@ static ATTR void FN(row_x)(int kind, const uint8_t *p, const StretchQ8 *x, int n
 #undef PAIR_CASES
 
 #ifdef STRETCH_PAIRS
-// Two rows of Q5_0, Q8_0 or Q6_K against `nx` (1-4) activations: pairs through the two-row kernels, an odd
+// Two rows of Q5_0, Q8_0, Q4_K or Q6_K against `nx` (1-4) activations: pairs through the two-row kernels, an odd
 // last activation one row at a time.
 #define ROWS2_CASES(pairs, single, blocks)                                                   \
     if (nx >= 4) FN(pairs)(p0, p1, 2, x, 2, blocks, out0, out1);                              \
@@ -593,6 +632,7 @@ static ATTR void FN(rows2_x)(int kind, const uint8_t *p0, const uint8_t *p1, con
     switch (kind) {
     case STRETCH_KIND_Q5_0: ROWS2_CASES(q5_0_pairs, q5_0_x, n / 32) break;
     case STRETCH_KIND_Q8_0: ROWS2_CASES(q8_0_pairs, q8_0_x, n / 32) break;
+    case STRETCH_KIND_Q4_K: ROWS2_CASES(q4_K_pairs, q4_K_x, n / 256) break;
     default: ROWS2_CASES(q6_K_pairs, q6_K_x, n / 256) break;
     }
 }
@@ -605,9 +645,10 @@ static ATTR void FN(rows_x)(int kind, const uint8_t *w, size_t rowBytes, long ro
     size_t ahead = rowBytes >= 3000 ? rowBytes : (3000 / rowBytes) * rowBytes;
     long r = 0;
 #ifdef STRETCH_PAIRS
-    // Q5_0, Q8_0 and Q6_K (93% of Qwen2.5-0.5B's decode bytes) two rows at a time while there are
-    // activation pairs: what depends only on the activations is done once for both rows.
-    if ((kind == STRETCH_KIND_Q5_0 || kind == STRETCH_KIND_Q8_0 || kind == STRETCH_KIND_Q6_K) && nx >= 2) {
+    // Q5_0, Q8_0, Q4_K and Q6_K two rows at a time while there are activation pairs: what depends only on
+    // the activations is done once for both rows.
+    if ((kind == STRETCH_KIND_Q5_0 || kind == STRETCH_KIND_Q8_0 || kind == STRETCH_KIND_Q4_K ||
+         kind == STRETCH_KIND_Q6_K) && nx >= 2) {
         for (; r + 2 <= rows; r += 2) {
             const uint8_t *p = w + r * rowBytes, *p1 = p + rowBytes;
             for (size_t o = 0; o < 2 * rowBytes; o += 64) _mm_prefetch((const char *)(p + ahead + o), _MM_HINT_T0);

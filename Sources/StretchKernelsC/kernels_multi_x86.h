@@ -192,7 +192,7 @@ MULTI_ATTR __m512i FN(pair_si)(__m256i lo, __m256i hi) {
 // the same operations in the same order. The activations' share is done once for both rows. Every lane
 // does what the one-activation kernel does, so each result is bit-identical to it.
 MULTI_ATTR void FN(q4_K_pairs)(const uint8_t *p0, const uint8_t *p1, const int R, const StretchQ8 *x, const int np,
-                               long blocks, float *out0, float *out1) {
+                               long blocks, float *out0, float *out1, long pf) {
     const uint8_t *p[2] = {p0, p1};
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m512i halves = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 8, 8, 8, 8, 8);
@@ -209,6 +209,9 @@ MULTI_ATTR void FN(q4_K_pairs)(const uint8_t *p0, const uint8_t *p1, const int R
         minSum[r] = _mm_setzero_ps();
     }
     for (long b = 0; b < blocks; b++) {
+        if (pf)
+            for (int r = 0; r < R; r++)
+                for (int o = 0; o < 144; o += 64) _mm_prefetch((const char *)(p[r] + 144 * b + pf + o), _MM_HINT_T0);
         // The activations' sums of the block's eight sub-blocks, arranged for the min term.
         __m512 xs0 = FN(pair_ps)(_mm256_loadu_ps(x[0].sums + 8 * b), _mm256_loadu_ps(x[1].sums + 8 * b));
         __m512 xs1 = np > 1 ? FN(pair_ps)(_mm256_loadu_ps(x[2].sums + 8 * b), _mm256_loadu_ps(x[3].sums + 8 * b)) : xs0;
@@ -277,7 +280,7 @@ MULTI_ATTR void FN(q4_K_pairs)(const uint8_t *p0, const uint8_t *p1, const int R
 }
 
 MULTI_ATTR void FN(q4_K_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
-    FN(q4_K_pairs)(p, p, 1, x, np, blocks, out, out);
+    FN(q4_K_pairs)(p, p, 1, x, np, blocks, out, out, 0);
 }
 
 // Picks the lower (G = 4) or all eight values starting at `v`, zero-extended: the four-block group reads
@@ -302,7 +305,10 @@ MULTI_ATTR __m512 FN(block_scales)(const uint8_t *q, const int bytes, const int 
 // that depends only on the activations (their loads into register pairs, the offsets, the offsets'
 // per-block permutes) is done once for all rows.
 MULTI_ATTR void FN(q5_0_group)(const uint8_t *const *p, const int R, const StretchQ8 *x, const int np, long b,
-                               const int G, __m512 a0[2][2], __m512 a1[2][2]) {
+                               const int G, __m512 a0[2][2], __m512 a1[2][2], long pf) {
+    if (pf)
+        for (int r = 0; r < R; r++)
+            for (int o = 0; o < 22 * G; o += 64) _mm_prefetch((const char *)(p[r] + 22 * b + pf + o), _MM_HINT_T0);
     const __m512i zero = _mm512_setzero_si512();
     const __m512i halves = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 8, 8, 8, 8, 8);
     const __m512i pairs = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 16, 16, 16, 16, 16, 16, 16, 16);
@@ -369,15 +375,15 @@ MULTI_ATTR void FN(unpair)(const __m512 *z0, const __m512 *z1, const int np, __m
 // (docs/DESIGN.md "Continuous batching" has the measurements). The last 0–3 blocks continue per activation,
 // as in FN(q5_0_x).
 MULTI_ATTR void FN(q5_0_pairs)(const uint8_t *p0, const uint8_t *p1, const int R, const StretchQ8 *x, const int np,
-                               long blocks, float *out0, float *out1) {
+                               long blocks, float *out0, float *out1, long pf) {
     const uint8_t *p[2] = {p0, p1};
     __m512 a0[2][2], a1[2][2];
     for (int r = 0; r < R; r++)
         for (int k = 0; k < np; k++) a0[r][k] = a1[r][k] = _mm512_setzero_ps();
     long b = 0;
-    for (; b + 8 <= blocks; b += 8) FN(q5_0_group)(p, R, x, np, b, 8, a0, a1);
+    for (; b + 8 <= blocks; b += 8) FN(q5_0_group)(p, R, x, np, b, 8, a0, a1, pf);
     if (b + 4 <= blocks) {
-        FN(q5_0_group)(p, R, x, np, b, 4, a0, a1);
+        FN(q5_0_group)(p, R, x, np, b, 4, a0, a1, pf);
         b += 4;
     }
     const int nx = 2 * np;
@@ -391,7 +397,7 @@ MULTI_ATTR void FN(q5_0_pairs)(const uint8_t *p0, const uint8_t *p1, const int R
 }
 
 MULTI_ATTR void FN(q5_0_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
-    FN(q5_0_pairs)(p, p, 1, x, np, blocks, out, out);
+    FN(q5_0_pairs)(p, p, 1, x, np, blocks, out, out, 0);
 }
 
 // `R` (1 or 2) Q6_K rows against `2 · np` activations, two per 512-bit register (activation 2t in lanes
@@ -403,7 +409,7 @@ MULTI_ATTR void FN(q5_0_x2)(const uint8_t *p, const StretchQ8 *x, const int np, 
 // as there, and the accumulators and FMA order are those of FN(q6_K_x), so each result is bit-identical.
 // The activations' share (loads, offsets, their permutes) is done once for both rows.
 MULTI_ATTR void FN(q6_K_pairs)(const uint8_t *p0, const uint8_t *p1, const int R, const StretchQ8 *x, const int np,
-                               long blocks, float *out0, float *out1) {
+                               long blocks, float *out0, float *out1, long pf) {
     const uint8_t *p[2] = {p0, p1};
     const __m512i zero = _mm512_setzero_si512();
     // Sub-block jj: f of activation 2t in lanes 0-7 and of 2t + 1 in 8-15 (f is [u's eight | v's eight]).
@@ -417,6 +423,9 @@ MULTI_ATTR void FN(q6_K_pairs)(const uint8_t *p0, const uint8_t *p1, const int R
     for (int r = 0; r < R; r++)
         for (int t = 0; t < np; t++) a0[r][t] = a1[r][t] = _mm512_setzero_ps();
     for (long b = 0; b < blocks; b++) {
+        if (pf)
+            for (int r = 0; r < R; r++)
+                for (int o = 0; o < 210; o += 64) _mm_prefetch((const char *)(p[r] + 210 * b + pf + o), _MM_HINT_T0);
         __m512 f[2][2], sc16[2];
         for (int r = 0; r < R; r++) {
             const uint8_t *q = p[r] + 210 * b;
@@ -472,7 +481,7 @@ MULTI_ATTR void FN(q6_K_pairs)(const uint8_t *p0, const uint8_t *p1, const int R
 }
 
 MULTI_ATTR void FN(q6_K_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
-    FN(q6_K_pairs)(p, p, 1, x, np, blocks, out, out);
+    FN(q6_K_pairs)(p, p, 1, x, np, blocks, out, out, 0);
 }
 
 // One group of G (8 or 4) Q8_0 blocks from block `b` of `R` rows against `np` activation pairs. AVX-512 has
@@ -480,7 +489,10 @@ MULTI_ATTR void FN(q6_K_x2)(const uint8_t *p, const StretchQ8 *x, const int np, 
 // as vpsignb does); where the weight is zero |w| is zero, so not zeroing those activations changes no
 // product. The activation loads are shared by the rows; the negation depends on each row's signs.
 MULTI_ATTR void FN(q8_0_group)(const uint8_t *const *p, const int R, const StretchQ8 *x, const int np, long b,
-                               const int G, __m512 z0[2][2], __m512 z1[2][2]) {
+                               const int G, __m512 z0[2][2], __m512 z1[2][2], long pf) {
+    if (pf)
+        for (int r = 0; r < R; r++)
+            for (int o = 0; o < 34 * G; o += 64) _mm_prefetch((const char *)(p[r] + 34 * b + pf + o), _MM_HINT_T0);
     const __m512i halves = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 8, 8, 8, 8, 8);
     const __m512i zero = _mm512_setzero_si512();
     __m512 dv[2][2];
@@ -524,15 +536,15 @@ MULTI_ATTR void FN(q8_0_group)(const uint8_t *const *p, const int R, const Stret
 // then one of four (the output layer, 37% of Qwen's decode bytes, has 28 blocks per row); the last 0–3 blocks
 // continue on per-activation accumulators taken from the register halves, exactly as in FN(q8_0_x).
 MULTI_ATTR void FN(q8_0_pairs)(const uint8_t *p0, const uint8_t *p1, const int R, const StretchQ8 *x, const int np,
-                               long blocks, float *out0, float *out1) {
+                               long blocks, float *out0, float *out1, long pf) {
     const uint8_t *p[2] = {p0, p1};
     __m512 z0[2][2], z1[2][2];
     for (int r = 0; r < R; r++)
         for (int k = 0; k < np; k++) z0[r][k] = z1[r][k] = _mm512_setzero_ps();
     long b = 0;
-    for (; b + 8 <= blocks; b += 8) FN(q8_0_group)(p, R, x, np, b, 8, z0, z1);
+    for (; b + 8 <= blocks; b += 8) FN(q8_0_group)(p, R, x, np, b, 8, z0, z1, pf);
     if (b + 4 <= blocks) {
-        FN(q8_0_group)(p, R, x, np, b, 4, z0, z1);
+        FN(q8_0_group)(p, R, x, np, b, 4, z0, z1, pf);
         b += 4;
     }
     const int nx = 2 * np;
@@ -546,7 +558,7 @@ MULTI_ATTR void FN(q8_0_pairs)(const uint8_t *p0, const uint8_t *p1, const int R
 }
 
 MULTI_ATTR void FN(q8_0_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
-    FN(q8_0_pairs)(p, p, 1, x, np, blocks, out, out);
+    FN(q8_0_pairs)(p, p, 1, x, np, blocks, out, out, 0);
 }
 #endif
 
@@ -617,17 +629,17 @@ static ATTR void FN(row_x)(int kind, const uint8_t *p, const StretchQ8 *x, int n
 
 #ifdef STRETCH_PAIRS
 // Two rows of Q5_0, Q8_0, Q4_K or Q6_K against `nx` (1-4) activations: pairs through the two-row kernels, an odd
-// last activation one row at a time.
+// last activation one row at a time. With `pf` > 0 the pair kernels prefetch each block `pf` bytes ahead.
 #define ROWS2_CASES(pairs, single, blocks)                                                   \
-    if (nx >= 4) FN(pairs)(p0, p1, 2, x, 2, blocks, out0, out1);                              \
-    else if (nx >= 2) FN(pairs)(p0, p1, 2, x, 1, blocks, out0, out1);                         \
+    if (nx >= 4) FN(pairs)(p0, p1, 2, x, 2, blocks, out0, out1, pf);                              \
+    else if (nx >= 2) FN(pairs)(p0, p1, 2, x, 1, blocks, out0, out1, pf);                         \
     if (nx & 1) {                                                                            \
         FN(single)(p0, x + nx - 1, 1, blocks, out0 + nx - 1);                                \
         FN(single)(p1, x + nx - 1, 1, blocks, out1 + nx - 1);                                \
     }
 
 static ATTR void FN(rows2_x)(int kind, const uint8_t *p0, const uint8_t *p1, const StretchQ8 *x, int nx, float *out0,
-                             float *out1) {
+                             float *out1, long pf) {
     long n = x->count;
     switch (kind) {
     case STRETCH_KIND_Q5_0: ROWS2_CASES(q5_0_pairs, q5_0_x, n / 32) break;
@@ -646,16 +658,18 @@ static ATTR void FN(rows_x)(int kind, const uint8_t *w, size_t rowBytes, long ro
     long r = 0;
 #ifdef STRETCH_PAIRS
     // Q5_0, Q8_0, Q4_K and Q6_K two rows at a time while there are activation pairs: what depends only on
-    // the activations is done once for both rows.
+    // the activations is done once for both rows. The kernels prefetch each block of both rows twice the
+    // one-row distance ahead as they go, instead of whole rows in a burst: at 4 activations the burst
+    // stalled on the fill buffers (`perf`: 14% of the engine's time on the prefetch loop); spread out,
+    // rows streamed from DRAM took Q8_0 139 → 119 ns, Q6_K 900 → 655, Q4_K 715 → 560 (Q5_0 unchanged).
     if ((kind == STRETCH_KIND_Q5_0 || kind == STRETCH_KIND_Q8_0 || kind == STRETCH_KIND_Q4_K ||
          kind == STRETCH_KIND_Q6_K) && nx >= 2) {
         for (; r + 2 <= rows; r += 2) {
             const uint8_t *p = w + r * rowBytes, *p1 = p + rowBytes;
-            for (size_t o = 0; o < 2 * rowBytes; o += 64) _mm_prefetch((const char *)(p + ahead + o), _MM_HINT_T0);
             for (long i0 = 0; i0 < nx; i0 += 4) {
                 int k = nx - i0 < 4 ? (int)(nx - i0) : 4;
                 float out0[4], out1[4];
-                FN(rows2_x)(kind, p, p1, x + i0, k, out0, out1);
+                FN(rows2_x)(kind, p, p1, x + i0, k, out0, out1, i0 == 0 ? (long)(2 * ahead) : 0);
                 for (int i = 0; i < k; i++) {
                     y[i0 + i][r] = out0[i];
                     y[i0 + i][r + 1] = out1[i];

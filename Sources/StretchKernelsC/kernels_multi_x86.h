@@ -301,6 +301,24 @@ MULTI_ATTR __m512 FN(block_scales)(const uint8_t *q, const int bytes, const int 
     return FN(pair_ps)(dw, dw);
 }
 
+// Two consecutive Q5_0 blocks' weights (0-31) in one register, the block at `q` in the low half: the
+// bytes FN(q5_0_weights) gives for each, with half the instructions (the high bits of both blocks become
+// bytes through one mask move).
+MULTI_ATTR __m512i FN(q5_0_weights2)(const uint8_t *q) {
+    uint32_t h0, h1;
+    memcpy(&h0, q + 2, 4);
+    memcpy(&h1, q + 24, 4);
+    __m512i high = _mm512_and_si512(_mm512_movm_epi8(_cvtu64_mask64(((uint64_t)h1 << 32) | h0)), _mm512_set1_epi8(0x10));
+    __m256i qs = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(q + 6))),
+                                         _mm_loadu_si128((const __m128i *)(q + 28)), 1);
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    // [lo0 lo1 | hi0 hi1] in 128-bit lanes, then [lo0 hi0 | lo1 hi1]: each block's elements 0-15, 16-31.
+    __m512i nib = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(qs, m4)),
+                                     _mm256_and_si256(_mm256_srli_epi16(qs, 4), m4), 1);
+    nib = _mm512_shuffle_i64x2(nib, nib, 0xD8);
+    return _mm512_or_si512(nib, high);
+}
+
 // One group of G (8 or 4) Q5_0 blocks from block `b` of `R` rows against `np` activation pairs. Everything
 // that depends only on the activations (their loads into register pairs, the offsets, the offsets'
 // per-block permutes) is done once for all rows.
@@ -330,10 +348,9 @@ MULTI_ATTR void FN(q5_0_group)(const uint8_t *const *p, const int R, const Stret
     for (int kk = 0; kk < G; kk += 2) {
         __m512i w0p[2], w1p[2];
         for (int r = 0; r < R; r++) {
-            const uint8_t *q = p[r] + 22 * (b + kk);
-            __m256i w0 = FN(q5_0_weights)(q), w1 = FN(q5_0_weights)(q + 22);
-            w0p[r] = FN(pair_si)(w0, w0);
-            w1p[r] = FN(pair_si)(w1, w1);
+            __m512i w = FN(q5_0_weights2)(p[r] + 22 * (b + kk));
+            w0p[r] = _mm512_shuffle_i64x2(w, w, 0x44);
+            w1p[r] = _mm512_shuffle_i64x2(w, w, 0xEE);
         }
         __m512i selS0 = _mm512_add_epi32(halves, _mm512_set1_epi32(kk));
         __m512i selS1 = _mm512_add_epi32(halves, _mm512_set1_epi32(kk + 1));

@@ -301,6 +301,20 @@ MULTI_ATTR __m512 FN(block_scales)(const uint8_t *q, const int bytes, const int 
     return FN(pair_ps)(dw, dw);
 }
 
+// For a group of G blocks of `bytes` bytes (a 16-bit weight scale first) from block `b` of `R` rows: prefetch
+// them `pf` bytes ahead (if `pf` > 0), and dv[r][k] = d · x.scale for activation pair k, lane by lane.
+MULTI_ATTR void FN(group_scales)(const uint8_t *const *p, const int R, const StretchQ8 *x, const int np, long b,
+                                 const int bytes, const int G, long pf, __m512 dv[2][2]) {
+    for (int r = 0; r < R; r++) {
+        if (pf)
+            for (int o = 0; o < bytes * G; o += 64) _mm_prefetch((const char *)(p[r] + bytes * b + pf + o), _MM_HINT_T0);
+        __m512 dw2 = FN(block_scales)(p[r] + bytes * b, bytes, G);
+        for (int k = 0; k < np; k++)
+            dv[r][k] = _mm512_mul_ps(dw2, FN(pair_ps)(FN(scales8)(x[2 * k].scales + b, G),
+                                                      FN(scales8)(x[2 * k + 1].scales + b, G)));
+    }
+}
+
 // Two consecutive Q5_0 blocks' weights (0-31) in one register, the block at `q` in the low half: the
 // bytes FN(q5_0_weights) gives for each, with half the instructions (the high bits of both blocks become
 // bytes through one mask move).
@@ -324,19 +338,11 @@ MULTI_ATTR __m512i FN(q5_0_weights2)(const uint8_t *q) {
 // per-block permutes) is done once for all rows.
 MULTI_ATTR void FN(q5_0_group)(const uint8_t *const *p, const int R, const StretchQ8 *x, const int np, long b,
                                const int G, __m512 a0[2][2], __m512 a1[2][2], long pf) {
-    if (pf)
-        for (int r = 0; r < R; r++)
-            for (int o = 0; o < 22 * G; o += 64) _mm_prefetch((const char *)(p[r] + 22 * b + pf + o), _MM_HINT_T0);
     const __m512i zero = _mm512_setzero_si512();
     const __m512i halves = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 8, 8, 8, 8, 8);
     const __m512i pairs = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 16, 16, 16, 16, 16, 16, 16, 16);
     __m512 dv[2][2];
-    for (int r = 0; r < R; r++) {
-        __m512 dw2 = FN(block_scales)(p[r] + 22 * b, 22, G);
-        for (int k = 0; k < np; k++)
-            dv[r][k] = _mm512_mul_ps(dw2, FN(pair_ps)(FN(scales8)(x[2 * k].scales + b, G),
-                                                      FN(scales8)(x[2 * k + 1].scales + b, G)));
-    }
+    FN(group_scales)(p, R, x, np, b, 22, G, pf, dv);
     __m512i off[2][2];
     for (int k = 0; k < np; k++) {
         // Lane 2i: −2 · (s16[2(b+i)] + s16[2(b+i)+1]); the odd lanes are never picked. Negated, so that
@@ -383,6 +389,36 @@ MULTI_ATTR void FN(unpair)(const __m512 *z0, const __m512 *z1, const int np, __m
     }
 }
 
+// `R` rows of 32-element blocks (Q5_0, Q8_0) against `2 · np` activations: groups of eight blocks, then one of
+// four, through `group` on paired accumulators; the last 0–3 blocks per activation through `from`, on the
+// register halves. `group` and `from` are constants at each call site, so everything inlines.
+typedef void (*FN(pair_group_fn))(const uint8_t *const *, const int, const StretchQ8 *, const int, long, const int,
+                                  __m512[2][2], __m512[2][2], long);
+typedef void (*FN(tail_fn))(const uint8_t *, const StretchQ8 *, const int, long, long, __m256 *, __m256 *);
+
+MULTI_ATTR void FN(block32_pairs)(FN(pair_group_fn) group, FN(tail_fn) from, const uint8_t *p0, const uint8_t *p1,
+                                  const int R, const StretchQ8 *x, const int np, long blocks, float *out0, float *out1,
+                                  long pf) {
+    const uint8_t *p[2] = {p0, p1};
+    __m512 z0[2][2], z1[2][2];
+    for (int r = 0; r < R; r++)
+        for (int k = 0; k < np; k++) z0[r][k] = z1[r][k] = _mm512_setzero_ps();
+    long b = 0;
+    for (; b + 8 <= blocks; b += 8) group(p, R, x, np, b, 8, z0, z1, pf);
+    if (b + 4 <= blocks) {
+        group(p, R, x, np, b, 4, z0, z1, pf);
+        b += 4;
+    }
+    const int nx = 2 * np;
+    for (int r = 0; r < R; r++) {
+        __m256 a0[4], a1[4];
+        FN(unpair)(z0[r], z1[r], np, a0, a1);
+        from(p[r], x, nx, b, blocks, a0, a1);
+        float *out = r ? out1 : out0;
+        for (int i = 0; i < nx; i++) out[i] = FN(hsum)(_mm256_add_ps(a0[i], a1[i]));
+    }
+}
+
 // `R` (1 or 2) Q5_0 rows against `2 · np` activations, two per 512-bit register (most of Qwen2.5-0.5B's
 // weights are Q5_0). Each lane does what FN(q5_0_x) does (the same integer offset, the same even/odd
 // accumulators and FMA order), so each result is bit-identical to it. In groups of eight blocks, then one of
@@ -393,24 +429,7 @@ MULTI_ATTR void FN(unpair)(const __m512 *z0, const __m512 *z1, const int np, __m
 // as in FN(q5_0_x).
 MULTI_ATTR void FN(q5_0_pairs)(const uint8_t *p0, const uint8_t *p1, const int R, const StretchQ8 *x, const int np,
                                long blocks, float *out0, float *out1, long pf) {
-    const uint8_t *p[2] = {p0, p1};
-    __m512 a0[2][2], a1[2][2];
-    for (int r = 0; r < R; r++)
-        for (int k = 0; k < np; k++) a0[r][k] = a1[r][k] = _mm512_setzero_ps();
-    long b = 0;
-    for (; b + 8 <= blocks; b += 8) FN(q5_0_group)(p, R, x, np, b, 8, a0, a1, pf);
-    if (b + 4 <= blocks) {
-        FN(q5_0_group)(p, R, x, np, b, 4, a0, a1, pf);
-        b += 4;
-    }
-    const int nx = 2 * np;
-    for (int r = 0; r < R; r++) {
-        __m256 r0[4], r1[4];
-        FN(unpair)(a0[r], a1[r], np, r0, r1);
-        FN(q5_0_x_from)(p[r], x, nx, b, blocks, r0, r1);
-        float *out = r ? out1 : out0;
-        for (int i = 0; i < nx; i++) out[i] = FN(hsum)(_mm256_add_ps(r0[i], r1[i]));
-    }
+    FN(block32_pairs)(FN(q5_0_group), FN(q5_0_x_from), p0, p1, R, x, np, blocks, out0, out1, pf);
 }
 
 MULTI_ATTR void FN(q5_0_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
@@ -507,18 +526,10 @@ MULTI_ATTR void FN(q6_K_x2)(const uint8_t *p, const StretchQ8 *x, const int np, 
 // product. The activation loads are shared by the rows; the negation depends on each row's signs.
 MULTI_ATTR void FN(q8_0_group)(const uint8_t *const *p, const int R, const StretchQ8 *x, const int np, long b,
                                const int G, __m512 z0[2][2], __m512 z1[2][2], long pf) {
-    if (pf)
-        for (int r = 0; r < R; r++)
-            for (int o = 0; o < 34 * G; o += 64) _mm_prefetch((const char *)(p[r] + 34 * b + pf + o), _MM_HINT_T0);
     const __m512i halves = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 8, 8, 8, 8, 8);
     const __m512i zero = _mm512_setzero_si512();
     __m512 dv[2][2];
-    for (int r = 0; r < R; r++) {
-        __m512 dw2 = FN(block_scales)(p[r] + 34 * b, 34, G);
-        for (int k = 0; k < np; k++)
-            dv[r][k] = _mm512_mul_ps(dw2, FN(pair_ps)(FN(scales8)(x[2 * k].scales + b, G),
-                                                      FN(scales8)(x[2 * k + 1].scales + b, G)));
-    }
+    FN(group_scales)(p, R, x, np, b, 34, G, pf, dv);
     for (int kk = 0; kk < G; kk += 2) {
         __m512i u0[2], u1[2];
         __mmask64 n0[2], n1[2];
@@ -554,24 +565,7 @@ MULTI_ATTR void FN(q8_0_group)(const uint8_t *const *p, const int R, const Stret
 // continue on per-activation accumulators taken from the register halves, exactly as in FN(q8_0_x).
 MULTI_ATTR void FN(q8_0_pairs)(const uint8_t *p0, const uint8_t *p1, const int R, const StretchQ8 *x, const int np,
                                long blocks, float *out0, float *out1, long pf) {
-    const uint8_t *p[2] = {p0, p1};
-    __m512 z0[2][2], z1[2][2];
-    for (int r = 0; r < R; r++)
-        for (int k = 0; k < np; k++) z0[r][k] = z1[r][k] = _mm512_setzero_ps();
-    long b = 0;
-    for (; b + 8 <= blocks; b += 8) FN(q8_0_group)(p, R, x, np, b, 8, z0, z1, pf);
-    if (b + 4 <= blocks) {
-        FN(q8_0_group)(p, R, x, np, b, 4, z0, z1, pf);
-        b += 4;
-    }
-    const int nx = 2 * np;
-    for (int r = 0; r < R; r++) {
-        __m256 a0[4], a1[4];
-        FN(unpair)(z0[r], z1[r], np, a0, a1);
-        FN(q8_0_x_from)(p[r], x, nx, b, blocks, a0, a1);
-        float *out = r ? out1 : out0;
-        for (int i = 0; i < nx; i++) out[i] = FN(hsum)(_mm256_add_ps(a0[i], a1[i]));
-    }
+    FN(block32_pairs)(FN(q8_0_group), FN(q8_0_x_from), p0, p1, R, x, np, blocks, out0, out1, pf);
 }
 
 MULTI_ATTR void FN(q8_0_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {

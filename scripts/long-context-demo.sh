@@ -4,10 +4,12 @@
 #   scripts/long-context-demo.sh ppl       # perplexity by position on one 65,536-token window: none, Self-Extend, DCA
 #   scripts/long-context-demo.sh passkey   # passkey retrieval at 48k and 64k tokens, same three schemes
 #
-# Each scheme's 64k window takes about 20-25 minutes on 2 cores, a passkey trial about 12 (48k) or 22 (64k).
-# Results go to docs/figures/qwen-64k-* (peak RSS from /usr/bin/time -v with them).
+# Measured on 2 shared cores: 31-58 minutes per scheme for the 64k window (2 h 07 min for the three), 18 minutes
+# for a 48k passkey trial. Results go to docs/figures/qwen-64k-* and, one file pair per passkey cell,
+# docs/figures/qwen-passkey-<scheme>-<length>.{txt,json} (peak RSS from /usr/bin/time -v in the .txt).
 # Needs models/ (scripts/get_models.py) and the shared books (STRETCH_SHARED_DIR, default ../shared).
 set -euo pipefail
+case "${1:-}" in ppl | passkey) ;; *) echo "usage: $0 ppl|passkey" >&2; exit 2 ;; esac
 cd "$(dirname "$0")/.."
 shared="${STRETCH_SHARED_DIR:-../shared}"
 model="${MODEL:-models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf}"
@@ -37,18 +39,17 @@ case "${1:-}" in
       | tee "$out/qwen-64k-ppl.txt"
     ;;
   passkey)
-    # One process per (scheme, length) cell, most informative first, so that every finished cell is kept.
+    # One process per (scheme, length) cell, most informative first, each with its own files, so that every
+    # finished cell is kept and a later run of other cells adds to them.
     # Depth 0.1 puts the key ~0.9 × length tokens before the question: past the trained 32,768 at 48k and 64k.
     cells="${CELLS:-self-extend:G=4:W=2048@64k dca@64k none@64k self-extend:G=4:W=2048@48k dca@48k none@48k}"
-    : > "$out/qwen-64k-passkey.txt"
     for cell in $cells; do
       scheme="${cell%@*}" length="${cell##*@}"
-      tag="$(printf '%s' "$scheme" | tr ':=' '--')-$length"
-      /usr/bin/time -v -o ".build/demo/passkey-$tag.time" "$bin" passkey -m "$model" --lengths "$length" \
-        --depths "${DEPTHS:-0.1}" --trials 1 --compare "$scheme" --json ".build/demo/passkey-$tag.json" \
-        | tee -a "$out/qwen-64k-passkey.txt"
-      grep "Maximum resident" ".build/demo/passkey-$tag.time" | sed "s/^/$tag: /" | tee -a "$out/qwen-64k-passkey.txt"
+      base="$out/qwen-passkey-$(printf '%s' "$scheme" | tr ':=' '--')-$length"
+      /usr/bin/time -v -o .build/demo/passkey.time "$bin" passkey -m "$model" --lengths "$length" \
+        --depths "${DEPTHS:-0.1}" --trials 1 --compare "$scheme" --json "$base.json" > "$base.txt"
+      grep "Maximum resident" .build/demo/passkey.time >> "$base.txt"
+      cat "$base.txt"
     done
     ;;
-  *) echo "usage: $0 ppl|passkey" >&2; exit 2 ;;
 esac

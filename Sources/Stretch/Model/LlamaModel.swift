@@ -166,7 +166,6 @@ public final class LlamaModel: @unchecked Sendable {
                        rings: !options.keepsFullKVHistory)
     }
 
-
     /// The KV cache memory of a cache for `positions` with this model's shape and the load options' key and
     /// value types: bytes per token plus the rings (near keys of maps with a far copy, sliding-window layers)
     /// sized for passes of ``batchSize`` tokens.

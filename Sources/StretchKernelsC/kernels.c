@@ -5,6 +5,7 @@
 #include "StretchKernelsC.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 // MARK: - Shared helpers
@@ -217,11 +218,66 @@ static void rows_scalar(int kind, const uint8_t *w, size_t rowBytes, long rows, 
     }
 }
 
+// MARK: - Activation pairs for the batched kernels
+
+// Activation pair t (vectors 2t and 2t + 1) as stretch_multi_prepare lays it out, for blocks rounded up to a
+// multiple of eight (zero past the last block): per block 64 bytes of quants, dword i of 2t at dword 2i
+// and of 2t + 1 at 2i + 1; the negated Q5_0 offsets [−2 · (Σ16 + Σ16) of 2t, of 2t + 1]; the scales
+// [x.scale of 2t, of 2t + 1].
+typedef struct {
+    const int8_t *quants;
+    const int32_t *offsets;
+    const float *scales;
+} StretchPairTable;
+
+static long stretch_pair_blocks(long cols) { return (cols / 32 + 7) / 8 * 8; }
+
+size_t stretch_multi_prepared_bytes(long cols, long nx) {
+    return (size_t)(nx / 2) * (size_t)stretch_pair_blocks(cols) * 80;
+}
+
+void stretch_multi_prepare(const StretchQ8 *x, long nx, void *dst) {
+    const long blocks = x->count / 32, nbp = stretch_pair_blocks(x->count);
+    for (long t = 0; t < nx / 2; t++) {
+        uint8_t *base = (uint8_t *)dst + (size_t)t * (size_t)nbp * 80;
+        int8_t *q = (int8_t *)base;
+        int32_t *off = (int32_t *)(base + nbp * 64);
+        float *sc = (float *)(base + nbp * 72);
+        const StretchQ8 *u = x + 2 * t, *v = x + 2 * t + 1;
+        for (long b = 0; b < nbp; b++) {
+            if (b < blocks) {
+                for (int i = 0; i < 8; i++) {
+                    memcpy(q + 64 * b + 8 * i, u->quants + 32 * b + 4 * i, 4);
+                    memcpy(q + 64 * b + 8 * i + 4, v->quants + 32 * b + 4 * i, 4);
+                }
+                off[2 * b] = -2 * (u->sums16[2 * b] + u->sums16[2 * b + 1]);
+                off[2 * b + 1] = -2 * (v->sums16[2 * b] + v->sums16[2 * b + 1]);
+                sc[2 * b] = u->scales[b];
+                sc[2 * b + 1] = v->scales[b];
+            } else {
+                memset(q + 64 * b, 0, 64);
+                off[2 * b] = off[2 * b + 1] = 0;
+                sc[2 * b] = sc[2 * b + 1] = 0;
+            }
+        }
+    }
+}
+
+
 // MARK: - x86 variants
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #define STRETCH_X86 1
 #include <immintrin.h>
+
+static void stretch_pair_tables(const void *prepared, long cols, long nx, StretchPairTable *pt) {
+    const long nbp = stretch_pair_blocks(cols);
+    for (long t = 0; t < nx / 2; t++) {
+        const uint8_t *base = (const uint8_t *)prepared + (size_t)t * (size_t)nbp * 80;
+        pt[t] = (StretchPairTable){(const int8_t *)base, (const int32_t *)(base + nbp * 64),
+                                   (const float *)(base + nbp * 72)};
+    }
+}
 
 #define FN(name) name##_avx2
 #define ATTR __attribute__((target("avx2,fma,f16c")))
@@ -299,20 +355,37 @@ void stretch_dot_rows(int kind, const void *w, size_t rowBytes, long rows, const
     }
 }
 
-void stretch_dot_rows_multi(int kind, const void *w, size_t rowBytes, long rows, const StretchQ8 *x, long nx,
-                            float *const *y) {
+void stretch_dot_rows_multi_prepared(int kind, const void *w, size_t rowBytes, long rows, const StretchQ8 *x, long nx,
+                                     const void *prepared, float *const *y) {
     switch (stretch_kernels_level()) {
 #ifdef STRETCH_X86
-    case 2: rows_x_vnni(kind, (const uint8_t *)w, rowBytes, rows, x, nx, y); return;
-    case 1: rows_x_avx2(kind, (const uint8_t *)w, rowBytes, rows, x, nx, y); return;
+    case 2: {
+        StretchPairTable pt[64];
+        StretchPairTable *tables = nx / 2 <= 64 ? pt : malloc(sizeof(StretchPairTable) * (size_t)(nx / 2));
+        stretch_pair_tables(prepared, x->count, nx, tables);
+        rows_x_vnni(kind, (const uint8_t *)w, rowBytes, rows, x, nx, tables, y);
+        if (tables != pt) free(tables);
+        return;
+    }
+    case 1: rows_x_avx2(kind, (const uint8_t *)w, rowBytes, rows, x, nx, NULL, y); return;
 #endif
 #ifdef STRETCH_ARM
     case 1: case 2: case 3: arm_rows_x(stretch_kernels_level(), kind, (const uint8_t *)w, rowBytes, rows, x, nx, y); return;
 #endif
     default:
+        (void)prepared;
         for (long i = 0; i < nx; i++) rows_scalar(kind, (const uint8_t *)w, rowBytes, rows, x + i, y[i]);
         return;
     }
+}
+
+void stretch_dot_rows_multi(int kind, const void *w, size_t rowBytes, long rows, const StretchQ8 *x, long nx,
+                            float *const *y) {
+    size_t bytes = stretch_multi_prepared_bytes(x->count, nx);
+    void *prepared = bytes ? aligned_alloc(64, (bytes + 63) / 64 * 64) : NULL;
+    if (bytes) stretch_multi_prepare(x, nx, prepared);
+    stretch_dot_rows_multi_prepared(kind, w, rowBytes, rows, x, nx, prepared, y);
+    free(prepared);
 }
 
 // MARK: - IQ4 dequantization (Dequantize.iq4_nl / iq4_xs)

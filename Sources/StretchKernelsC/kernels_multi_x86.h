@@ -283,14 +283,39 @@ MULTI_ATTR void FN(q4_K_x2)(const uint8_t *p, const StretchQ8 *x, const int np, 
     FN(q4_K_pairs)(p, p, 1, x, np, blocks, out, out, 0);
 }
 
+// A 64-bit value from memory in every 64-bit lane (one broadcast load).
+MULTI_ATTR __m512i FN(bcast64i)(const int32_t *v) {
+    long long u;
+    memcpy(&u, v, 8);
+    return _mm512_set1_epi64(u);
+}
+
+MULTI_ATTR __m512 FN(bcast64f)(const float *v) {
+    double u;
+    memcpy(&u, v, 8);
+    return _mm512_castpd_ps(_mm512_set1_pd(u));
+}
+
+// Results of lane-interleaved pair accumulators (activation 2t in the even lanes, 2t + 1 in the odd ones):
+// the even lanes are activation 2t's eight lanes in order, so hsum(a0 + a1) over them is what the
+// one-activation kernel returns.
+MULTI_ATTR void FN(interleaved_sums)(__m512 a0[2][2], __m512 a1[2][2], const int R, const int np, float *out0,
+                                     float *out1) {
+    const __m512i split = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+    for (int r = 0; r < R; r++) {
+        float *out = r ? out1 : out0;
+        for (int t = 0; t < np; t++) {
+            __m512 s = _mm512_permutexvar_ps(split, _mm512_add_ps(a0[r][t], a1[r][t]));
+            out[2 * t] = FN(hsum)(_mm512_castps512_ps256(s));
+            out[2 * t + 1] = FN(hsum)(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), 1)));
+        }
+    }
+}
+
 // Picks the lower (G = 4) or all eight values starting at `v`, zero-extended: the four-block group reads
 // no further than its blocks' own scales and sums.
 MULTI_ATTR __m256 FN(scales8)(const float *v, const int G) {
     return G == 8 ? _mm256_loadu_ps(v) : _mm256_zextps128_ps256(_mm_loadu_ps(v));
-}
-
-MULTI_ATTR __m512i FN(sums16x8)(const int32_t *v, const int G) {
-    return G == 8 ? _mm512_loadu_si512((const void *)v) : _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *)v));
 }
 
 // The weight scales of G (8 or 4) blocks of `bytes` bytes each from `q`, in both halves of a register.
@@ -333,52 +358,6 @@ MULTI_ATTR __m512i FN(q5_0_weights2)(const uint8_t *q) {
     return _mm512_or_si512(nib, high);
 }
 
-// One group of G (8 or 4) Q5_0 blocks from block `b` of `R` rows against `np` activation pairs. Everything
-// that depends only on the activations (their loads into register pairs, the offsets, the offsets'
-// per-block permutes) is done once for all rows.
-MULTI_ATTR void FN(q5_0_group)(const uint8_t *const *p, const int R, const StretchQ8 *x, const int np, long b,
-                               const int G, __m512 a0[2][2], __m512 a1[2][2], long pf) {
-    const __m512i zero = _mm512_setzero_si512();
-    const __m512i halves = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 8, 8, 8, 8, 8);
-    const __m512i pairs = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 16, 16, 16, 16, 16, 16, 16, 16);
-    __m512 dv[2][2];
-    FN(group_scales)(p, R, x, np, b, 22, G, pf, dv);
-    __m512i off[2][2];
-    for (int k = 0; k < np; k++) {
-        // Lane 2i: −2 · (s16[2(b+i)] + s16[2(b+i)+1]); the odd lanes are never picked. Negated, so that
-        // vpdpbusd adds the products to it (integer sums: exact in any order).
-        __m512i su = FN(sums16x8)(x[2 * k].sums16 + 2 * b, G), sv = FN(sums16x8)(x[2 * k + 1].sums16 + 2 * b, G);
-        off[k][0] = _mm512_sub_epi32(zero, _mm512_slli_epi32(_mm512_add_epi32(su, _mm512_srli_epi64(su, 32)), 1));
-        off[k][1] = _mm512_sub_epi32(zero, _mm512_slli_epi32(_mm512_add_epi32(sv, _mm512_srli_epi64(sv, 32)), 1));
-    }
-    for (int kk = 0; kk < G; kk += 2) {
-        __m512i w0p[2], w1p[2];
-        for (int r = 0; r < R; r++) {
-            __m512i w = FN(q5_0_weights2)(p[r] + 22 * (b + kk));
-            w0p[r] = _mm512_shuffle_i64x2(w, w, 0x44);
-            w1p[r] = _mm512_shuffle_i64x2(w, w, 0xEE);
-        }
-        __m512i selS0 = _mm512_add_epi32(halves, _mm512_set1_epi32(kk));
-        __m512i selS1 = _mm512_add_epi32(halves, _mm512_set1_epi32(kk + 1));
-        __m512i selO0 = _mm512_add_epi32(pairs, _mm512_set1_epi32(2 * kk));
-        __m512i selO1 = _mm512_add_epi32(pairs, _mm512_set1_epi32(2 * kk + 2));
-        for (int k = 0; k < np; k++) {
-            const int8_t *xu = x[2 * k].quants + 32 * (b + kk), *xv = x[2 * k + 1].quants + 32 * (b + kk);
-            __m512i xa = FN(pair_si)(_mm256_loadu_si256((const __m256i *)xu), _mm256_loadu_si256((const __m256i *)xv));
-            __m512i xb = FN(pair_si)(_mm256_loadu_si256((const __m256i *)(xu + 32)),
-                                     _mm256_loadu_si256((const __m256i *)(xv + 32)));
-            __m512i o0 = _mm512_permutex2var_epi32(off[k][0], selO0, off[k][1]);
-            __m512i o1 = _mm512_permutex2var_epi32(off[k][0], selO1, off[k][1]);
-            for (int r = 0; r < R; r++) {
-                __m512i s0 = _mm512_dpbusd_epi32(o0, w0p[r], xa);
-                __m512i s1 = _mm512_dpbusd_epi32(o1, w1p[r], xb);
-                a0[r][k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_permutexvar_ps(selS0, dv[r][k]), a0[r][k]);
-                a1[r][k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_permutexvar_ps(selS1, dv[r][k]), a1[r][k]);
-            }
-        }
-    }
-}
-
 // The 256-bit halves of pair accumulators as per-activation accumulators: activation 2k is the low half.
 MULTI_ATTR void FN(unpair)(const __m512 *z0, const __m512 *z1, const int np, __m256 *a0, __m256 *a1) {
     for (int k = 0; k < np; k++) {
@@ -419,21 +398,93 @@ MULTI_ATTR void FN(block32_pairs)(FN(pair_group_fn) group, FN(tail_fn) from, con
     }
 }
 
-// `R` (1 or 2) Q5_0 rows against `2 · np` activations, two per 512-bit register (most of Qwen2.5-0.5B's
-// weights are Q5_0). Each lane does what FN(q5_0_x) does (the same integer offset, the same even/odd
-// accumulators and FMA order), so each result is bit-identical to it. In groups of eight blocks, then one of
-// four (Qwen's 896-wide rows have 28 blocks), the per-block offsets (2 · Σx of each 16-element half pair) and
-// scales (d · x.scale, one vector multiply, rounded as the scalar product) are built once in vectors and
-// picked per block with one permute each; with two rows the activations' share is done once for both
-// (docs/DESIGN.md "Continuous batching" has the measurements). The last 0–3 blocks continue per activation,
-// as in FN(q5_0_x).
-MULTI_ATTR void FN(q5_0_pairs)(const uint8_t *p0, const uint8_t *p1, const int R, const StretchQ8 *x, const int np,
-                               long blocks, float *out0, float *out1, long pf) {
-    FN(block32_pairs)(FN(q5_0_group), FN(q5_0_x_from), p0, p1, R, x, np, blocks, out0, out1, pf);
+// The mask of the first `n` bytes of a 64-byte load.
+MULTI_ATTR __mmask64 FN(first_bytes)(long n) {
+    return n <= 0 ? 0 : n >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
 }
 
-MULTI_ATTR void FN(q5_0_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
-    FN(q5_0_pairs)(p, p, 1, x, np, blocks, out, out, 0);
+// The weight scales of G (1-8) Q5_0 blocks at `q`, each twice, as floats: [d0, d0, d1, d1, ...]. The 16-bit
+// scales sit every 11 words; two word permutes pick them from the group's bytes (masked loads read nothing
+// past the group). Building them with scalar stores and one vector load instead stalled every group on
+// store forwarding (a third of the kernel's time at four activations).
+MULTI_ATTR __m512 FN(q5_0_scales2)(const uint8_t *q, const int G) {
+    const long bytes = 22L * G;
+    __m512i a = _mm512_maskz_loadu_epi8(FN(first_bytes)(bytes), q);
+    __m512i b = _mm512_maskz_loadu_epi8(FN(first_bytes)(bytes - 64), q + 64);
+    __m512i c = _mm512_maskz_loadu_epi8(FN(first_bytes)(bytes - 128), q + 128);
+    // Words 0, 11, ..., 55 from a:b, then 66 and 77 (words 2 and 13 of c), each twice.
+    const __m512i lo = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                        13, 13, 2, 2, 55, 55, 44, 44, 33, 33, 22, 22, 11, 11, 0, 0);
+    __m512i h = _mm512_permutex2var_epi16(a, lo, b);
+    h = _mm512_mask_permutexvar_epi16(h, 0xF000, lo, c);
+    return _mm512_cvtph_ps(_mm512_castsi512_si256(h));
+}
+
+// `R` (1 or 2) Q5_0 rows against `2 · np` activation pairs laid out by stretch_multi_prepare (most of
+// Qwen2.5-0.5B's weights are Q5_0). The two activations of a pair share each 512-bit register lane by lane:
+// lane 2i is lane i of activation 2t, lane 2i + 1 lane i of 2t + 1, so that every per-block value both
+// need (the integer offset 2 · Σx, the scale d · x.scale) is one 64-bit broadcast from memory (a load, no
+// shuffle) and the weights are each block's dwords doubled (one permute per block and row, shared by all
+// pairs). Each lane does what FN(q5_0_x) does (the same offset, the same even/odd accumulators, the same
+// FMA order, the same final sums), so each result is bit-identical to it. Groups of eight blocks (then the
+// rest) get their scales from one multiply per row and pair, stored and broadcast per block.
+MULTI_ATTR void FN(q5_0_pairs)(const uint8_t *p0, const uint8_t *p1, const int R, const StretchPairTable *pt,
+                               const int np, long blocks, float *out0, float *out1, long pf) {
+    const uint8_t *p[2] = {p0, p1};
+    const __m512i dupLo = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+    const __m512i dupHi = _mm512_add_epi32(dupLo, _mm512_set1_epi32(8));
+    __m512 a0[2][2], a1[2][2];
+    for (int r = 0; r < R; r++)
+        for (int t = 0; t < np; t++) a0[r][t] = a1[r][t] = _mm512_setzero_ps();
+    for (long b = 0; b < blocks; b += 8) {
+        const int G = blocks - b < 8 ? (int)(blocks - b) : 8;
+        __attribute__((aligned(64))) float sv[2][2][16];
+        for (int r = 0; r < R; r++) {
+            const uint8_t *q = p[r] + 22 * b;
+            if (pf)
+                for (int o = 0; o < 22 * G; o += 64) _mm_prefetch((const char *)(q + pf + o), _MM_HINT_T0);
+            __m512 dd = FN(q5_0_scales2)(q, G);
+            for (int t = 0; t < np; t++) _mm512_store_ps(sv[r][t], _mm512_mul_ps(dd, _mm512_loadu_ps(pt[t].scales + 2 * b)));
+        }
+        int kk = 0;
+        for (; kk + 2 <= G; kk += 2) {
+            __m512i w0[2], w1[2];
+            for (int r = 0; r < R; r++) {
+                __m512i w = FN(q5_0_weights2)(p[r] + 22 * (b + kk));
+                w0[r] = _mm512_permutexvar_epi32(dupLo, w);
+                w1[r] = _mm512_permutexvar_epi32(dupHi, w);
+            }
+            for (int t = 0; t < np; t++) {
+                const long j = b + kk;
+                __m512i xa = _mm512_load_si512((const void *)(pt[t].quants + 64 * j));
+                __m512i xb = _mm512_load_si512((const void *)(pt[t].quants + 64 * j + 64));
+                for (int r = 0; r < R; r++) {
+                    __m512i s0 = _mm512_dpbusd_epi32(FN(bcast64i)(pt[t].offsets + 2 * j), w0[r], xa);
+                    __m512i s1 = _mm512_dpbusd_epi32(FN(bcast64i)(pt[t].offsets + 2 * j + 2), w1[r], xb);
+                    a0[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), FN(bcast64f)(&sv[r][t][2 * kk]), a0[r][t]);
+                    a1[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), FN(bcast64f)(&sv[r][t][2 * kk + 2]), a1[r][t]);
+                }
+            }
+        }
+        if (kk < G) {  // the last block of an odd count: even, so into a0 as in FN(q5_0_x)
+            __m512i w0[2];
+            for (int r = 0; r < R; r++)
+                w0[r] = _mm512_permutexvar_epi32(dupLo, _mm512_castsi256_si512(FN(q5_0_weights)(p[r] + 22 * (b + kk))));
+            for (int t = 0; t < np; t++) {
+                const long j = b + kk;
+                __m512i xa = _mm512_load_si512((const void *)(pt[t].quants + 64 * j));
+                for (int r = 0; r < R; r++) {
+                    __m512i s0 = _mm512_dpbusd_epi32(FN(bcast64i)(pt[t].offsets + 2 * j), w0[r], xa);
+                    a0[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), FN(bcast64f)(&sv[r][t][2 * kk]), a0[r][t]);
+                }
+            }
+        }
+    }
+    FN(interleaved_sums)(a0, a1, R, np, out0, out1);
+}
+
+MULTI_ATTR void FN(q5_0_x2)(const uint8_t *p, const StretchPairTable *pt, const int np, long blocks, float *out) {
+    FN(q5_0_pairs)(p, p, 1, pt, np, blocks, out, out, 0);
 }
 
 // `R` (1 or 2) Q6_K rows against `2 · np` activations, two per 512-bit register (activation 2t in lanes
@@ -588,7 +639,9 @@ MULTI_ATTR void FN(q8_0_x2)(const uint8_t *p, const StretchQ8 *x, const int np, 
     if (nx >= 4) FN(kernel)(p, x, 2, blocks, out);                  \
     else FN(kernel)(p, x, 1, blocks, out);
 
-static ATTR void FN(row_x)(int kind, const uint8_t *p, const StretchQ8 *x, int nx, float *out) {
+static ATTR void FN(row_x)(int kind, const uint8_t *p, const StretchQ8 *x, const StretchPairTable *pt, int nx,
+                           float *out) {
+    (void)pt;  // only the 512-bit pair kernels read the interleaved layout
     long n = x->count;
     switch (kind) {
     case STRETCH_KIND_Q8_0:
@@ -603,7 +656,8 @@ static ATTR void FN(row_x)(int kind, const uint8_t *p, const StretchQ8 *x, int n
     case STRETCH_KIND_Q5_0:
 #ifdef STRETCH_PAIRS
         if (nx >= 2) {
-            PAIR_CASES(q5_0_x2, n / 32)
+            if (nx >= 4) FN(q5_0_x2)(p, pt, 2, n / 32, out);
+            else FN(q5_0_x2)(p, pt, 1, n / 32, out);
             if (nx & 1) FN(q5_0_x)(p, x + nx - 1, 1, n / 32, out + nx - 1);
             break;
         }
@@ -641,22 +695,22 @@ static ATTR void FN(row_x)(int kind, const uint8_t *p, const StretchQ8 *x, int n
 #ifdef STRETCH_PAIRS
 // Two rows of Q5_0, Q8_0, Q4_K or Q6_K against `nx` (1-4) activations: pairs through the two-row kernels, an odd
 // last activation one row at a time. With `pf` > 0 the pair kernels prefetch each block `pf` bytes ahead.
-#define ROWS2_CASES(pairs, single, blocks)                                                   \
-    if (nx >= 4) FN(pairs)(p0, p1, 2, x, 2, blocks, out0, out1, pf);                              \
-    else if (nx >= 2) FN(pairs)(p0, p1, 2, x, 1, blocks, out0, out1, pf);                         \
+#define ROWS2_CASES(pairs, single, blocks, xs)                                                \
+    if (nx >= 4) FN(pairs)(p0, p1, 2, xs, 2, blocks, out0, out1, pf);                             \
+    else if (nx >= 2) FN(pairs)(p0, p1, 2, xs, 1, blocks, out0, out1, pf);                        \
     if (nx & 1) {                                                                            \
         FN(single)(p0, x + nx - 1, 1, blocks, out0 + nx - 1);                                \
         FN(single)(p1, x + nx - 1, 1, blocks, out1 + nx - 1);                                \
     }
 
-static ATTR void FN(rows2_x)(int kind, const uint8_t *p0, const uint8_t *p1, const StretchQ8 *x, int nx, float *out0,
-                             float *out1, long pf) {
+static ATTR void FN(rows2_x)(int kind, const uint8_t *p0, const uint8_t *p1, const StretchQ8 *x,
+                             const StretchPairTable *pt, int nx, float *out0, float *out1, long pf) {
     long n = x->count;
     switch (kind) {
-    case STRETCH_KIND_Q5_0: ROWS2_CASES(q5_0_pairs, q5_0_x, n / 32) break;
-    case STRETCH_KIND_Q8_0: ROWS2_CASES(q8_0_pairs, q8_0_x, n / 32) break;
-    case STRETCH_KIND_Q4_K: ROWS2_CASES(q4_K_pairs, q4_K_x, n / 256) break;
-    default: ROWS2_CASES(q6_K_pairs, q6_K_x, n / 256) break;
+    case STRETCH_KIND_Q5_0: ROWS2_CASES(q5_0_pairs, q5_0_x, n / 32, pt) break;
+    case STRETCH_KIND_Q8_0: ROWS2_CASES(q8_0_pairs, q8_0_x, n / 32, x) break;
+    case STRETCH_KIND_Q4_K: ROWS2_CASES(q4_K_pairs, q4_K_x, n / 256, x) break;
+    default: ROWS2_CASES(q6_K_pairs, q6_K_x, n / 256, x) break;
     }
 }
 #undef ROWS2_CASES
@@ -664,7 +718,7 @@ static ATTR void FN(rows2_x)(int kind, const uint8_t *p0, const uint8_t *p1, con
 
 // Rows against `nx` activations, four at a time; `y[i][r]`. Prefetch as in FN(rows).
 static ATTR void FN(rows_x)(int kind, const uint8_t *w, size_t rowBytes, long rows, const StretchQ8 *x, long nx,
-                            float *const *y) {
+                            const StretchPairTable *pt, float *const *y) {
     size_t ahead = rowBytes >= 3000 ? rowBytes : (3000 / rowBytes) * rowBytes;
     long r = 0;
 #ifdef STRETCH_PAIRS
@@ -680,7 +734,7 @@ static ATTR void FN(rows_x)(int kind, const uint8_t *w, size_t rowBytes, long ro
             for (long i0 = 0; i0 < nx; i0 += 4) {
                 int k = nx - i0 < 4 ? (int)(nx - i0) : 4;
                 float out0[4], out1[4];
-                FN(rows2_x)(kind, p, p1, x + i0, k, out0, out1, i0 == 0 ? (long)(2 * ahead) : 0);
+                FN(rows2_x)(kind, p, p1, x + i0, pt + i0 / 2, k, out0, out1, i0 == 0 ? (long)(2 * ahead) : 0);
                 for (int i = 0; i < k; i++) {
                     y[i0 + i][r] = out0[i];
                     y[i0 + i][r + 1] = out1[i];
@@ -695,7 +749,7 @@ static ATTR void FN(rows_x)(int kind, const uint8_t *w, size_t rowBytes, long ro
         for (long i0 = 0; i0 < nx; i0 += 4) {
             int k = nx - i0 < 4 ? (int)(nx - i0) : 4;
             float out[4];
-            FN(row_x)(kind, p, x + i0, k, out);
+            FN(row_x)(kind, p, x + i0, pt + i0 / 2, k, out);
             for (int i = 0; i < k; i++) y[i0 + i][r] = out[i];
         }
     }

@@ -83,6 +83,8 @@ extension MatMul {
         // The views point into the activations' storage, which `paths` keeps until the defer above.
         integerViews.withUnsafeBufferPointer { viewBuffer in
             let views = viewBuffer.baseAddress
+            let prepared = IntegerDot.PreparedActivations(viewBuffer, columns: cols)
+            defer { prepared.deallocate() }
             Parallel.forRanges(starts.last!, workers: workers, granularity: panelRows) { r0, r1 in
                 let rowScratch = UnsafeMutablePointer<Float>.allocate(capacity: needsRows ? panelRows * cols : 1)
                 let panel = UnsafeMutablePointer<Float>.allocate(capacity: needsPanel ? panelRows * cols : 1)
@@ -105,7 +107,7 @@ extension MatMul {
                         if let views, !integerSegments.isEmpty {
                             for (j, i) in integerSegments.enumerated() { outputs[j] = y + offsets[i] * rows + rb }
                             IntegerDot.dotRows(w.type, w.row(rb), rowBytes: w.rowBytes, rows: nr, views,
-                                               count: integerSegments.count, outputs)
+                                               count: integerSegments.count, prepared: prepared, outputs)
                         }
                         for (i, path) in paths.enumerated() {
                             let xs = x + offsets[i] * cols, n = segments[i]

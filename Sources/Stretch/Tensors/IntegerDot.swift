@@ -81,11 +81,34 @@ package enum IntegerDot {
 
     /// `y[i][r] = Σ row_r · x[i]` for `r < rows` and every activation vector `x[i]`, by the C kernels: each
     /// weight block is unpacked once for up to four activations (batched decode). Bit-identical to
-    /// ``dotRows(_:_:rowBytes:rows:_:_:)`` per activation.
+    /// ``dotRows(_:_:rowBytes:rows:_:_:)`` per activation. `prepared` holds `x` laid out by
+    /// ``PreparedActivations`` (once per product, shared by every row range and thread).
     package static func dotRows(_ type: GGMLType, _ w: UnsafeRawPointer, rowBytes: Int, rows: Int,
-                               _ x: UnsafePointer<StretchQ8>, count: Int, _ y: UnsafePointer<UnsafeMutablePointer<Float>?>) {
+                               _ x: UnsafePointer<StretchQ8>, count: Int, prepared: PreparedActivations,
+                               _ y: UnsafePointer<UnsafeMutablePointer<Float>?>) {
         guard let kind = cKind(type) else { preconditionFailure("no integer kernel for \(type)") }
-        stretch_dot_rows_multi(kind, w, rowBytes, rows, x, count, y)
+        stretch_dot_rows_multi_prepared(kind, w, rowBytes, rows, x, count, prepared.bytes, y)
+    }
+
+    /// Several activation vectors laid out for the batched kernels (pairs interleaved lane by lane, with
+    /// their per-block offsets and scales): built once per product, read by every thread. Owned by the
+    /// caller, who deallocates it.
+    package struct PreparedActivations {
+        let bytes: UnsafeMutableRawPointer?
+
+        /// Lays out `x`, every vector of `columns` values.
+        package init(_ x: UnsafeBufferPointer<StretchQ8>, columns: Int) {
+            let n = stretch_multi_prepared_bytes(columns, x.count)
+            guard n > 0, let base = x.baseAddress else {
+                bytes = nil
+                return
+            }
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 64)
+            stretch_multi_prepare(base, x.count, buffer)
+            bytes = buffer
+        }
+
+        package func deallocate() { bytes?.deallocate() }
     }
 
     /// The C view of `x` (pointers into its storage, valid while `x` is allocated).

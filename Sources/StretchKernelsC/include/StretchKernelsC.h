@@ -51,6 +51,18 @@ void stretch_dot_rows(int kind, const void *w, size_t rowBytes, long rows, const
 void stretch_dot_rows_multi(int kind, const void *w, size_t rowBytes, long rows, const StretchQ8 *x, long nx,
                             float *const *y);
 
+/// Bytes `stretch_multi_prepare` writes for `nx` activation vectors of `cols` values (0 for fewer than 2).
+size_t stretch_multi_prepared_bytes(long cols, long nx);
+
+/// Lays out the activation pairs (vectors 2t, 2t + 1) of `x` for the batched kernels, lane by lane
+/// interleaved with their per-block offsets and scales, into `dst` (64-byte aligned,
+/// `stretch_multi_prepared_bytes` long): once per product, then shared by all rows and threads.
+void stretch_multi_prepare(const StretchQ8 *x, long nx, void *dst);
+
+/// `stretch_dot_rows_multi` with the activations also laid out by `stretch_multi_prepare` in `prepared`.
+void stretch_dot_rows_multi_prepared(int kind, const void *w, size_t rowBytes, long rows, const StretchQ8 *x, long nx,
+                                     const void *prepared, float *const *y);
+
 /// Quantizes `count` (a multiple of 32) floats to Q8 blocks: per 32 values a scale `max|x| / 127`,
 /// int8 values rounded to nearest even, the block sum `scale · Σq` and the two 16-value sums `Σq`.
 void stretch_quantize_q8(const float *x, long count, int8_t *q, float *scales, float *sums, int32_t *sums16);

@@ -87,8 +87,11 @@ final class IntegerDotTests: XCTestCase {
                         for i in 0..<nx { outputs[i] = storage + i * rows }
                         let views = xs.map(IntegerDot.cView)
                         views.withUnsafeBufferPointer {
+                            // As the engine calls it: the activations laid out once for all rows.
+                            let prepared = IntegerDot.PreparedActivations($0, columns: count)
+                            defer { prepared.deallocate() }
                             IntegerDot.dotRows(type, raw.baseAddress!, rowBytes: rowBytes, rows: rows, $0.baseAddress!,
-                                               count: nx, outputs)
+                                               count: nx, prepared: prepared, outputs)
                         }
                         for i in 0..<nx { multi[i] = Array(UnsafeBufferPointer(start: storage + i * rows, count: rows)) }
                     }

@@ -8,7 +8,7 @@
 #define MULTI_ATTR ATTR __attribute__((always_inline)) static inline
 
 // Blocks `b ..< blocks` of a Q8_0 row into per-activation accumulators, in pairs (block b into a0, b + 1
-// into a1) and then one; FN(q8_0_x) runs it after its eight-block loop, FN(q8_0_pairs) after its groups.
+// into a1) and then one; FN(q8_0_x) runs it after its eight-block loop.
 MULTI_ATTR void FN(q8_0_x_from)(const uint8_t *p, const StretchQ8 *x, const int nx, long b, long blocks, __m256 *a0,
                                 __m256 *a1) {
     for (; b + 2 <= blocks; b += 2) {
@@ -71,7 +71,7 @@ MULTI_ATTR void FN(q8_0_x)(const uint8_t *p, const StretchQ8 *x, const int nx, l
 }
 
 // Blocks `b ..< blocks` of a Q5_0 row into per-activation accumulators: block b feeds accumulator b mod 2
-// (b even), in increasing b. FN(q5_0_x) runs it from 0; FN(q5_0_x2) for what its eight-block loop leaves.
+// (b even), in increasing b; FN(q5_0_x) runs it from 0.
 MULTI_ATTR void FN(q5_0_x_from)(const uint8_t *p, const StretchQ8 *x, const int nx, long b, long blocks, __m256 *a0,
                                 __m256 *a1) {
     for (; b + 2 <= blocks; b += 2) {
@@ -312,34 +312,6 @@ MULTI_ATTR void FN(interleaved_sums)(__m512 a0[2][2], __m512 a1[2][2], const int
     }
 }
 
-// Picks the lower (G = 4) or all eight values starting at `v`, zero-extended: the four-block group reads
-// no further than its blocks' own scales and sums.
-MULTI_ATTR __m256 FN(scales8)(const float *v, const int G) {
-    return G == 8 ? _mm256_loadu_ps(v) : _mm256_zextps128_ps256(_mm_loadu_ps(v));
-}
-
-// The weight scales of G (8 or 4) blocks of `bytes` bytes each from `q`, in both halves of a register.
-MULTI_ATTR __m512 FN(block_scales)(const uint8_t *q, const int bytes, const int G) {
-    uint16_t h[8] = {0};
-    for (int k = 0; k < G; k++) memcpy(&h[k], q + bytes * k, 2);
-    __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
-    return FN(pair_ps)(dw, dw);
-}
-
-// For a group of G blocks of `bytes` bytes (a 16-bit weight scale first) from block `b` of `R` rows: prefetch
-// them `pf` bytes ahead (if `pf` > 0), and dv[r][k] = d · x.scale for activation pair k, lane by lane.
-MULTI_ATTR void FN(group_scales)(const uint8_t *const *p, const int R, const StretchQ8 *x, const int np, long b,
-                                 const int bytes, const int G, long pf, __m512 dv[2][2]) {
-    for (int r = 0; r < R; r++) {
-        if (pf)
-            for (int o = 0; o < bytes * G; o += 64) _mm_prefetch((const char *)(p[r] + bytes * b + pf + o), _MM_HINT_T0);
-        __m512 dw2 = FN(block_scales)(p[r] + bytes * b, bytes, G);
-        for (int k = 0; k < np; k++)
-            dv[r][k] = _mm512_mul_ps(dw2, FN(pair_ps)(FN(scales8)(x[2 * k].scales + b, G),
-                                                      FN(scales8)(x[2 * k + 1].scales + b, G)));
-    }
-}
-
 // Two consecutive Q5_0 blocks' weights (0-31) in one register, the block at `q` in the low half: the
 // bytes FN(q5_0_weights) gives for each, with half the instructions (the high bits of both blocks become
 // bytes through one mask move).
@@ -356,46 +328,6 @@ MULTI_ATTR __m512i FN(q5_0_weights2)(const uint8_t *q) {
                                      _mm256_and_si256(_mm256_srli_epi16(qs, 4), m4), 1);
     nib = _mm512_shuffle_i64x2(nib, nib, 0xD8);
     return _mm512_or_si512(nib, high);
-}
-
-// The 256-bit halves of pair accumulators as per-activation accumulators: activation 2k is the low half.
-MULTI_ATTR void FN(unpair)(const __m512 *z0, const __m512 *z1, const int np, __m256 *a0, __m256 *a1) {
-    for (int k = 0; k < np; k++) {
-        a0[2 * k] = _mm512_castps512_ps256(z0[k]);
-        a1[2 * k] = _mm512_castps512_ps256(z1[k]);
-        a0[2 * k + 1] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(z0[k]), 1));
-        a1[2 * k + 1] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(z1[k]), 1));
-    }
-}
-
-// `R` rows of 32-element blocks (Q5_0, Q8_0) against `2 · np` activations: groups of eight blocks, then one of
-// four, through `group` on paired accumulators; the last 0–3 blocks per activation through `from`, on the
-// register halves. `group` and `from` are constants at each call site, so everything inlines.
-typedef void (*FN(pair_group_fn))(const uint8_t *const *, const int, const StretchQ8 *, const int, long, const int,
-                                  __m512[2][2], __m512[2][2], long);
-typedef void (*FN(tail_fn))(const uint8_t *, const StretchQ8 *, const int, long, long, __m256 *, __m256 *);
-
-MULTI_ATTR void FN(block32_pairs)(FN(pair_group_fn) group, FN(tail_fn) from, const uint8_t *p0, const uint8_t *p1,
-                                  const int R, const StretchQ8 *x, const int np, long blocks, float *out0, float *out1,
-                                  long pf) {
-    const uint8_t *p[2] = {p0, p1};
-    __m512 z0[2][2], z1[2][2];
-    for (int r = 0; r < R; r++)
-        for (int k = 0; k < np; k++) z0[r][k] = z1[r][k] = _mm512_setzero_ps();
-    long b = 0;
-    for (; b + 8 <= blocks; b += 8) group(p, R, x, np, b, 8, z0, z1, pf);
-    if (b + 4 <= blocks) {
-        group(p, R, x, np, b, 4, z0, z1, pf);
-        b += 4;
-    }
-    const int nx = 2 * np;
-    for (int r = 0; r < R; r++) {
-        __m256 a0[4], a1[4];
-        FN(unpair)(z0[r], z1[r], np, a0, a1);
-        from(p[r], x, nx, b, blocks, a0, a1);
-        float *out = r ? out1 : out0;
-        for (int i = 0; i < nx; i++) out[i] = FN(hsum)(_mm256_add_ps(a0[i], a1[i]));
-    }
 }
 
 // The mask of the first `n` bytes of a 64-byte load.
@@ -571,56 +503,79 @@ MULTI_ATTR void FN(q6_K_x2)(const uint8_t *p, const StretchQ8 *x, const int np, 
     FN(q6_K_pairs)(p, p, 1, x, np, blocks, out, out, 0);
 }
 
-// One group of G (8 or 4) Q8_0 blocks from block `b` of `R` rows against `np` activation pairs. AVX-512 has
-// no vpsignb: the activations are negated where the weight is negative (a masked subtract, wrapping at -128
-// as vpsignb does); where the weight is zero |w| is zero, so not zeroing those activations changes no
-// product. The activation loads are shared by the rows; the negation depends on each row's signs.
-MULTI_ATTR void FN(q8_0_group)(const uint8_t *const *p, const int R, const StretchQ8 *x, const int np, long b,
-                               const int G, __m512 z0[2][2], __m512 z1[2][2], long pf) {
-    const __m512i halves = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 8, 8, 8, 8, 8);
+// The weight scales of G (1-8) Q8_0 blocks at `q` (every 17 words), each twice, as in FN(q5_0_scales2).
+MULTI_ATTR __m512 FN(q8_0_scales2)(const uint8_t *q, const int G) {
+    const long bytes = 34L * G;  // the eighth scale ends at byte 240: four loads cover it
+    __m512i a = _mm512_maskz_loadu_epi8(FN(first_bytes)(bytes), q);
+    __m512i b = _mm512_maskz_loadu_epi8(FN(first_bytes)(bytes - 64), q + 64);
+    __m512i c = _mm512_maskz_loadu_epi8(FN(first_bytes)(bytes - 128), q + 128);
+    __m512i d = _mm512_maskz_loadu_epi8(FN(first_bytes)(bytes - 192), q + 192);
+    // Words 0, 17, 34, 51 from a:b, then 68, 85, 102, 119 (words 4, 21, 38, 55 of c:d), each twice.
+    const __m512i lo = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                        55, 55, 38, 38, 21, 21, 4, 4, 51, 51, 34, 34, 17, 17, 0, 0);
+    __m512i h = _mm512_mask_blend_epi16(0xFF00, _mm512_permutex2var_epi16(a, lo, b), _mm512_permutex2var_epi16(c, lo, d));
+    return _mm512_cvtph_ps(_mm512_castsi512_si256(h));
+}
+
+// `R` (1 or 2) Q8_0 rows against `2 · np` activation pairs laid out by stretch_multi_prepare, lane-interleaved
+// as in FN(q5_0_pairs). AVX-512 has no vpsignb: the activations are negated where the weight is negative (a
+// masked subtract, wrapping at -128 as vpsignb does); where the weight is zero |w| is zero, so not zeroing
+// those activations changes no product. Every lane does what FN(q8_0_x) does (even blocks into a0, odd into
+// a1, scale d · x.scale rounded as there), so each result is bit-identical to it.
+MULTI_ATTR void FN(q8_0_pairs)(const uint8_t *p0, const uint8_t *p1, const int R, const StretchPairTable *pt,
+                               const int np, long blocks, float *out0, float *out1, long pf) {
+    const uint8_t *p[2] = {p0, p1};
+    const __m512i dupLo = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
     const __m512i zero = _mm512_setzero_si512();
-    __m512 dv[2][2];
-    FN(group_scales)(p, R, x, np, b, 34, G, pf, dv);
-    for (int kk = 0; kk < G; kk += 2) {
-        __m512i u0[2], u1[2];
-        __mmask64 n0[2], n1[2];
+    __m512 a0[2][2], a1[2][2];
+    for (int r = 0; r < R; r++)
+        for (int t = 0; t < np; t++) a0[r][t] = a1[r][t] = _mm512_setzero_ps();
+    for (long b = 0; b < blocks; b += 8) {
+        const int G = blocks - b < 8 ? (int)(blocks - b) : 8;
+        __attribute__((aligned(64))) float sv[2][2][16];
         for (int r = 0; r < R; r++) {
-            const uint8_t *q = p[r] + 34 * (b + kk);
-            __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 2));
-            __m256i w1 = _mm256_loadu_si256((const __m256i *)(q + 36));
-            __m512i w0p = FN(pair_si)(w0, w0), w1p = FN(pair_si)(w1, w1);
-            u0[r] = _mm512_abs_epi8(w0p);
-            u1[r] = _mm512_abs_epi8(w1p);
-            n0[r] = _mm512_movepi8_mask(w0p);
-            n1[r] = _mm512_movepi8_mask(w1p);
+            const uint8_t *q = p[r] + 34 * b;
+            if (pf)
+                for (int o = 0; o < 34 * G; o += 64) _mm_prefetch((const char *)(q + pf + o), _MM_HINT_T0);
+            __m512 dd = FN(q8_0_scales2)(q, G);
+            for (int t = 0; t < np; t++) _mm512_store_ps(sv[r][t], _mm512_mul_ps(dd, _mm512_loadu_ps(pt[t].scales + 2 * b)));
         }
-        __m512i sel0 = _mm512_add_epi32(halves, _mm512_set1_epi32(kk));
-        __m512i sel1 = _mm512_add_epi32(halves, _mm512_set1_epi32(kk + 1));
-        for (int k = 0; k < np; k++) {
-            const int8_t *x0 = x[2 * k].quants + 32 * (b + kk), *x1 = x[2 * k + 1].quants + 32 * (b + kk);
-            __m512i xa = FN(pair_si)(_mm256_loadu_si256((const __m256i *)x0), _mm256_loadu_si256((const __m256i *)x1));
-            __m512i xb = FN(pair_si)(_mm256_loadu_si256((const __m256i *)(x0 + 32)),
-                                     _mm256_loadu_si256((const __m256i *)(x1 + 32)));
+        // Blocks kk (even, into a0) and kk + 1 (into a1); `two` is 0 for the last block of an odd count.
+        for (int kk = 0; kk < G; kk += 2) {
+            const int two = kk + 1 < G;
+            const long j = b + kk;
+            __m512i u0[2], u1[2];
+            __mmask64 n0[2], n1[2];
             for (int r = 0; r < R; r++) {
-                __m512i s0 = _mm512_dpbusd_epi32(zero, u0[r], _mm512_mask_sub_epi8(xa, n0[r], zero, xa));
-                __m512i s1 = _mm512_dpbusd_epi32(zero, u1[r], _mm512_mask_sub_epi8(xb, n1[r], zero, xb));
-                z0[r][k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_permutexvar_ps(sel0, dv[r][k]), z0[r][k]);
-                z1[r][k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_permutexvar_ps(sel1, dv[r][k]), z1[r][k]);
+                const uint8_t *q = p[r] + 34 * j;
+                __m512i w0 = _mm512_permutexvar_epi32(dupLo, _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(q + 2))));
+                __m512i w1 = two ? _mm512_permutexvar_epi32(dupLo, _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(q + 36))))
+                                 : zero;
+                u0[r] = _mm512_abs_epi8(w0);
+                u1[r] = _mm512_abs_epi8(w1);
+                n0[r] = _mm512_movepi8_mask(w0);
+                n1[r] = _mm512_movepi8_mask(w1);
+            }
+            for (int t = 0; t < np; t++) {
+                __m512i x0 = _mm512_load_si512((const void *)(pt[t].quants + 64 * j));
+                // Past the last block the table is zero-padded (stretch_multi_prepare): a harmless read.
+                __m512i x1 = _mm512_load_si512((const void *)(pt[t].quants + 64 * j + 64));
+                for (int r = 0; r < R; r++) {
+                    __m512i s0 = _mm512_dpbusd_epi32(zero, u0[r], _mm512_mask_sub_epi8(x0, n0[r], zero, x0));
+                    a0[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), FN(bcast64f)(&sv[r][t][2 * kk]), a0[r][t]);
+                    if (two) {
+                        __m512i s1 = _mm512_dpbusd_epi32(zero, u1[r], _mm512_mask_sub_epi8(x1, n1[r], zero, x1));
+                        a1[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), FN(bcast64f)(&sv[r][t][2 * kk + 2]), a1[r][t]);
+                    }
+                }
             }
         }
     }
+    FN(interleaved_sums)(a0, a1, R, np, out0, out1);
 }
 
-// `R` (1 or 2) Q8_0 rows against `2 · np` activations, two per 512-bit register in groups of eight blocks,
-// then one of four (the output layer, 37% of Qwen's decode bytes, has 28 blocks per row); the last 0–3 blocks
-// continue on per-activation accumulators taken from the register halves, exactly as in FN(q8_0_x).
-MULTI_ATTR void FN(q8_0_pairs)(const uint8_t *p0, const uint8_t *p1, const int R, const StretchQ8 *x, const int np,
-                               long blocks, float *out0, float *out1, long pf) {
-    FN(block32_pairs)(FN(q8_0_group), FN(q8_0_x_from), p0, p1, R, x, np, blocks, out0, out1, pf);
-}
-
-MULTI_ATTR void FN(q8_0_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
-    FN(q8_0_pairs)(p, p, 1, x, np, blocks, out, out, 0);
+MULTI_ATTR void FN(q8_0_x2)(const uint8_t *p, const StretchPairTable *pt, const int np, long blocks, float *out) {
+    FN(q8_0_pairs)(p, p, 1, pt, np, blocks, out, out, 0);
 }
 #endif
 
@@ -647,7 +602,8 @@ static ATTR void FN(row_x)(int kind, const uint8_t *p, const StretchQ8 *x, const
     case STRETCH_KIND_Q8_0:
 #ifdef STRETCH_PAIRS
         if (nx >= 2) {
-            PAIR_CASES(q8_0_x2, n / 32)
+            if (nx >= 4) FN(q8_0_x2)(p, pt, 2, n / 32, out);
+            else FN(q8_0_x2)(p, pt, 1, n / 32, out);
             if (nx & 1) FN(q8_0_x)(p, x + nx - 1, 1, n / 32, out + nx - 1);
             break;
         }
@@ -708,7 +664,7 @@ static ATTR void FN(rows2_x)(int kind, const uint8_t *p0, const uint8_t *p1, con
     long n = x->count;
     switch (kind) {
     case STRETCH_KIND_Q5_0: ROWS2_CASES(q5_0_pairs, q5_0_x, n / 32, pt) break;
-    case STRETCH_KIND_Q8_0: ROWS2_CASES(q8_0_pairs, q8_0_x, n / 32, x) break;
+    case STRETCH_KIND_Q8_0: ROWS2_CASES(q8_0_pairs, q8_0_x, n / 32, pt) break;
     case STRETCH_KIND_Q4_K: ROWS2_CASES(q4_K_pairs, q4_K_x, n / 256, x) break;
     default: ROWS2_CASES(q6_K_pairs, q6_K_x, n / 256, x) break;
     }

@@ -13,6 +13,11 @@ struct BenchCommand: ParsableCommand {
             Random token ids are used, so tokenization and sampling are outside the timings. Each test runs \
             with plain attention and, when one is chosen (-gan/-gaw or --context-extension), with that \
             extension too, alternating the schemes within each repetition; --compare lists schemes explicitly. Depth tokens are processed once, untimed.
+
+            --parallel 1,2,4,8 (llama-batched-bench's -npl) times aggregate decode instead: that many \
+            sequences generate -n tokens each at once through the batch engine (one forward pass per step for \
+            all of them, as `stretch serve -np` runs them), each after its own random prompt of --depths \
+            tokens (at least one), run untimed first; tokens/s is all sequences' tokens over the wall time.
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -34,6 +39,10 @@ struct BenchCommand: ParsableCommand {
     var output: BenchmarkReport.Format = .md
     @Option(name: .customLong("compare"), help: "Comma-separated schemes to time instead of none + the chosen one.")
     var compare: String?
+    @Option(
+        name: [.customLong("parallel"), .customLong("npl", withSingleDash: true)],
+        help: "Sequences decoding at once, comma-separated: time aggregate decode through the batch engine.")
+    var parallel: String?
     @Flag(name: .customLong("quiet"), help: "No progress or notes on stderr.") var quiet = false
 
     func validate() throws {
@@ -41,6 +50,10 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if parallel != nil {
+            try runParallel()
+            return
+        }
         let gguf = try modelOptions.openFile()
         let model = try modelOptions.loadModel(gguf)
         let c = model.config
@@ -66,6 +79,62 @@ struct BenchCommand: ParsableCommand {
             parameters: gguf.tensors.reduce(0) { $0 + $1.elementCount },
             date: ISO8601DateFormatter().string(from: Date()))
         Console.out(report.render(output))
+    }
+}
+
+extension BenchCommand {
+    /// `--parallel`: aggregate decode of several sequences through ``BatchEngine``.
+    private func runParallel() throws {
+        let gguf = try modelOptions.openFile()
+        let model = try LanguageModel(file: gguf, options: modelOptions.loadOptions)
+        let c = model.network.config
+        let bench = try ParallelDecodeRun(
+            generations: try TokenCountList.parse(generations), depths: try TokenCountList.parse(depths),
+            sequences: try TokenCountList.parse(parallel ?? "1"), repetitions: repetitions,
+            seed: sampling.seed >= 0 ? UInt64(sampling.seed) : 1)
+        let schemes = try contextOptions.schemes(compare: compare, trainedContext: c.contextLength, withBaseline: true)
+        try CommandSupport.noteContext(
+            schemes, model: model.network, requested: bench.contextPerSlot, quiet: quiet,
+            suffix: " (timings are still valid)")
+        let progress = ProgressReporter(total: bench.tokensPerScheme * schemes.count, quiet: quiet)
+        progress.note("bench: --parallel times decode only (-p is not used); \(bench.slots) slots")
+        let label = schemes.map(\.spec).joined(separator: " / ")
+        // The engine works on its own thread; this (main, not a cooperative-pool) thread waits for it.
+        let outcome = ResultBox()
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            do {
+                outcome.set(.success(try await bench.run(model: model, schemes: schemes) { progress.update($0, label: label) }))
+            } catch {
+                outcome.set(.failure(error))
+            }
+            done.signal()
+        }
+        done.wait()
+        let records = try outcome.get()
+        progress.finish(
+            String(
+                format: "bench: %d tests × %d schemes × %d repetitions in %.1f s", bench.tests.count, schemes.count,
+                repetitions, progress.elapsed))
+        let report = BenchmarkReport(
+            records: records, model: modelOptions.modelPath,
+            modelType: "\(c.architecture) \(c.blockCount)L d\(c.embeddingLength)", modelSize: gguf.mapping.size,
+            parameters: gguf.tensors.reduce(0) { $0 + $1.elementCount },
+            date: ISO8601DateFormatter().string(from: Date()))
+        Console.out(report.render(output))
+    }
+}
+
+/// The result of work done on another thread, read after it signals.
+private final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<[BenchmarkRecord], Error>?
+
+    func set(_ value: Result<[BenchmarkRecord], Error>) { lock.withLock { result = value } }
+
+    func get() throws -> [BenchmarkRecord] {
+        guard let result = lock.withLock({ result }) else { preconditionFailure("read before set") }
+        return try result.get()
     }
 }
 

@@ -43,6 +43,7 @@ public struct BenchmarkRecord: Sendable {
     public func json(model: String, modelType: String, modelSize: Int, parameters: Int, date: String) -> JSONValue {
         let ns = samples.map { Int(($0 * 1e9).rounded()) }
         let (avgNS, sdNS) = Self.meanAndSD(ns.map(Double.init))
+        let parallel: [(String, JSONValue)] = test.sequences.map { [("n_parallel", .int($0))] } ?? []
         return .object([
             ("model_filename", .string(model)),
             ("model_type", .string(modelType)),
@@ -54,6 +55,7 @@ public struct BenchmarkRecord: Sendable {
             ("n_prompt", .int(test.promptTokens)),
             ("n_gen", .int(test.generatedTokens)),
             ("n_depth", .int(test.depth)),
+        ] + parallel + [
             ("context_extension", .string(scheme.spec)),
             ("context_extension_name", .string(scheme.name)),
             ("context_extension_parameters", .object(scheme.parameters)),

@@ -303,11 +303,38 @@ final class EvaluationCLITests: XCTestCase {
         XCTAssertTrue(md.stdout.contains("| none              | pp32 |"), md.stdout)
     }
 
+    /// `bench --parallel`: several sequences decode together through the batch engine, every one its
+    /// full -n tokens (the run fails otherwise), one record per sequence count, depth and scheme.
+    func testBenchParallelDecodesSeveralSequencesAtOnce() throws {
+        let model = try TestFiles.stories260K
+        let r = try CLIRunner.run([
+            "bench", "-m", model, "--parallel", "1,3", "-n", "6", "--depths", "0,20", "-r", "2", "-o", "json",
+            "-gan", "4", "-gaw", "64", "-t", "1",
+        ])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("--parallel times decode only"), r.stderr)
+        let records = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        let tests = ["tg6 x1", "tg6 x3", "tg6 x1 @ d20", "tg6 x3 @ d20"]
+        XCTAssertEqual(records.map { $0["test"] as! String }, tests + tests)
+        XCTAssertEqual(records.map { $0["n_parallel"] as? Int }, [1, 3, 1, 3, 1, 3, 1, 3])
+        XCTAssertEqual(
+            records.map { $0["context_extension"] as! String },
+            Array(repeating: "none", count: 4) + Array(repeating: "self-extend:G=4:W=64", count: 4))
+        for rec in records {
+            XCTAssertEqual(rec["n_gen"] as? Int, 6)
+            XCTAssertEqual((rec["samples_ts"] as! [Double]).count, 2)
+            XCTAssertGreaterThan(rec["avg_ts"] as! Double, 0)
+        }
+        let bad = try CLIRunner.run(["bench", "-m", model, "-npl", "2,0", "-n", "4", "-r", "1"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("parallel sequences"), bad.stderr)
+    }
+
     func testHelpListsTheContractFlags() throws {
         for (cmd, flags) in [
             ("perplexity", ["--chunks", "--score", "--compare", "--tokens", "--csv", "--json", "--plot", "--quiet"]),
             ("passkey", ["--lengths", "--depths", "--trials", "--seed", "--json", "--plot"]),
-            ("bench", ["-p", "-n", "--depths", "-r", "-o", "--grp-attn-n"]),
+            ("bench", ["-p", "-n", "--depths", "-r", "-o", "--grp-attn-n", "--parallel"]),
         ] {
             let r = try CLIRunner.run([cmd, "--help"])
             XCTAssertEqual(r.status, 0, r.stderr)

@@ -223,26 +223,31 @@ static void rows_scalar(int kind, const uint8_t *w, size_t rowBytes, long rows, 
 // Activation pair t (vectors 2t and 2t + 1) as stretch_multi_prepare lays it out, for blocks rounded up to a
 // multiple of eight (zero past the last block): per block 64 bytes of quants, dword i of 2t at dword 2i
 // and of 2t + 1 at 2i + 1; the negated Q5_0 offsets [−2 · (Σ16 + Σ16) of 2t, of 2t + 1]; the scales
-// [x.scale of 2t, of 2t + 1].
+// [x.scale of 2t, of 2t + 1]; and the Q6_K offsets, 64 bytes per block: −8 · Σ16 of elements 0-15 of 2t and
+// of 2t + 1 alternating in lanes 0-7, of elements 16-31 in lanes 8-15.
 typedef struct {
     const int8_t *quants;
     const int32_t *offsets;
     const float *scales;
+    const int32_t *offsets6;
 } StretchPairTable;
+
+#define STRETCH_PAIR_BYTES 144  // per block: 64 quants, 8 offsets, 8 scales, 64 Q6_K offsets
 
 static long stretch_pair_blocks(long cols) { return (cols / 32 + 7) / 8 * 8; }
 
 size_t stretch_multi_prepared_bytes(long cols, long nx) {
-    return (size_t)(nx / 2) * (size_t)stretch_pair_blocks(cols) * 80;
+    return (size_t)(nx / 2) * (size_t)stretch_pair_blocks(cols) * STRETCH_PAIR_BYTES;
 }
 
 void stretch_multi_prepare(const StretchQ8 *x, long nx, void *dst) {
     const long blocks = x->count / 32, nbp = stretch_pair_blocks(x->count);
     for (long t = 0; t < nx / 2; t++) {
-        uint8_t *base = (uint8_t *)dst + (size_t)t * (size_t)nbp * 80;
+        uint8_t *base = (uint8_t *)dst + (size_t)t * (size_t)nbp * STRETCH_PAIR_BYTES;
         int8_t *q = (int8_t *)base;
         int32_t *off = (int32_t *)(base + nbp * 64);
         float *sc = (float *)(base + nbp * 72);
+        int32_t *off6 = (int32_t *)(base + nbp * 80);
         const StretchQ8 *u = x + 2 * t, *v = x + 2 * t + 1;
         for (long b = 0; b < nbp; b++) {
             if (b < blocks) {
@@ -254,8 +259,15 @@ void stretch_multi_prepare(const StretchQ8 *x, long nx, void *dst) {
                 off[2 * b + 1] = -2 * (v->sums16[2 * b] + v->sums16[2 * b + 1]);
                 sc[2 * b] = u->scales[b];
                 sc[2 * b + 1] = v->scales[b];
+                for (int i = 0; i < 4; i++) {
+                    off6[16 * b + 2 * i] = -8 * u->sums16[2 * b];
+                    off6[16 * b + 2 * i + 1] = -8 * v->sums16[2 * b];
+                    off6[16 * b + 8 + 2 * i] = -8 * u->sums16[2 * b + 1];
+                    off6[16 * b + 8 + 2 * i + 1] = -8 * v->sums16[2 * b + 1];
+                }
             } else {
                 memset(q + 64 * b, 0, 64);
+                memset(off6 + 16 * b, 0, 64);
                 off[2 * b] = off[2 * b + 1] = 0;
                 sc[2 * b] = sc[2 * b + 1] = 0;
             }
@@ -273,9 +285,9 @@ void stretch_multi_prepare(const StretchQ8 *x, long nx, void *dst) {
 static void stretch_pair_tables(const void *prepared, long cols, long nx, StretchPairTable *pt) {
     const long nbp = stretch_pair_blocks(cols);
     for (long t = 0; t < nx / 2; t++) {
-        const uint8_t *base = (const uint8_t *)prepared + (size_t)t * (size_t)nbp * 80;
+        const uint8_t *base = (const uint8_t *)prepared + (size_t)t * (size_t)nbp * STRETCH_PAIR_BYTES;
         pt[t] = (StretchPairTable){(const int8_t *)base, (const int32_t *)(base + nbp * 64),
-                                   (const float *)(base + nbp * 72)};
+                                   (const float *)(base + nbp * 72), (const int32_t *)(base + nbp * 80)};
     }
 }
 

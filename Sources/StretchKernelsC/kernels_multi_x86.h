@@ -179,110 +179,6 @@ MULTI_ATTR __m512 FN(pair_ps)(__m256 lo, __m256 hi) {
     return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)), _mm256_castps_pd(hi), 1));
 }
 
-MULTI_ATTR __m512i FN(pair_si)(__m256i lo, __m256i hi) {
-    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-}
-
-// `R` (1 or 2) Q4_K rows against `2 · np` activations, two per 512-bit register (activation 2t in the low
-// half, 2t + 1 in the high half): one vpdpbusd/convert/FMA serves both. The eight weight × activation
-// scales of a block come from one vector multiply (d · sc, as the scalar code rounds it, times the
-// activation scales) and are picked per sub-block with one permute. The min term, which FN(q4_K_x) adds up
-// in scalars (compiled as minSum = fma(dmin, fma(mn[2c], xsum[j], mn[2c+1] · xsum[j+1]), minSum), the
-// contraction the bit-identity tests pin), runs for all activations at once: one lane per activation,
-// the same operations in the same order. The activations' share is done once for both rows. Every lane
-// does what the one-activation kernel does, so each result is bit-identical to it.
-MULTI_ATTR void FN(q4_K_pairs)(const uint8_t *p0, const uint8_t *p1, const int R, const StretchQ8 *x, const int np,
-                               long blocks, float *out0, float *out1, long pf) {
-    const uint8_t *p[2] = {p0, p1};
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    const __m512i halves = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 8, 8, 8, 8, 8);
-    // Lane 4c + i (activation i = 2t + h, pair table t, half h): sub-block 2c of activation i, and 2c + 1.
-    const __m512i evenX = _mm512_setr_epi32(0, 8, 16, 24, 2, 10, 18, 26, 4, 12, 20, 28, 6, 14, 22, 30);
-    const __m512i oddX = _mm512_add_epi32(evenX, _mm512_set1_epi32(1));
-    // The same for the row's eight mins (activation-independent).
-    const __m512i evenM = _mm512_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2, 4, 4, 4, 4, 6, 6, 6, 6);
-    const __m512i oddM = _mm512_add_epi32(evenM, _mm512_set1_epi32(1));
-    __m512 a0[2][2], a1[2][2];
-    __m128 minSum[2];
-    for (int r = 0; r < R; r++) {
-        for (int t = 0; t < np; t++) a0[r][t] = a1[r][t] = _mm512_setzero_ps();
-        minSum[r] = _mm_setzero_ps();
-    }
-    for (long b = 0; b < blocks; b++) {
-        if (pf)
-            for (int r = 0; r < R; r++)
-                for (int o = 0; o < 144; o += 64) _mm_prefetch((const char *)(p[r] + 144 * b + pf + o), _MM_HINT_T0);
-        // The activations' sums of the block's eight sub-blocks, arranged for the min term.
-        __m512 xs0 = FN(pair_ps)(_mm256_loadu_ps(x[0].sums + 8 * b), _mm256_loadu_ps(x[1].sums + 8 * b));
-        __m512 xs1 = np > 1 ? FN(pair_ps)(_mm256_loadu_ps(x[2].sums + 8 * b), _mm256_loadu_ps(x[3].sums + 8 * b)) : xs0;
-        __m512 xEven = _mm512_permutex2var_ps(xs0, evenX, xs1), xOdd = _mm512_permutex2var_ps(xs0, oddX, xs1);
-        __m512 scale[2][2];
-        for (int r = 0; r < R; r++) {
-            const uint8_t *q = p[r] + 144 * b;
-            float d = FN(half)(q), dmin = FN(half)(q + 2);
-            uint8_t sc[8], mn[8];
-            stretch_scale_min_k4(q + 4, sc, mn);
-            float dsc[8];
-            for (int s = 0; s < 8; s++) dsc[s] = d * (float)sc[s];
-            __m256 dsc8 = _mm256_loadu_ps(dsc);
-            __m512 dsc16 = FN(pair_ps)(dsc8, dsc8);
-            for (int t = 0; t < np; t++)
-                scale[r][t] = _mm512_mul_ps(dsc16, FN(pair_ps)(_mm256_loadu_ps(x[2 * t].scales + 8 * b),
-                                                               _mm256_loadu_ps(x[2 * t + 1].scales + 8 * b)));
-            uint64_t mn8;
-            memcpy(&mn8, mn, 8);
-            __m512 mnf = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_cvtsi64_si128((long long)mn8)));
-            __m512 tc = _mm512_fmadd_ps(_mm512_permutexvar_ps(evenM, mnf), xEven,
-                                        _mm512_mul_ps(_mm512_permutexvar_ps(oddM, mnf), xOdd));
-            __m128 dm = _mm_set1_ps(dmin);
-            minSum[r] = _mm_fmadd_ps(dm, _mm512_castps512_ps128(tc), minSum[r]);
-            minSum[r] = _mm_fmadd_ps(dm, _mm512_extractf32x4_ps(tc, 1), minSum[r]);
-            minSum[r] = _mm_fmadd_ps(dm, _mm512_extractf32x4_ps(tc, 2), minSum[r]);
-            minSum[r] = _mm_fmadd_ps(dm, _mm512_extractf32x4_ps(tc, 3), minSum[r]);
-        }
-        for (int c = 0; c < 4; c++) {
-            long j = 8 * b + 2 * c;
-            __m512i lo2[2], hi2[2];
-            for (int r = 0; r < R; r++) {
-                __m256i v = _mm256_loadu_si256((const __m256i *)(p[r] + 144 * b + 16 + 32 * c));
-                __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-                lo2[r] = FN(pair_si)(lo, lo);
-                hi2[r] = FN(pair_si)(hi, hi);
-            }
-            __m512i sel0 = _mm512_add_epi32(halves, _mm512_set1_epi32(2 * c));
-            __m512i sel1 = _mm512_add_epi32(halves, _mm512_set1_epi32(2 * c + 1));
-            for (int t = 0; t < np; t++) {
-                const int8_t *x0 = x[2 * t].quants + 32 * j, *x1 = x[2 * t + 1].quants + 32 * j;
-                __m512i xa = FN(pair_si)(_mm256_loadu_si256((const __m256i *)x0), _mm256_loadu_si256((const __m256i *)x1));
-                __m512i xb = FN(pair_si)(_mm256_loadu_si256((const __m256i *)(x0 + 32)),
-                                         _mm256_loadu_si256((const __m256i *)(x1 + 32)));
-                for (int r = 0; r < R; r++) {
-                    __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo2[r], xa);
-                    __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi2[r], xb);
-                    a0[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_permutexvar_ps(sel0, scale[r][t]), a0[r][t]);
-                    a1[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_permutexvar_ps(sel1, scale[r][t]), a1[r][t]);
-                }
-            }
-        }
-    }
-    for (int r = 0; r < R; r++) {
-        float *out = r ? out1 : out0;
-        float mins[4];
-        _mm_storeu_ps(mins, minSum[r]);
-        for (int t = 0; t < np; t++) {
-            __m256 lo = _mm256_add_ps(_mm512_castps512_ps256(a0[r][t]), _mm512_castps512_ps256(a1[r][t]));
-            __m256 hi = _mm256_add_ps(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a0[r][t]), 1)),
-                                      _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a1[r][t]), 1)));
-            out[2 * t] = FN(hsum)(lo) - mins[2 * t];
-            out[2 * t + 1] = FN(hsum)(hi) - mins[2 * t + 1];
-        }
-    }
-}
-
-MULTI_ATTR void FN(q4_K_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
-    FN(q4_K_pairs)(p, p, 1, x, np, blocks, out, out, 0);
-}
-
 // A 64-bit value from memory in every 64-bit lane (one broadcast load).
 MULTI_ATTR __m512i FN(bcast64i)(const int32_t *v) {
     long long u;
@@ -310,6 +206,100 @@ MULTI_ATTR void FN(interleaved_sums)(__m512 a0[2][2], __m512 a1[2][2], const int
             out[2 * t + 1] = FN(hsum)(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), 1)));
         }
     }
+}
+
+// `R` (1 or 2) Q4_K rows against `2 · np` activation pairs: the products on the lane-interleaved layout of
+// stretch_multi_prepare (as FN(q5_0_pairs); a Q4_K sub-block is a 32-element Q8 block), the min term from
+// the activations' sums. The eight weight × activation scales of a block come from one vector multiply
+// (d · sc, as the scalar code rounds it, doubled lane by lane, times the interleaved activation scales),
+// stored and broadcast per sub-block. The min term, which FN(q4_K_x) adds up in scalars (compiled as
+// minSum = fma(dmin, fma(mn[2c], xsum[j], mn[2c+1] · xsum[j+1]), minSum), the contraction the bit-identity
+// tests pin), runs for all activations at once: one lane per activation, the same operations in the same
+// order. Every lane does what the one-activation kernel does, so each result is bit-identical to it.
+MULTI_ATTR void FN(q4_K_pairs)(const uint8_t *p0, const uint8_t *p1, const int R, const StretchQ8 *x,
+                               const StretchPairTable *pt, const int np, long blocks, float *out0, float *out1,
+                               long pf) {
+    const uint8_t *p[2] = {p0, p1};
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    const __m512i dupLo = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+    const __m512i zero = _mm512_setzero_si512();
+    // Lane 4c + i (activation i = 2t + h, pair table t, half h): sub-block 2c of activation i, and 2c + 1.
+    const __m512i evenX = _mm512_setr_epi32(0, 8, 16, 24, 2, 10, 18, 26, 4, 12, 20, 28, 6, 14, 22, 30);
+    const __m512i oddX = _mm512_add_epi32(evenX, _mm512_set1_epi32(1));
+    // The same for the row's eight mins (activation-independent).
+    const __m512i evenM = _mm512_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2, 4, 4, 4, 4, 6, 6, 6, 6);
+    const __m512i oddM = _mm512_add_epi32(evenM, _mm512_set1_epi32(1));
+    __m512 a0[2][2], a1[2][2];
+    __m128 minSum[2];
+    for (int r = 0; r < R; r++) {
+        for (int t = 0; t < np; t++) a0[r][t] = a1[r][t] = _mm512_setzero_ps();
+        minSum[r] = _mm_setzero_ps();
+    }
+    for (long b = 0; b < blocks; b++) {
+        if (pf)
+            for (int r = 0; r < R; r++)
+                for (int o = 0; o < 144; o += 64) _mm_prefetch((const char *)(p[r] + 144 * b + pf + o), _MM_HINT_T0);
+        // The activations' sums of the block's eight sub-blocks, arranged for the min term.
+        __m512 xs0 = FN(pair_ps)(_mm256_loadu_ps(x[0].sums + 8 * b), _mm256_loadu_ps(x[1].sums + 8 * b));
+        __m512 xs1 = np > 1 ? FN(pair_ps)(_mm256_loadu_ps(x[2].sums + 8 * b), _mm256_loadu_ps(x[3].sums + 8 * b)) : xs0;
+        __m512 xEven = _mm512_permutex2var_ps(xs0, evenX, xs1), xOdd = _mm512_permutex2var_ps(xs0, oddX, xs1);
+        __attribute__((aligned(64))) float sv[2][2][16];
+        for (int r = 0; r < R; r++) {
+            const uint8_t *q = p[r] + 144 * b;
+            float d = FN(half)(q), dmin = FN(half)(q + 2);
+            uint8_t sc[8], mn[8];
+            stretch_scale_min_k4(q + 4, sc, mn);
+            float dsc[8];
+            for (int s = 0; s < 8; s++) dsc[s] = d * (float)sc[s];
+            __m512 dscDup = _mm512_permutexvar_ps(dupLo, _mm512_castps256_ps512(_mm256_loadu_ps(dsc)));
+            for (int t = 0; t < np; t++)
+                _mm512_store_ps(sv[r][t], _mm512_mul_ps(dscDup, _mm512_loadu_ps(pt[t].scales + 16 * b)));
+            uint64_t mn8;
+            memcpy(&mn8, mn, 8);
+            __m512 mnf = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_cvtsi64_si128((long long)mn8)));
+            __m512 tc = _mm512_fmadd_ps(_mm512_permutexvar_ps(evenM, mnf), xEven,
+                                        _mm512_mul_ps(_mm512_permutexvar_ps(oddM, mnf), xOdd));
+            __m128 dm = _mm_set1_ps(dmin);
+            minSum[r] = _mm_fmadd_ps(dm, _mm512_castps512_ps128(tc), minSum[r]);
+            minSum[r] = _mm_fmadd_ps(dm, _mm512_extractf32x4_ps(tc, 1), minSum[r]);
+            minSum[r] = _mm_fmadd_ps(dm, _mm512_extractf32x4_ps(tc, 2), minSum[r]);
+            minSum[r] = _mm_fmadd_ps(dm, _mm512_extractf32x4_ps(tc, 3), minSum[r]);
+        }
+        for (int c = 0; c < 4; c++) {
+            const long j = 8 * b + 2 * c;
+            __m512i lo[2], hi[2];
+            for (int r = 0; r < R; r++) {
+                // The 32 bytes of nibbles with each dword doubled; the nibbles split after (bytewise).
+                __m512i v = _mm512_permutexvar_epi32(
+                    dupLo, _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(p[r] + 144 * b + 16 + 32 * c))));
+                lo[r] = _mm512_and_si512(v, m4);
+                hi[r] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+            }
+            for (int t = 0; t < np; t++) {
+                __m512i xa = _mm512_load_si512((const void *)(pt[t].quants + 64 * j));
+                __m512i xb = _mm512_load_si512((const void *)(pt[t].quants + 64 * j + 64));
+                for (int r = 0; r < R; r++) {
+                    __m512i s0 = _mm512_dpbusd_epi32(zero, lo[r], xa);
+                    __m512i s1 = _mm512_dpbusd_epi32(zero, hi[r], xb);
+                    a0[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), FN(bcast64f)(&sv[r][t][4 * c]), a0[r][t]);
+                    a1[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), FN(bcast64f)(&sv[r][t][4 * c + 2]), a1[r][t]);
+                }
+            }
+        }
+    }
+    float sums0[4], sums1[4];
+    FN(interleaved_sums)(a0, a1, R, np, sums0, sums1);
+    for (int r = 0; r < R; r++) {
+        float *out = r ? out1 : out0, *sums = r ? sums1 : sums0;
+        float mins[4];
+        _mm_storeu_ps(mins, minSum[r]);
+        for (int i = 0; i < 2 * np; i++) out[i] = sums[i] - mins[i];
+    }
+}
+
+MULTI_ATTR void FN(q4_K_x2)(const uint8_t *p, const StretchQ8 *x, const StretchPairTable *pt, const int np, long blocks,
+                            float *out) {
+    FN(q4_K_pairs)(p, p, 1, x, pt, np, blocks, out, out, 0);
 }
 
 // Two consecutive Q5_0 blocks' weights (0-31) in one register, the block at `q` in the low half: the
@@ -419,25 +409,19 @@ MULTI_ATTR void FN(q5_0_x2)(const uint8_t *p, const StretchPairTable *pt, const 
     FN(q5_0_pairs)(p, p, 1, pt, np, blocks, out, out, 0);
 }
 
-// `R` (1 or 2) Q6_K rows against `2 · np` activations, two per 512-bit register (activation 2t in lanes
-// 0-7, 2t + 1 in lanes 8-15; in each, lanes 0-3 hold a sub-block's first 16 elements, 4-7 the other 16).
-// Per block, what FN(q6_K_x) computes per sub-block in scalars comes from vectors and one permute per
-// sub-block: f = d · x.scale for the eight sub-blocks of both activations (one multiply), the 16 block
-// scales as floats (per row), and the activations' 16-element sums times 8 (per activation, negated so
-// that vpdpbusd adds onto them; integer sums, exact in any order). The scale of a lane is f · sc, rounded
-// as there, and the accumulators and FMA order are those of FN(q6_K_x), so each result is bit-identical.
-// The activations' share (loads, offsets, their permutes) is done once for both rows.
-MULTI_ATTR void FN(q6_K_pairs)(const uint8_t *p0, const uint8_t *p1, const int R, const StretchQ8 *x, const int np,
-                               long blocks, float *out0, float *out1, long pf) {
+// `R` (1 or 2) Q6_K rows against `2 · np` activation pairs on the lane-interleaved layout of
+// stretch_multi_prepare (as FN(q5_0_pairs)): lanes 0-7 hold a 32-element block's first 16 elements (its
+// dwords 0-3 for both activations), lanes 8-15 the other 16. Per block, f = d · x.scale for the eight
+// 32-element blocks of both activations is one multiply (stored, broadcast per block), each 16-element
+// sub-block pair's two scales one permute per row, and the offsets (8 · Σx of each 16 elements, negated so
+// that vpdpbusd adds onto them) one load from the table. The scale of a lane is f · sc, rounded as in
+// FN(q6_K_x), and the accumulators and FMA order are those, so each result is bit-identical to it.
+MULTI_ATTR void FN(q6_K_pairs)(const uint8_t *p0, const uint8_t *p1, const int R, const StretchPairTable *pt,
+                               const int np, long blocks, float *out0, float *out1, long pf) {
     const uint8_t *p[2] = {p0, p1};
-    const __m512i zero = _mm512_setzero_si512();
-    // Sub-block jj: f of activation 2t in lanes 0-7 and of 2t + 1 in 8-15 (f is [u's eight | v's eight]).
-    const __m512i fPick = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 8, 8, 8, 8, 8);
-    // ... its two block scales sc[2jj], sc[2jj + 1] as (a, a, a, a, b, b, b, b) twice.
-    const __m512i scPick = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1);
-    // ... and its offsets: the sums of elements 0-15 and 16-31 of u (lanes 2jj, 2jj + 1 of the first table)
-    // and of v (the same lanes of the second, indices 16 and up).
-    const __m512i offPick = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 16, 16, 16, 16, 17, 17, 17, 17);
+    const __m512i dupLo = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+    // Sub-block pair jj's two block scales sc[2jj], sc[2jj + 1]: eight lanes each.
+    const __m512i scPick = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
     __m512 a0[2][2], a1[2][2];
     for (int r = 0; r < R; r++)
         for (int t = 0; t < np; t++) a0[r][t] = a1[r][t] = _mm512_setzero_ps();
@@ -445,41 +429,32 @@ MULTI_ATTR void FN(q6_K_pairs)(const uint8_t *p0, const uint8_t *p1, const int R
         if (pf)
             for (int r = 0; r < R; r++)
                 for (int o = 0; o < 210; o += 64) _mm_prefetch((const char *)(p[r] + 210 * b + pf + o), _MM_HINT_T0);
-        __m512 f[2][2], sc16[2];
+        __attribute__((aligned(64))) float fv[2][2][16];
+        __m512 sc16[2];
         for (int r = 0; r < R; r++) {
             const uint8_t *q = p[r] + 210 * b;
             __m512 d = _mm512_set1_ps(FN(half)(q + 208));
             sc16[r] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(q + 192))));
-            for (int t = 0; t < np; t++)
-                f[r][t] = _mm512_mul_ps(d, FN(pair_ps)(_mm256_loadu_ps(x[2 * t].scales + 8 * b),
-                                                       _mm256_loadu_ps(x[2 * t + 1].scales + 8 * b)));
-        }
-        __m512i off[2][2];
-        for (int t = 0; t < np; t++) {
-            off[t][0] = _mm512_sub_epi32(zero, _mm512_slli_epi32(_mm512_loadu_si512((const void *)(x[2 * t].sums16 + 16 * b)), 3));
-            off[t][1] = _mm512_sub_epi32(zero, _mm512_slli_epi32(_mm512_loadu_si512((const void *)(x[2 * t + 1].sums16 + 16 * b)), 3));
+            for (int t = 0; t < np; t++) _mm512_store_ps(fv[r][t], _mm512_mul_ps(d, _mm512_loadu_ps(pt[t].scales + 16 * b)));
         }
         for (int n = 0; n < 2; n++) {
             __m256i g[2][4];
             for (int r = 0; r < R; r++) FN(q6_K_unpack)(p[r] + 210 * b, n, g[r]);
             for (int k = 0; k < 4; k++) {
                 const int jj = 4 * n + k;
-                long j = 8 * b + jj;
+                const long j = 8 * b + jj;
                 __m512i gp[2];
                 __m512 scs[2];
                 for (int r = 0; r < R; r++) {
-                    gp[r] = FN(pair_si)(g[r][k], g[r][k]);
+                    gp[r] = _mm512_permutexvar_epi32(dupLo, _mm512_castsi256_si512(g[r][k]));
                     scs[r] = _mm512_permutexvar_ps(_mm512_add_epi32(scPick, _mm512_set1_epi32(2 * jj)), sc16[r]);
                 }
                 for (int t = 0; t < np; t++) {
-                    __m512i xs = FN(pair_si)(_mm256_loadu_si256((const __m256i *)(x[2 * t].quants + 32 * j)),
-                                             _mm256_loadu_si256((const __m256i *)(x[2 * t + 1].quants + 32 * j)));
-                    __m512i o = _mm512_permutex2var_epi32(off[t][0], _mm512_add_epi32(offPick, _mm512_set1_epi32(2 * jj)),
-                                                          off[t][1]);
+                    __m512i xv = _mm512_load_si512((const void *)(pt[t].quants + 64 * j));
                     for (int r = 0; r < R; r++) {
-                        __m512 scale = _mm512_mul_ps(
-                            _mm512_permutexvar_ps(_mm512_add_epi32(fPick, _mm512_set1_epi32(jj)), f[r][t]), scs[r]);
-                        __m512 v = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(o, gp[r], xs));
+                        __m512 scale = _mm512_mul_ps(FN(bcast64f)(&fv[r][t][2 * jj]), scs[r]);
+                        __m512i o = _mm512_load_si512((const void *)(pt[t].offsets6 + 16 * j));
+                        __m512 v = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(o, gp[r], xv));
                         if (k & 1) a1[r][t] = _mm512_fmadd_ps(v, scale, a1[r][t]);
                         else a0[r][t] = _mm512_fmadd_ps(v, scale, a0[r][t]);
                     }
@@ -487,20 +462,11 @@ MULTI_ATTR void FN(q6_K_pairs)(const uint8_t *p0, const uint8_t *p1, const int R
             }
         }
     }
-    for (int r = 0; r < R; r++) {
-        float *out = r ? out1 : out0;
-        for (int t = 0; t < np; t++) {
-            __m256 lo = _mm256_add_ps(_mm512_castps512_ps256(a0[r][t]), _mm512_castps512_ps256(a1[r][t]));
-            __m256 hi = _mm256_add_ps(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a0[r][t]), 1)),
-                                      _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a1[r][t]), 1)));
-            out[2 * t] = FN(hsum)(lo);
-            out[2 * t + 1] = FN(hsum)(hi);
-        }
-    }
+    FN(interleaved_sums)(a0, a1, R, np, out0, out1);
 }
 
-MULTI_ATTR void FN(q6_K_x2)(const uint8_t *p, const StretchQ8 *x, const int np, long blocks, float *out) {
-    FN(q6_K_pairs)(p, p, 1, x, np, blocks, out, out, 0);
+MULTI_ATTR void FN(q6_K_x2)(const uint8_t *p, const StretchPairTable *pt, const int np, long blocks, float *out) {
+    FN(q6_K_pairs)(p, p, 1, pt, np, blocks, out, out, 0);
 }
 
 // The weight scales of G (1-8) Q8_0 blocks at `q` (every 17 words), each twice, as in FN(q5_0_scales2).
@@ -588,12 +554,9 @@ MULTI_ATTR void FN(q8_0_x2)(const uint8_t *p, const StretchPairTable *pt, const 
     default: FN(kernel)(p, x, 4, blocks, out); break;               \
     }
 
-// `nx / 2` activation pairs as a constant too: with a run-time count the accumulator arrays live on the
-// stack and every FMA waits on a store and a reload (BatchThroughputTests, 4 streams: 66 → 70 tok/s).
-#define PAIR_CASES(kernel, blocks)                                   \
-    if (nx >= 4) FN(kernel)(p, x, 2, blocks, out);                  \
-    else FN(kernel)(p, x, 1, blocks, out);
-
+// The pair kernels take their pair count as a constant at each call (`nx >= 4 ? 2 : 1`): with a run-time
+// count the accumulator arrays live on the stack and every FMA waits on a store and a reload (4 streams:
+// 66 → 70 tok/s when this was measured).
 static ATTR void FN(row_x)(int kind, const uint8_t *p, const StretchQ8 *x, const StretchPairTable *pt, int nx,
                            float *out) {
     (void)pt;  // only the 512-bit pair kernels read the interleaved layout
@@ -622,7 +585,8 @@ static ATTR void FN(row_x)(int kind, const uint8_t *p, const StretchQ8 *x, const
     case STRETCH_KIND_Q4_K:
 #ifdef STRETCH_PAIRS
         if (nx >= 2) {
-            PAIR_CASES(q4_K_x2, n / 256)
+            if (nx >= 4) FN(q4_K_x2)(p, x, pt, 2, n / 256, out);
+            else FN(q4_K_x2)(p, x, pt, 1, n / 256, out);
             if (nx & 1) FN(q4_K_x)(p, x + nx - 1, 1, n / 256, out + nx - 1);
             break;
         }
@@ -631,7 +595,8 @@ static ATTR void FN(row_x)(int kind, const uint8_t *p, const StretchQ8 *x, const
     case STRETCH_KIND_Q6_K:
 #ifdef STRETCH_PAIRS
         if (nx >= 2) {
-            PAIR_CASES(q6_K_x2, n / 256)
+            if (nx >= 4) FN(q6_K_x2)(p, pt, 2, n / 256, out);
+            else FN(q6_K_x2)(p, pt, 1, n / 256, out);
             if (nx & 1) FN(q6_K_x)(p, x + nx - 1, 1, n / 256, out + nx - 1);
             break;
         }
@@ -646,14 +611,13 @@ static ATTR void FN(row_x)(int kind, const uint8_t *p, const StretchQ8 *x, const
     }
 }
 #undef MULTI_CASES
-#undef PAIR_CASES
 
 #ifdef STRETCH_PAIRS
 // Two rows of Q5_0, Q8_0, Q4_K or Q6_K against `nx` (1-4) activations: pairs through the two-row kernels, an odd
 // last activation one row at a time. With `pf` > 0 the pair kernels prefetch each block `pf` bytes ahead.
-#define ROWS2_CASES(pairs, single, blocks, xs)                                                \
-    if (nx >= 4) FN(pairs)(p0, p1, 2, xs, 2, blocks, out0, out1, pf);                             \
-    else if (nx >= 2) FN(pairs)(p0, p1, 2, xs, 1, blocks, out0, out1, pf);                        \
+#define ROWS2_CASES(pairs, single, blocks, ...)                                               \
+    if (nx >= 4) FN(pairs)(p0, p1, 2, __VA_ARGS__, 2, blocks, out0, out1, pf);                    \
+    else if (nx >= 2) FN(pairs)(p0, p1, 2, __VA_ARGS__, 1, blocks, out0, out1, pf);               \
     if (nx & 1) {                                                                            \
         FN(single)(p0, x + nx - 1, 1, blocks, out0 + nx - 1);                                \
         FN(single)(p1, x + nx - 1, 1, blocks, out1 + nx - 1);                                \
@@ -665,8 +629,8 @@ static ATTR void FN(rows2_x)(int kind, const uint8_t *p0, const uint8_t *p1, con
     switch (kind) {
     case STRETCH_KIND_Q5_0: ROWS2_CASES(q5_0_pairs, q5_0_x, n / 32, pt) break;
     case STRETCH_KIND_Q8_0: ROWS2_CASES(q8_0_pairs, q8_0_x, n / 32, pt) break;
-    case STRETCH_KIND_Q4_K: ROWS2_CASES(q4_K_pairs, q4_K_x, n / 256, x) break;
-    default: ROWS2_CASES(q6_K_pairs, q6_K_x, n / 256, x) break;
+    case STRETCH_KIND_Q4_K: ROWS2_CASES(q4_K_pairs, q4_K_x, n / 256, x, pt) break;
+    default: ROWS2_CASES(q6_K_pairs, q6_K_x, n / 256, pt) break;
     }
 }
 #undef ROWS2_CASES

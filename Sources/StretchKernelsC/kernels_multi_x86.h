@@ -342,6 +342,33 @@ MULTI_ATTR __m512 FN(q5_0_scales2)(const uint8_t *q, const int G) {
     return _mm512_cvtph_ps(_mm512_castsi512_si256(h));
 }
 
+// The weight scales of G (1-8) Q8_0 blocks at `q` (every 17 words), each twice, as in FN(q5_0_scales2).
+MULTI_ATTR __m512 FN(q8_0_scales2)(const uint8_t *q, const int G) {
+    const long bytes = 34L * G;  // the eighth scale ends at byte 240: four loads cover it
+    __m512i a = _mm512_maskz_loadu_epi8(FN(first_bytes)(bytes), q);
+    __m512i b = _mm512_maskz_loadu_epi8(FN(first_bytes)(bytes - 64), q + 64);
+    __m512i c = _mm512_maskz_loadu_epi8(FN(first_bytes)(bytes - 128), q + 128);
+    __m512i d = _mm512_maskz_loadu_epi8(FN(first_bytes)(bytes - 192), q + 192);
+    // Words 0, 17, 34, 51 from a:b, then 68, 85, 102, 119 (words 4, 21, 38, 55 of c:d), each twice.
+    const __m512i lo = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                        55, 55, 38, 38, 21, 21, 4, 4, 51, 51, 34, 34, 17, 17, 0, 0);
+    __m512i h = _mm512_mask_blend_epi16(0xFF00, _mm512_permutex2var_epi16(a, lo, b), _mm512_permutex2var_epi16(c, lo, d));
+    return _mm512_cvtph_ps(_mm512_castsi512_si256(h));
+}
+
+// For a group of G (1-8) blocks of `bytes` (22: Q5_0, 34: Q8_0) from block `b` of `R` rows: prefetch them `pf`
+// bytes ahead (if `pf` > 0), and sv[r][t] = the group's d · x.scale for pair t, interleaved lane by lane.
+MULTI_ATTR void FN(group_scales)(const uint8_t *const *p, const int R, const StretchPairTable *pt, const int np,
+                                 long b, const int G, const int bytes, long pf, float sv[2][2][16]) {
+    for (int r = 0; r < R; r++) {
+        const uint8_t *q = p[r] + bytes * b;
+        if (pf)
+            for (int o = 0; o < bytes * G; o += 64) _mm_prefetch((const char *)(q + pf + o), _MM_HINT_T0);
+        __m512 dd = bytes == 22 ? FN(q5_0_scales2)(q, G) : FN(q8_0_scales2)(q, G);
+        for (int t = 0; t < np; t++) _mm512_store_ps(sv[r][t], _mm512_mul_ps(dd, _mm512_loadu_ps(pt[t].scales + 2 * b)));
+    }
+}
+
 // `R` (1 or 2) Q5_0 rows against `2 · np` activation pairs laid out by stretch_multi_prepare (most of
 // Qwen2.5-0.5B's weights are Q5_0). The two activations of a pair share each 512-bit register lane by lane:
 // lane 2i is lane i of activation 2t, lane 2i + 1 lane i of 2t + 1, so that every per-block value both
@@ -361,13 +388,7 @@ MULTI_ATTR void FN(q5_0_pairs)(const uint8_t *p0, const uint8_t *p1, const int R
     for (long b = 0; b < blocks; b += 8) {
         const int G = blocks - b < 8 ? (int)(blocks - b) : 8;
         __attribute__((aligned(64))) float sv[2][2][16];
-        for (int r = 0; r < R; r++) {
-            const uint8_t *q = p[r] + 22 * b;
-            if (pf)
-                for (int o = 0; o < 22 * G; o += 64) _mm_prefetch((const char *)(q + pf + o), _MM_HINT_T0);
-            __m512 dd = FN(q5_0_scales2)(q, G);
-            for (int t = 0; t < np; t++) _mm512_store_ps(sv[r][t], _mm512_mul_ps(dd, _mm512_loadu_ps(pt[t].scales + 2 * b)));
-        }
+        FN(group_scales)(p, R, pt, np, b, G, 22, pf, sv);
         int kk = 0;
         for (; kk + 2 <= G; kk += 2) {
             __m512i w0[2], w1[2];
@@ -469,20 +490,6 @@ MULTI_ATTR void FN(q6_K_x2)(const uint8_t *p, const StretchPairTable *pt, const 
     FN(q6_K_pairs)(p, p, 1, pt, np, blocks, out, out, 0);
 }
 
-// The weight scales of G (1-8) Q8_0 blocks at `q` (every 17 words), each twice, as in FN(q5_0_scales2).
-MULTI_ATTR __m512 FN(q8_0_scales2)(const uint8_t *q, const int G) {
-    const long bytes = 34L * G;  // the eighth scale ends at byte 240: four loads cover it
-    __m512i a = _mm512_maskz_loadu_epi8(FN(first_bytes)(bytes), q);
-    __m512i b = _mm512_maskz_loadu_epi8(FN(first_bytes)(bytes - 64), q + 64);
-    __m512i c = _mm512_maskz_loadu_epi8(FN(first_bytes)(bytes - 128), q + 128);
-    __m512i d = _mm512_maskz_loadu_epi8(FN(first_bytes)(bytes - 192), q + 192);
-    // Words 0, 17, 34, 51 from a:b, then 68, 85, 102, 119 (words 4, 21, 38, 55 of c:d), each twice.
-    const __m512i lo = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                        55, 55, 38, 38, 21, 21, 4, 4, 51, 51, 34, 34, 17, 17, 0, 0);
-    __m512i h = _mm512_mask_blend_epi16(0xFF00, _mm512_permutex2var_epi16(a, lo, b), _mm512_permutex2var_epi16(c, lo, d));
-    return _mm512_cvtph_ps(_mm512_castsi512_si256(h));
-}
-
 // `R` (1 or 2) Q8_0 rows against `2 · np` activation pairs laid out by stretch_multi_prepare, lane-interleaved
 // as in FN(q5_0_pairs). AVX-512 has no vpsignb: the activations are negated where the weight is negative (a
 // masked subtract, wrapping at -128 as vpsignb does); where the weight is zero |w| is zero, so not zeroing
@@ -499,13 +506,7 @@ MULTI_ATTR void FN(q8_0_pairs)(const uint8_t *p0, const uint8_t *p1, const int R
     for (long b = 0; b < blocks; b += 8) {
         const int G = blocks - b < 8 ? (int)(blocks - b) : 8;
         __attribute__((aligned(64))) float sv[2][2][16];
-        for (int r = 0; r < R; r++) {
-            const uint8_t *q = p[r] + 34 * b;
-            if (pf)
-                for (int o = 0; o < 34 * G; o += 64) _mm_prefetch((const char *)(q + pf + o), _MM_HINT_T0);
-            __m512 dd = FN(q8_0_scales2)(q, G);
-            for (int t = 0; t < np; t++) _mm512_store_ps(sv[r][t], _mm512_mul_ps(dd, _mm512_loadu_ps(pt[t].scales + 2 * b)));
-        }
+        FN(group_scales)(p, R, pt, np, b, G, 34, pf, sv);
         // Blocks kk (even, into a0) and kk + 1 (into a1); `two` is 0 for the last block of an odd count.
         for (int kk = 0; kk < G; kk += 2) {
             const int two = kk + 1 < G;

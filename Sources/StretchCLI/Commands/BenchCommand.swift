@@ -69,10 +69,18 @@ struct BenchCommand: ParsableCommand {
         let progress = ProgressReporter(total: bench.tokensPerScheme * schemes.count, quiet: quiet)
         let label = schemes.map(\.spec).joined(separator: " / ")
         let records = try bench.run(model: model, schemes: schemes) { done in progress.update(done, label: label) }
+        report(records, tests: tests.count, schemes: schemes.count, progress: progress, gguf: gguf, config: c)
+    }
+
+    /// Prints the records in the chosen format, after the run's summary line on stderr.
+    private func report(
+        _ records: [BenchmarkRecord], tests: Int, schemes: Int, progress: ProgressReporter, gguf: GGUFFile,
+        config c: ModelConfig
+    ) {
         progress.finish(
             String(
-                format: "bench: %d tests × %d schemes × %d repetitions in %.1f s", tests.count,
-                schemes.count, repetitions, progress.elapsed))
+                format: "bench: %d tests × %d schemes × %d repetitions in %.1f s", tests, schemes, repetitions,
+                progress.elapsed))
         let report = BenchmarkReport(
             records: records, model: modelOptions.modelPath,
             modelType: "\(c.architecture) \(c.blockCount)L d\(c.embeddingLength)", modelSize: gguf.mapping.size,
@@ -112,16 +120,7 @@ extension BenchCommand {
         }
         done.wait()
         let records = try outcome.get()
-        progress.finish(
-            String(
-                format: "bench: %d tests × %d schemes × %d repetitions in %.1f s", bench.tests.count, schemes.count,
-                repetitions, progress.elapsed))
-        let report = BenchmarkReport(
-            records: records, model: modelOptions.modelPath,
-            modelType: "\(c.architecture) \(c.blockCount)L d\(c.embeddingLength)", modelSize: gguf.mapping.size,
-            parameters: gguf.tensors.reduce(0) { $0 + $1.elementCount },
-            date: ISO8601DateFormatter().string(from: Date()))
-        Console.out(report.render(output))
+        report(records, tests: bench.tests.count, schemes: schemes.count, progress: progress, gguf: gguf, config: c)
     }
 }
 

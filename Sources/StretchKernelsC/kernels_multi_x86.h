@@ -631,8 +631,17 @@ static ATTR void FN(rows2_x)(int kind, const uint8_t *p0, const uint8_t *p1, con
     case STRETCH_KIND_Q5_0: ROWS2_CASES(q5_0_pairs, q5_0_x, n / 32, pt) break;
     case STRETCH_KIND_Q8_0: ROWS2_CASES(q8_0_pairs, q8_0_x, n / 32, pt) break;
     case STRETCH_KIND_Q4_K: ROWS2_CASES(q4_K_pairs, q4_K_x, n / 256, x, pt) break;
-    default: ROWS2_CASES(q6_K_pairs, q6_K_x, n / 256, pt) break;
+    case STRETCH_KIND_Q6_K: ROWS2_CASES(q6_K_pairs, q6_K_x, n / 256, pt) break;
+    default:  // no two-row kernel for this format (FN(rows_x) does not send it here): each row alone
+        FN(row_x)(kind, p0, x, pt, nx, out0);
+        FN(row_x)(kind, p1, x, pt, nx, out1);
+        break;
     }
+}
+
+// The formats with two-row pair kernels (FN(rows2_x) takes any format, these at their best).
+static inline int FN(has_row_pairs)(int kind) {
+    return kind == STRETCH_KIND_Q5_0 || kind == STRETCH_KIND_Q8_0 || kind == STRETCH_KIND_Q4_K || kind == STRETCH_KIND_Q6_K;
 }
 #undef ROWS2_CASES
 #endif
@@ -648,8 +657,7 @@ static ATTR void FN(rows_x)(int kind, const uint8_t *w, size_t rowBytes, long ro
     // one-row distance ahead as they go, instead of whole rows in a burst: at 4 activations the burst
     // stalled on the fill buffers (`perf`: 14% of the engine's time on the prefetch loop); spread out,
     // rows streamed from DRAM took Q8_0 139 → 119 ns, Q6_K 900 → 655, Q4_K 715 → 560 (Q5_0 unchanged).
-    if ((kind == STRETCH_KIND_Q5_0 || kind == STRETCH_KIND_Q8_0 || kind == STRETCH_KIND_Q4_K ||
-         kind == STRETCH_KIND_Q6_K) && nx >= 2) {
+    if (FN(has_row_pairs)(kind) && nx >= 2) {
         for (; r + 2 <= rows; r += 2) {
             const uint8_t *p = w + r * rowBytes, *p1 = p + rowBytes;
             for (long i0 = 0; i0 < nx; i0 += 4) {

@@ -297,11 +297,6 @@ MULTI_ATTR void FN(q4_K_pairs)(const uint8_t *p0, const uint8_t *p1, const int R
     }
 }
 
-MULTI_ATTR void FN(q4_K_x2)(const uint8_t *p, const StretchQ8 *x, const StretchPairTable *pt, const int np, long blocks,
-                            float *out) {
-    FN(q4_K_pairs)(p, p, 1, x, pt, np, blocks, out, out, 0);
-}
-
 // Two consecutive Q5_0 blocks' weights (0-31) in one register, the block at `q` in the low half: the
 // bytes FN(q5_0_weights) gives for each, with half the instructions (the high bits of both blocks become
 // bytes through one mask move).
@@ -426,10 +421,6 @@ MULTI_ATTR void FN(q5_0_pairs)(const uint8_t *p0, const uint8_t *p1, const int R
     FN(interleaved_sums)(a0, a1, R, np, out0, out1);
 }
 
-MULTI_ATTR void FN(q5_0_x2)(const uint8_t *p, const StretchPairTable *pt, const int np, long blocks, float *out) {
-    FN(q5_0_pairs)(p, p, 1, pt, np, blocks, out, out, 0);
-}
-
 // `R` (1 or 2) Q6_K rows against `2 · np` activation pairs on the lane-interleaved layout of
 // stretch_multi_prepare (as FN(q5_0_pairs)): lanes 0-7 hold a 32-element block's first 16 elements (its
 // dwords 0-3 for both activations), lanes 8-15 the other 16. Per block, f = d · x.scale for the eight
@@ -486,10 +477,6 @@ MULTI_ATTR void FN(q6_K_pairs)(const uint8_t *p0, const uint8_t *p1, const int R
     FN(interleaved_sums)(a0, a1, R, np, out0, out1);
 }
 
-MULTI_ATTR void FN(q6_K_x2)(const uint8_t *p, const StretchPairTable *pt, const int np, long blocks, float *out) {
-    FN(q6_K_pairs)(p, p, 1, pt, np, blocks, out, out, 0);
-}
-
 // `R` (1 or 2) Q8_0 rows against `2 · np` activation pairs laid out by stretch_multi_prepare, lane-interleaved
 // as in FN(q5_0_pairs). AVX-512 has no vpsignb: the activations are negated where the weight is negative (a
 // masked subtract, wrapping at -128 as vpsignb does); where the weight is zero |w| is zero, so not zeroing
@@ -541,9 +528,6 @@ MULTI_ATTR void FN(q8_0_pairs)(const uint8_t *p0, const uint8_t *p1, const int R
     FN(interleaved_sums)(a0, a1, R, np, out0, out1);
 }
 
-MULTI_ATTR void FN(q8_0_x2)(const uint8_t *p, const StretchPairTable *pt, const int np, long blocks, float *out) {
-    FN(q8_0_pairs)(p, p, 1, pt, np, blocks, out, out, 0);
-}
 #endif
 
 // One row against `nx` (1-4) activations, with `nx` a constant in each case so the loops above unroll.
@@ -555,53 +539,37 @@ MULTI_ATTR void FN(q8_0_x2)(const uint8_t *p, const StretchPairTable *pt, const 
     default: FN(kernel)(p, x, 4, blocks, out); break;               \
     }
 
-// The pair kernels take their pair count as a constant at each call (`nx >= 4 ? 2 : 1`): with a run-time
-// count the accumulator arrays live on the stack and every FMA waits on a store and a reload (4 streams:
-// 66 → 70 tok/s when this was measured).
+#ifdef STRETCH_PAIRS
+// One row's activation pairs through a pair kernel (R = 1), an odd last activation alone. The pair count is a
+// constant at each call (`nx >= 4 ? 2 : 1`): with a run-time count the accumulator arrays live on the stack
+// and every FMA waits on a store and a reload (4 streams: 66 → 70 tok/s when this was measured).
+#define ROW_PAIRS(pairs, single, blocks, ...)                                       \
+    if (nx >= 2) {                                                                  \
+        if (nx >= 4) FN(pairs)(p, p, 1, __VA_ARGS__, 2, blocks, out, out, 0);       \
+        else FN(pairs)(p, p, 1, __VA_ARGS__, 1, blocks, out, out, 0);               \
+        if (nx & 1) FN(single)(p, x + nx - 1, 1, blocks, out + nx - 1);             \
+        break;                                                                      \
+    }
+#else
+#define ROW_PAIRS(pairs, single, blocks, ...)
+#endif
+
 static ATTR void FN(row_x)(int kind, const uint8_t *p, const StretchQ8 *x, const StretchPairTable *pt, int nx,
                            float *out) {
     (void)pt;  // only the 512-bit pair kernels read the interleaved layout
     long n = x->count;
     switch (kind) {
     case STRETCH_KIND_Q8_0:
-#ifdef STRETCH_PAIRS
-        if (nx >= 2) {
-            if (nx >= 4) FN(q8_0_x2)(p, pt, 2, n / 32, out);
-            else FN(q8_0_x2)(p, pt, 1, n / 32, out);
-            if (nx & 1) FN(q8_0_x)(p, x + nx - 1, 1, n / 32, out + nx - 1);
-            break;
-        }
-#endif
+        ROW_PAIRS(q8_0_pairs, q8_0_x, n / 32, pt)
         MULTI_CASES(q8_0_x, n / 32) break;
     case STRETCH_KIND_Q5_0:
-#ifdef STRETCH_PAIRS
-        if (nx >= 2) {
-            if (nx >= 4) FN(q5_0_x2)(p, pt, 2, n / 32, out);
-            else FN(q5_0_x2)(p, pt, 1, n / 32, out);
-            if (nx & 1) FN(q5_0_x)(p, x + nx - 1, 1, n / 32, out + nx - 1);
-            break;
-        }
-#endif
+        ROW_PAIRS(q5_0_pairs, q5_0_x, n / 32, pt)
         MULTI_CASES(q5_0_x, n / 32) break;
     case STRETCH_KIND_Q4_K:
-#ifdef STRETCH_PAIRS
-        if (nx >= 2) {
-            if (nx >= 4) FN(q4_K_x2)(p, x, pt, 2, n / 256, out);
-            else FN(q4_K_x2)(p, x, pt, 1, n / 256, out);
-            if (nx & 1) FN(q4_K_x)(p, x + nx - 1, 1, n / 256, out + nx - 1);
-            break;
-        }
-#endif
+        ROW_PAIRS(q4_K_pairs, q4_K_x, n / 256, x, pt)
         MULTI_CASES(q4_K_x, n / 256) break;
     case STRETCH_KIND_Q6_K:
-#ifdef STRETCH_PAIRS
-        if (nx >= 2) {
-            if (nx >= 4) FN(q6_K_x2)(p, pt, 2, n / 256, out);
-            else FN(q6_K_x2)(p, pt, 1, n / 256, out);
-            if (nx & 1) FN(q6_K_x)(p, x + nx - 1, 1, n / 256, out + nx - 1);
-            break;
-        }
-#endif
+        ROW_PAIRS(q6_K_pairs, q6_K_x, n / 256, pt)
         MULTI_CASES(q6_K_x, n / 256) break;
     // No shared-unpacking kernels for these yet: one activation at a time (bit-identical by construction).
     case STRETCH_KIND_Q2_K: for (int i = 0; i < nx; i++) out[i] = FN(q2_K)(p, x + i, n / 256); break;
@@ -612,6 +580,7 @@ static ATTR void FN(row_x)(int kind, const uint8_t *p, const StretchQ8 *x, const
     }
 }
 #undef MULTI_CASES
+#undef ROW_PAIRS
 
 #ifdef STRETCH_PAIRS
 // Two rows of Q5_0, Q8_0, Q4_K or Q6_K against `nx` (1-4) activations: pairs through the two-row kernels, an odd

@@ -16,9 +16,7 @@ public struct BenchmarkRun: Sendable {
 
     /// Creates a run; `repetitions` must be ≥ 1.
     public init(tests: [BenchmarkTest], repetitions: Int, seed: UInt64 = 1) throws {
-        guard repetitions >= 1 else {
-            throw EvaluationError.invalidSetting(name: "repetitions", value: "\(repetitions)", requirement: "must be ≥ 1")
-        }
+        try Self.check(repetitions: repetitions)
         guard !tests.isEmpty else {
             throw EvaluationError.invalidSetting(
                 name: "prompt/generation lengths", value: "0", requirement: "give at least one non-zero length")
@@ -26,6 +24,13 @@ public struct BenchmarkRun: Sendable {
         self.tests = tests
         self.repetitions = repetitions
         self.seed = seed
+    }
+
+    /// Every benchmark run repeats its tests at least once.
+    static func check(repetitions: Int) throws {
+        guard repetitions >= 1 else {
+            throw EvaluationError.invalidSetting(name: "repetitions", value: "\(repetitions)", requirement: "must be ≥ 1")
+        }
     }
 
     /// Tokens processed per scheme, depth prefills included (for progress).

@@ -20,9 +20,7 @@ public struct ParallelDecodeRun: Sendable {
 
     /// Creates a run: for every depth, generation length and sequence count.
     public init(generations: [Int], depths: [Int], sequences: [Int], repetitions: Int, seed: UInt64 = 1) throws {
-        guard repetitions >= 1 else {
-            throw EvaluationError.invalidSetting(name: "repetitions", value: "\(repetitions)", requirement: "must be ≥ 1")
-        }
+        try BenchmarkRun.check(repetitions: repetitions)
         if let bad = sequences.first(where: { $0 < 1 }) {
             throw EvaluationError.invalidSetting(
                 name: "parallel sequences", value: "\(bad)", requirement: "each must be ≥ 1")

@@ -6,21 +6,26 @@
 #
 #   scripts/bench-vs-llama.sh [-m MODEL.gguf] [-t 2] [-p 512] [-n 128] [-r 5] [--precision auto|f32]
 #                             [-d 0,4096,16384] [-ctk f16|q8_0 -ctv f16|q8_0] [--llama-args "-fa 1"]
+#                             [--keep DIR]
 #
 # -d: depths (tokens already in the cache before each test; `stretch bench --depths`, `llama-bench -d`).
 # -ctk/-ctv: KV cache types for both engines (llama.cpp needs -fa 1 for a quantized V cache).
+#
+# --keep DIR keeps each round's JSON there (stretch-R.json, llama-R.json) as it is written: a run at 32k
+# tokens is an hour or more, and an interrupted one should not lose its finished rounds.
 #
 # --llama-args passes extra options to llama-bench only (e.g. "-fa 1": flash attention on; llama.cpp's
 # default is auto). The llama.cpp commit is read from llama-bench's JSON and printed with the table.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 model="$root/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf" threads=2 prompt=512 gen=128 rounds=5 precision=auto
-llama_args="" depths=0 kv=()
+llama_args="" depths=0 kv=() keep=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -m) model=$2; shift 2 ;; -t) threads=$2; shift 2 ;; -p) prompt=$2; shift 2 ;;
     -n) gen=$2; shift 2 ;; -r) rounds=$2; shift 2 ;; --precision) precision=$2; shift 2 ;;
     --llama-args) llama_args=$2; shift 2 ;; -d) depths=$2; shift 2 ;;
+    --keep) keep=$2; shift 2 ;;
     -ctk|-ctv) kv+=("$1" "$2"); shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -33,8 +38,11 @@ fi
 # shellcheck disable=SC2046
 (cd "$root" && swift build -c release --product stretch $(scripts/swift-flags.sh) >&2)
 stretch="$root/.build/release/stretch"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+if [ -n "$keep" ]; then
+  mkdir -p "$keep"; work="$(cd "$keep" && pwd)"
+else
+  work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
+fi
 for r in $(seq "$rounds"); do
   echo "round $r/$rounds" >&2
   "$stretch" bench -m "$model" -t "$threads" -p "$prompt" -n "$gen" -r 1 --precision "$precision" \

@@ -3,8 +3,9 @@ import Stretch
 
 /// Runs llama-bench-style throughput tests: random tokens (no tokenizer), no sampling inside the timings.
 ///
-/// For each test and scheme the `depth` tokens are processed once, untimed; every repetition then
-/// truncates the cache back to `depth` and times either one batched pass over `promptTokens` tokens
+/// For each depth and scheme the `depth` tokens are processed once, untimed, and shared by every test at
+/// that depth (as llama-bench does: at 32k tokens one fill is minutes on a laptop CPU); every repetition
+/// then truncates the cache back to `depth` and times either one batched pass over `promptTokens` tokens
 /// (pp) or `generatedTokens` single-token passes fed with pre-drawn random tokens (tg).
 public struct BenchmarkRun: Sendable {
     /// Tests to run.
@@ -34,7 +35,24 @@ public struct BenchmarkRun: Sendable {
     }
 
     /// Tokens processed per scheme, depth prefills included (for progress).
-    public var tokensPerScheme: Int { tests.reduce(0) { $0 + $1.depth + repetitions * $1.timedTokens } }
+    public var tokensPerScheme: Int {
+        depthGroups.reduce(0) { sum, group in
+            sum + group.depth + group.tests.reduce(0) { $0 + repetitions * $1.timedTokens }
+        }
+    }
+
+    /// Consecutive tests that share a depth share one fill of it.
+    var depthGroups: [(depth: Int, tests: [BenchmarkTest])] {
+        var groups: [(depth: Int, tests: [BenchmarkTest])] = []
+        for test in tests {
+            if let last = groups.last, last.depth == test.depth {
+                groups[groups.count - 1].tests.append(test)
+            } else {
+                groups.append((test.depth, [test]))
+            }
+        }
+        return groups
+    }
 
     /// The largest cache any test needs.
     public var maxSequence: Int { tests.map { $0.depth + $0.timedTokens }.max() ?? 0 }
@@ -64,49 +82,57 @@ public struct BenchmarkRun: Sendable {
 
         var done = 0
         var records: [[BenchmarkRecord]] = Array(repeating: [], count: schemes.count)
-        for test in tests {
-            let depthTokens = randomTokens(test.depth)
+        for group in depthGroups {
+            let depth = group.depth
+            let capacity = depth + (group.tests.map(\.timedTokens).max() ?? 0)
+            let depthTokens = randomTokens(depth)
             var caches: [KVCache] = []
             for scheme in schemes {
-                let cache = try model.makeCache(maxTokens: test.depth + test.timedTokens, positions: scheme.positions)
+                let cache = try model.makeCache(maxTokens: capacity, positions: scheme.positions)
                 // The whole KV capacity up front (llama.cpp allocates it at context creation), so no
                 // timed pass pays for growing the cache.
-                cache.reserve(test.depth + test.timedTokens)
-                if test.depth > 0 {
+                cache.reserve(capacity)
+                if depth > 0 {
                     _ = try model.forward(depthTokens, cache: cache, logits: .last)
-                    done += test.depth
+                    done += depth
                     progress?(done)
                 }
-                // One untimed pass of the test's own shape (at most 512 tokens), as llama-bench warms up
-                // each test: first-touch page faults and buffer allocation stay out of the samples.
-                let warmTokens = test.promptTokens > 0 ? min(test.promptTokens, 512) : 1
-                _ = try model.forward(randomTokens(warmTokens), cache: cache, logits: .last)
-                cache.truncate(to: test.depth)
                 caches.append(cache)
             }
-            var samples: [[Double]] = Array(repeating: [], count: schemes.count)
-            for _ in 0..<repetitions {
-                let input = randomTokens(test.timedTokens)
-                for k in schemes.indices {
-                    let cache = caches[k]
-                    cache.truncate(to: test.depth)
-                    let t0 = DispatchTime.now().uptimeNanoseconds
-                    if test.promptTokens > 0 {
-                        _ = try model.forward(input, cache: cache, logits: .last)
-                    } else {
-                        for t in input {
-                            _ = try model.forward([t], cache: cache, logits: .last)
-                        }
-                    }
-                    samples[k].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-                    done += test.timedTokens
-                    progress?(done)
+            for test in group.tests {
+                for cache in caches {
+                    cache.truncate(to: depth)
+                    // One untimed pass of the test's own shape (at most 512 tokens), as llama-bench warms
+                    // up each test: first-touch page faults and buffer allocation stay out of the samples.
+                    let warmTokens = test.promptTokens > 0 ? min(test.promptTokens, 512) : 1
+                    _ = try model.forward(randomTokens(warmTokens), cache: cache, logits: .last)
+                    cache.truncate(to: depth)
                 }
-            }
-            for (k, scheme) in schemes.enumerated() {
-                records[k].append(
-                    BenchmarkRecord(
-                        test: test, scheme: scheme, threads: model.threads, batchSize: model.batchSize, samples: samples[k]))
+                var samples: [[Double]] = Array(repeating: [], count: schemes.count)
+                for _ in 0..<repetitions {
+                    let input = randomTokens(test.timedTokens)
+                    for k in schemes.indices {
+                        let cache = caches[k]
+                        cache.truncate(to: depth)
+                        let t0 = DispatchTime.now().uptimeNanoseconds
+                        if test.promptTokens > 0 {
+                            _ = try model.forward(input, cache: cache, logits: .last)
+                        } else {
+                            for t in input {
+                                _ = try model.forward([t], cache: cache, logits: .last)
+                            }
+                        }
+                        samples[k].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                        done += test.timedTokens
+                        progress?(done)
+                    }
+                }
+                for (k, scheme) in schemes.enumerated() {
+                    records[k].append(
+                        BenchmarkRecord(
+                            test: test, scheme: scheme, threads: model.threads, batchSize: model.batchSize,
+                            samples: samples[k]))
+                }
             }
         }
         return records.flatMap { $0 }

@@ -101,12 +101,13 @@ public struct BenchmarkRun: Sendable {
             }
             for test in group.tests {
                 for cache in caches {
+                    // Back to the shared fill (the previous test left its tokens there), then one untimed
+                    // pass of the test's own shape (at most 512 tokens), as llama-bench warms up each test:
+                    // first-touch page faults and buffer allocation stay out of the samples. Every timed
+                    // repetition truncates to the fill again before it starts.
                     cache.truncate(to: depth)
-                    // One untimed pass of the test's own shape (at most 512 tokens), as llama-bench warms
-                    // up each test: first-touch page faults and buffer allocation stay out of the samples.
                     let warmTokens = test.promptTokens > 0 ? min(test.promptTokens, 512) : 1
                     _ = try model.forward(randomTokens(warmTokens), cache: cache, logits: .last)
-                    cache.truncate(to: depth)
                 }
                 var samples: [[Double]] = Array(repeating: [], count: schemes.count)
                 for _ in 0..<repetitions {

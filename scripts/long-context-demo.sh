@@ -3,10 +3,11 @@
 #
 #   scripts/long-context-demo.sh ppl       # perplexity by position on one 65,536-token window: none, Self-Extend, DCA
 #   scripts/long-context-demo.sh passkey   # passkey retrieval at 48k and 64k tokens, same three schemes
+#   KV=q4_0 CELLS=dca@64k scripts/long-context-demo.sh passkey   # one cell with a quantized KV cache (K and V)
 #
 # Measured on 2 shared cores: 31-58 minutes per scheme for the 64k window (2 h 07 min for the three), 18 minutes
 # for a 48k passkey trial. Results go to docs/figures/qwen-64k-* and, one file pair per passkey cell,
-# docs/figures/qwen-passkey-<scheme>-<length>.{txt,json} (peak RSS from /usr/bin/time -v in the .txt).
+# docs/figures/qwen-passkey-<scheme>-<length>[-kv-<type>].{txt,json} (peak RSS from /usr/bin/time -v in the .txt).
 # Needs models/ (scripts/get_models.py) and the shared books (STRETCH_SHARED_DIR, default ../shared).
 set -euo pipefail
 case "${1:-}" in ppl | passkey) ;; *) echo "usage: $0 ppl|passkey" >&2; exit 2 ;; esac
@@ -45,9 +46,10 @@ case "${1:-}" in
     cells="${CELLS:-self-extend:G=4:W=2048@64k dca@64k none@64k self-extend:G=4:W=2048@48k dca@48k none@48k}"
     for cell in $cells; do
       scheme="${cell%@*}" length="${cell##*@}"
-      base="$out/qwen-passkey-$(printf '%s' "$scheme" | tr ':=' '--')-$length"
+      base="$out/qwen-passkey-$(printf '%s' "$scheme" | tr ':=' '--')-$length${KV:+-kv-$KV}"
       /usr/bin/time -v -o .build/demo/passkey.time "$bin" passkey -m "$model" --lengths "$length" \
-        --depths "${DEPTHS:-0.1}" --trials 1 --compare "$scheme" --json "$base.json" > "$base.txt"
+        --depths "${DEPTHS:-0.1}" --trials 1 --compare "$scheme" ${KV:+-ctk "$KV" -ctv "$KV"} \
+        --json "$base.json" > "$base.txt"
       grep "Maximum resident" .build/demo/passkey.time >> "$base.txt"
       cat "$base.txt"
     done

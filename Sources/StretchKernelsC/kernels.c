@@ -354,6 +354,11 @@ void stretch_kernels_set_level(int level) {
     atomic_store_explicit(&stretch_level, level < 0 ? 0 : (level > max ? max : level), memory_order_relaxed);
 }
 
+void stretch_prefetch(const void *p, size_t bytes) {
+    // prefetcht0 on x86 (read, keep in every cache level).
+    for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch((const char *)p + o, 0, 3);
+}
+
 void stretch_dot_rows(int kind, const void *w, size_t rowBytes, long rows, const StretchQ8 *x, float *y) {
     switch (stretch_kernels_level()) {
 #ifdef STRETCH_X86

@@ -309,12 +309,140 @@ static ATTR float FN(iq4_xs)(const uint8_t *p, const StretchQ8 *x, long blocks) 
     return FN(hsum)(_mm256_add_ps(a0, a1));
 }
 
+#ifdef STRETCH_PAIRS
+// One activation, two blocks per 512-bit register (decode's matrix-vector products, where Q5_0 and Q8_0
+// were compute-bound at ~19 and ~7 vector operations per block in 256-bit registers). Lanes 0-7 hold the
+// even block's eight int32 dots and lanes 8-15 the odd one's, each lane doing exactly the arithmetic of the
+// 256-bit kernels' a0 (even blocks) or a1 (odd blocks), so results are bit-identical to them and to the
+// batched kernels. `off` holds per block the eight lanes' integer offset (activation-only, built once per
+// call by FN(rows)): it enters as the dot's starting value, so the offset costs a load, not an operation.
+
+// Eight blocks' weight × activation scales, their halves at `q + stride · k`.
+static ATTR inline __m256 FN(scales8)(const uint8_t *q, int stride, const float *xs) {
+    const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(stride));
+    __m128i h = _mm256_cvtepi32_epi16(_mm256_i32gather_epi32((const int *)q, idx, 1));
+    return _mm256_mul_ps(_mm256_cvtph_ps(h), _mm256_loadu_ps(xs));
+}
+
+// Block k of eight (its scale from `dv`) in lanes 0-7 and block k + 1 in lanes 8-15.
+static ATTR inline __m512 FN(pair_scale)(__m512 dv, int k) {
+    return _mm512_permutexvar_ps(_mm512_add_epi32(_mm512_set1_epi32(k), _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0,
+                                                                                          1, 1, 1, 1, 1, 1, 1, 1)), dv);
+}
+
+static ATTR inline __m512 FN(pair_scalar_scale)(float s0, float s1) {
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_set1_ps(s0)), _mm256_castps_pd(_mm256_set1_ps(s1)), 1));
+}
+
+// Both blocks' 32 weights (nibble | high bit << 4, as FN(q5_0_weights)) for blocks at q and q + 22.
+static ATTR inline __m512i FN(q5_0_pair_weights)(const uint8_t *q) {
+    uint32_t h0, h1;
+    memcpy(&h0, q + 2, 4);
+    memcpy(&h1, q + 24, 4);
+    __mmask64 high = _cvtu64_mask64((uint64_t)h0 | ((uint64_t)h1 << 32));
+    __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(q + 6)))),
+                                   _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(q + 28))), 1);
+    // [A, A, B, B] in 128-bit lanes: the high nibbles in lanes 1 and 3.
+    v = _mm512_and_si512(_mm512_mask_srli_epi16(v, 0xFF00FF00u, v, 4), _mm512_set1_epi8(0x0F));
+    return _mm512_mask_add_epi8(v, high, v, _mm512_set1_epi8(0x10));
+}
+
+static ATTR float FN(q5_0_z)(const uint8_t *p, const StretchQ8 *x, long blocks, const int32_t *off) {
+    const int8_t *xq = x->quants;
+    const float *xs = x->scales;
+    __m512 acc = _mm512_setzero_ps();
+    long b = 0;
+    for (; b + 8 <= blocks; b += 8) {
+        const uint8_t *q = p + 22 * b;
+        __m512 dv = _mm512_castps256_ps512(FN(scales8)(q, 22, xs + b));
+        for (int k = 0; k < 8; k += 2) {
+            __m512i s = _mm512_dpbusd_epi32(_mm512_loadu_si512(off + 8 * (b + k)), FN(q5_0_pair_weights)(q + 22 * k),
+                                            _mm512_loadu_si512(xq + 32 * (b + k)));
+            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), FN(pair_scale)(dv, k), acc);
+        }
+    }
+    for (; b + 2 <= blocks; b += 2) {
+        const uint8_t *q = p + 22 * b;
+        __m512i s = _mm512_dpbusd_epi32(_mm512_loadu_si512(off + 8 * b), FN(q5_0_pair_weights)(q), _mm512_loadu_si512(xq + 32 * b));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), FN(pair_scalar_scale)(FN(half)(q) * xs[b], FN(half)(q + 22) * xs[b + 1]), acc);
+    }
+    __m256 a0 = _mm512_castps512_ps256(acc), a1 = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1));
+    for (; b < blocks; b++) {
+        const uint8_t *q = p + 22 * b;
+        __m256i s0 = FN(q5_0_block)(q, xq + 32 * b, x->sums16 + 2 * b);
+        a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(FN(half)(q) * xs[b]), a0);
+    }
+    return FN(hsum)(_mm256_add_ps(a0, a1));
+}
+
+// Q8_0 with the weights made unsigned (w + 128, one xor) and −128 · Σx per lane as the dot's start: the
+// same int32 per lane as the sign trick of FN(q8_0), which 512-bit registers lack.
+static ATTR float FN(q8_0_z)(const uint8_t *p, const StretchQ8 *x, long blocks, const int32_t *off) {
+    const int8_t *xq = x->quants;
+    const float *xs = x->scales;
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    __m512 acc = _mm512_setzero_ps();
+    long b = 0;
+    for (; b + 8 <= blocks; b += 8) {
+        const uint8_t *q = p + 34 * b;
+        __m512 dv = _mm512_castps256_ps512(FN(scales8)(q, 34, xs + b));
+        for (int k = 0; k < 8; k += 2) {
+            __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(q + 34 * k + 2))),
+                                           _mm256_loadu_si256((const __m256i *)(q + 34 * k + 36)), 1);
+            __m512i s = _mm512_dpbusd_epi32(_mm512_loadu_si512(off + 8 * (b + k)), _mm512_xor_si512(w, flip),
+                                            _mm512_loadu_si512(xq + 32 * (b + k)));
+            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), FN(pair_scale)(dv, k), acc);
+        }
+    }
+    for (; b + 2 <= blocks; b += 2) {
+        const uint8_t *q = p + 34 * b;
+        __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(q + 2))),
+                                       _mm256_loadu_si256((const __m256i *)(q + 36)), 1);
+        __m512i s = _mm512_dpbusd_epi32(_mm512_loadu_si512(off + 8 * b), _mm512_xor_si512(w, flip), _mm512_loadu_si512(xq + 32 * b));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), FN(pair_scalar_scale)(FN(half)(q) * xs[b], FN(half)(q + 34) * xs[b + 1]), acc);
+    }
+    __m256 a0 = _mm512_castps512_ps256(acc), a1 = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1));
+    for (; b < blocks; b++) {
+        const uint8_t *q = p + 34 * b;
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 2));
+        __m256i x0 = _mm256_loadu_si256((const __m256i *)(xq + 32 * b));
+        __m256i s0 = DOT4(_mm256_sign_epi8(w0, w0), _mm256_sign_epi8(x0, w0));
+        a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(FN(half)(q) * xs[b]), a0);
+    }
+    return FN(hsum)(_mm256_add_ps(a0, a1));
+}
+
+// The per-lane offsets of FN(q5_0_z) / FN(q8_0_z) for the first `pairs` pairs of blocks.
+static ATTR void FN(pair_offsets)(int kind, const StretchQ8 *x, long pairs, int32_t *off) {
+    for (long b = 0; b < 2 * pairs; b++) {
+        if (kind == STRETCH_KIND_Q5_0) {
+            _mm256_store_si256((__m256i *)(off + 8 * b), _mm256_set1_epi32(-2 * (x->sums16[2 * b] + x->sums16[2 * b + 1])));
+        } else {
+            __m256i d = DOT4(_mm256_set1_epi8((char)0x80), _mm256_loadu_si256((const __m256i *)(x->quants + 32 * b)));
+            _mm256_store_si256((__m256i *)(off + 8 * b), _mm256_sub_epi32(_mm256_setzero_si256(), d));
+        }
+    }
+}
+#endif
+
 // Rows are streamed from memory once per token; hardware prefetch alone left the kernels at about half
 // the machine's read bandwidth (short rows: 616 bytes for Q5_0). Each row prefetches the one ~3 KB
 // ahead (4 rows of Q5_0, 3 of Q8_0, 1 of Q4_K/Q6_K): 1.3-1.5x on rows streamed from DRAM (docs/DESIGN.md).
 static ATTR void FN(rows)(int kind, const uint8_t *w, size_t rowBytes, long rows, const StretchQ8 *x, float *y) {
     long n = x->count;
     size_t ahead = rowBytes >= 3000 ? rowBytes : (3000 / rowBytes) * rowBytes;
+#ifdef STRETCH_PAIRS
+    if ((kind == STRETCH_KIND_Q5_0 || kind == STRETCH_KIND_Q8_0) && n <= 8192) {
+        _Alignas(64) int32_t off[8192 / 4];
+        FN(pair_offsets)(kind, x, n / 64, off);
+        for (long r = 0; r < rows; r++) {
+            const uint8_t *p = w + r * rowBytes;
+            for (size_t o = 0; o < rowBytes; o += 64) _mm_prefetch((const char *)(p + ahead + o), _MM_HINT_T0);
+            y[r] = kind == STRETCH_KIND_Q5_0 ? FN(q5_0_z)(p, x, n / 32, off) : FN(q8_0_z)(p, x, n / 32, off);
+        }
+        return;
+    }
+#endif
     for (long r = 0; r < rows; r++) {
         const uint8_t *p = w + r * rowBytes;
         for (size_t o = 0; o < rowBytes; o += 64) _mm_prefetch((const char *)(p + ahead + o), _MM_HINT_T0);

@@ -1,4 +1,5 @@
 import Foundation
+import StretchKernelsC
 
 /// Tiled, online-softmax (flash-style) causal attention with positions as an input.
 ///
@@ -135,6 +136,14 @@ package enum ExactAttention {
                 var j0 = firstKey / tk * tk
                 while j0 <= lastKey {
                     let j1 = min(j0 + tk, lastKey + 1)
+                    // The next tile's keys and values, requested now: a tile's loads otherwise wait on memory
+                    // (decode at 4k spent half its attention time stalled on the key loads).
+                    if j1 <= lastKey {
+                        let next = min(tk, lastKey + 1 - j1)
+                        stretch_prefetch(nearSlots.tile(j1), next * keyBytes)
+                        if useFar && !sharedKeys { stretch_prefetch(farSlots.tile(j1), next * keyBytes) }
+                        stretch_prefetch(valueSlots.tile(j1), next * valueBytes)
+                    }
                     // The tile's slots (consecutive: no tile wraps a ring). Near-key slots of keys no row
                     // reads as near may hold other tokens; they are read at block edges and masked.
                     let kNear = nearSlots.tile(j0), kFar = farSlots.tile(j0), vals = valueSlots.tile(j0)

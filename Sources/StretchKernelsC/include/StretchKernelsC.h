@@ -35,6 +35,10 @@ typedef struct {
     long count;
 } StretchQ8;
 
+/// Asks for the `bytes` at `p` to be brought into the cache (one read prefetch per 64-byte line,
+/// `prefetcht0` on x86). Never faults, whatever `p` is.
+void stretch_prefetch(const void *p, size_t bytes);
+
 /// Which implementation the dispatcher picked: 0 scalar; x86-64: 1 AVX2, 2 AVX-512 VNNI; aarch64: 1 NEON,
 /// 2 NEON + dotprod, 3 NEON + dotprod + i8mm.
 int stretch_kernels_level(void);

@@ -412,11 +412,82 @@ static ATTR float FN(q8_0_z)(const uint8_t *p, const StretchQ8 *x, long blocks, 
     return FN(hsum)(_mm256_add_ps(a0, a1));
 }
 
-// The per-lane offsets of FN(q5_0_z) / FN(q8_0_z) for the first `pairs` pairs of blocks.
+// Q4_K: one 32-byte load gives two sub-blocks (low nibbles: sub-block 2c, even, lanes 0-7; high nibbles:
+// 2c + 1, odd, lanes 8-15), as FN(q4_K)'s a0 and a1. The eight weight × activation scales of a block,
+// (d · sc) · xs as the scalar code rounds them, come from one vector product; the min term stays in scalars
+// with the contraction FN(q4_K) compiles to (and FN(q4_K_pairs) pins): fma(dmin, fma(mn, xsum, mn' · xsum'), minSum).
+static ATTR float FN(q4_K_z)(const uint8_t *p, const StretchQ8 *x, long blocks) {
+    const int8_t *xq = x->quants;
+    const float *xs = x->scales, *xsum = x->sums;
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    __m512 acc = _mm512_setzero_ps();
+    float minSum = 0;
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *q = p + 144 * b;
+        float d = FN(half)(q), dmin = FN(half)(q + 2);
+        uint8_t sc[8], mn[8];
+        stretch_scale_min_k4(q + 4, sc, mn);
+        __m256 dsc = _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)sc))));
+        __m512 f = _mm512_castps256_ps512(_mm256_mul_ps(dsc, _mm256_loadu_ps(xs + 8 * b)));
+        const uint8_t *qs = q + 16;
+        for (int c = 0; c < 4; c++) {
+            long j = 8 * b + 2 * c;
+            __m512i v = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(qs + 32 * c)));
+            v = _mm512_and_si512(_mm512_mask_srli_epi16(v, 0xFFFF0000u, v, 4), m4);
+            __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v, _mm512_loadu_si512(xq + 32 * j));
+            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), FN(pair_scale)(f, 2 * c), acc);
+            minSum = fmaf(dmin, fmaf((float)mn[2 * c], xsum[j], (float)mn[2 * c + 1] * xsum[j + 1]), minSum);
+        }
+    }
+    __m256 a0 = _mm512_castps512_ps256(acc), a1 = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1));
+    return FN(hsum)(_mm256_add_ps(a0, a1)) - minSum;
+}
+
+// Q6_K: groups k and k + 1 of a half block (k even) in one register, as FN(q6_K)'s a0 and a1. Each group's
+// lanes 0-3 and 4-7 take different 16-element scales and offsets: the offsets (−8 Σx per 16 activations)
+// come precomputed per call (`off`, eight lanes per 32-element group), the 16 scales f · sc of a block from
+// one vector product (f = d · xs as the scalar code rounds it).
+static ATTR float FN(q6_K_z)(const uint8_t *p, const StretchQ8 *x, long blocks, const int32_t *off) {
+    const int8_t *xq = x->quants;
+    const float *xs = x->scales;
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m3 = _mm512_set1_epi8(0x03), m30 = _mm512_set1_epi8(0x30);
+    const __m512i dup = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+    const __m512i quad = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    __m512 acc = _mm512_setzero_ps();
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *q = p + 210 * b;
+        __m256 f = _mm256_mul_ps(_mm256_set1_ps(FN(half)(q + 208)), _mm256_loadu_ps(xs + 8 * b));
+        // Lane 2i: f_i · sc[2i], lane 2i + 1: f_i · sc[2i + 1].
+        __m512 fs = _mm512_mul_ps(_mm512_permutexvar_ps(dup, _mm512_castps256_ps512(f)),
+                                  _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(q + 192)))));
+        for (int n = 0; n < 2; n++) {
+            const uint8_t *ql = q + 64 * n;
+            __m512i a = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)ql)),
+                                           _mm256_loadu_si256((const __m256i *)(ql + 32)), 1);
+            __m256i qh = _mm256_loadu_si256((const __m256i *)(q + 128 + 32 * n));
+            __m512i h = _mm512_inserti64x4(_mm512_castsi256_si512(qh), _mm256_srli_epi16(qh, 2), 1);
+            __m512i g01 = _mm512_or_si512(_mm512_and_si512(a, m4), _mm512_slli_epi16(_mm512_and_si512(h, m3), 4));
+            __m512i g23 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(a, 4), m4), _mm512_and_si512(h, m30));
+            for (int k = 0; k < 4; k += 2) {
+                long j = 8 * b + 4 * n + k;
+                __m512i s = _mm512_dpbusd_epi32(_mm512_loadu_si512(off + 8 * j), k ? g23 : g01, _mm512_loadu_si512(xq + 32 * j));
+                __m512 scale = _mm512_permutexvar_ps(_mm512_add_epi32(quad, _mm512_set1_epi32(2 * (4 * n + k))), fs);
+                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, acc);
+            }
+        }
+    }
+    __m256 a0 = _mm512_castps512_ps256(acc), a1 = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1));
+    return FN(hsum)(_mm256_add_ps(a0, a1));
+}
+
+// The per-lane offsets of FN(q5_0_z) / FN(q8_0_z) / FN(q6_K_z) for the first `pairs` pairs of 32-element blocks.
 static ATTR void FN(pair_offsets)(int kind, const StretchQ8 *x, long pairs, int32_t *off) {
     for (long b = 0; b < 2 * pairs; b++) {
         if (kind == STRETCH_KIND_Q5_0) {
             _mm256_store_si256((__m256i *)(off + 8 * b), _mm256_set1_epi32(-2 * (x->sums16[2 * b] + x->sums16[2 * b + 1])));
+        } else if (kind == STRETCH_KIND_Q6_K) {
+            __m128i lo = _mm_set1_epi32(-8 * x->sums16[2 * b]), hi = _mm_set1_epi32(-8 * x->sums16[2 * b + 1]);
+            _mm256_store_si256((__m256i *)(off + 8 * b), _mm256_set_m128i(hi, lo));
         } else {
             __m256i d = DOT4(_mm256_set1_epi8((char)0x80), _mm256_loadu_si256((const __m256i *)(x->quants + 32 * b)));
             _mm256_store_si256((__m256i *)(off + 8 * b), _mm256_sub_epi32(_mm256_setzero_si256(), d));
@@ -432,13 +503,23 @@ static ATTR void FN(rows)(int kind, const uint8_t *w, size_t rowBytes, long rows
     long n = x->count;
     size_t ahead = rowBytes >= 3000 ? rowBytes : (3000 / rowBytes) * rowBytes;
 #ifdef STRETCH_PAIRS
-    if ((kind == STRETCH_KIND_Q5_0 || kind == STRETCH_KIND_Q8_0) && n <= 8192) {
+    if ((kind == STRETCH_KIND_Q5_0 || kind == STRETCH_KIND_Q8_0 || kind == STRETCH_KIND_Q6_K) && n <= 8192) {
         _Alignas(64) int32_t off[8192 / 4];
         FN(pair_offsets)(kind, x, n / 64, off);
         for (long r = 0; r < rows; r++) {
             const uint8_t *p = w + r * rowBytes;
             for (size_t o = 0; o < rowBytes; o += 64) _mm_prefetch((const char *)(p + ahead + o), _MM_HINT_T0);
-            y[r] = kind == STRETCH_KIND_Q5_0 ? FN(q5_0_z)(p, x, n / 32, off) : FN(q8_0_z)(p, x, n / 32, off);
+            y[r] = kind == STRETCH_KIND_Q5_0 ? FN(q5_0_z)(p, x, n / 32, off)
+                 : kind == STRETCH_KIND_Q8_0 ? FN(q8_0_z)(p, x, n / 32, off)
+                                             : FN(q6_K_z)(p, x, n / 256, off);
+        }
+        return;
+    }
+    if (kind == STRETCH_KIND_Q4_K) {
+        for (long r = 0; r < rows; r++) {
+            const uint8_t *p = w + r * rowBytes;
+            for (size_t o = 0; o < rowBytes; o += 64) _mm_prefetch((const char *)(p + ahead + o), _MM_HINT_T0);
+            y[r] = FN(q4_K_z)(p, x, n / 256);
         }
         return;
     }

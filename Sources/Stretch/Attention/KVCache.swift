@@ -1,3 +1,8 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Keys and values of the processed tokens, per layer, already rotated.
 ///
 /// A cache is made for one position map and keeps it for life: its keys are rotated at that map's
@@ -212,10 +217,27 @@ public final class KVCache: @unchecked Sendable {
         capacity = full
     }
 
+    /// A store's memory. On Linux, stores of 2 MiB or more start on a 2 MiB boundary and ask for transparent
+    /// huge pages (`MADV_HUGEPAGE`; the default THP mode is `madvise`): attention streams the whole cache per
+    /// token, and with 4 KiB pages every 8 KiB key tile crossed pages (docs/DESIGN.md, "KV cache storage":
+    /// decode at 8k a median +7% over seven alternating pairs, within this VM's noise). Advice only: where the
+    /// kernel refuses, pages stay 4 KiB.
+    private static func allocateStore(_ bytes: Int) -> UnsafeMutableRawPointer {
+        #if os(Linux)
+        let huge = 2 << 20
+        if bytes >= huge {
+            let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: huge)
+            _ = madvise(p, bytes / huge * huge, MADV_HUGEPAGE)
+            return p
+        }
+        #endif
+        return UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+    }
+
     /// Moves a store to `rows` slots per head, each kept token to its new slot.
     private func move(_ s: inout KVStore, to rows: Int) {
         let bytes = kvHeads * rows * s.rowBytes
-        let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        let p = Self.allocateStore(bytes)
         // Ring slots outside the kept tokens are read (and masked) at a tile's edges: keep them finite.
         if s.reach != Int.max { p.initializeMemory(as: UInt8.self, repeating: 0, count: bytes) }
         if let old = s.base {

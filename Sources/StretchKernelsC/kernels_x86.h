@@ -17,6 +17,18 @@ static ATTR inline float FN(hsum)(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+// Blocks `b ..< blocks` of a Q8_0 row one at a time into `a0`: the odd block left after the pairs.
+static ATTR inline __m256 FN(q8_0_singles)(const uint8_t *p, const StretchQ8 *x, long b, long blocks, __m256 a0) {
+    for (; b < blocks; b++) {
+        const uint8_t *q = p + 34 * b;
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 2));
+        __m256i x0 = _mm256_loadu_si256((const __m256i *)(x->quants + 32 * b));
+        __m256i s0 = DOT4(_mm256_sign_epi8(w0, w0), _mm256_sign_epi8(x0, w0));
+        a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(FN(half)(q) * x->scales[b]), a0);
+    }
+    return a0;
+}
+
 static ATTR float FN(q8_0)(const uint8_t *p, const StretchQ8 *x, long blocks) {
     const int8_t *xq = x->quants;
     const float *xs = x->scales;
@@ -51,14 +63,7 @@ static ATTR float FN(q8_0)(const uint8_t *p, const StretchQ8 *x, long blocks) {
         a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(FN(half)(q) * xs[b]), a0);
         a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(FN(half)(q + 34) * xs[b + 1]), a1);
     }
-    for (; b < blocks; b++) {
-        const uint8_t *q = p + 34 * b;
-        __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 2));
-        __m256i x0 = _mm256_loadu_si256((const __m256i *)(xq + 32 * b));
-        __m256i s0 = DOT4(_mm256_sign_epi8(w0, w0), _mm256_sign_epi8(x0, w0));
-        a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(FN(half)(q) * xs[b]), a0);
-    }
-    return FN(hsum)(_mm256_add_ps(a0, a1));
+    return FN(hsum)(_mm256_add_ps(FN(q8_0_singles)(p, x, b, blocks, a0), a1));
 }
 
 // 32 weights (nibble | high bit << 4), 0...31; the -16 goes through the activation block sums.
@@ -402,14 +407,7 @@ static ATTR float FN(q8_0_z)(const uint8_t *p, const StretchQ8 *x, long blocks, 
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), FN(pair_scalar_scale)(FN(half)(q) * xs[b], FN(half)(q + 34) * xs[b + 1]), acc);
     }
     __m256 a0 = _mm512_castps512_ps256(acc), a1 = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1));
-    for (; b < blocks; b++) {
-        const uint8_t *q = p + 34 * b;
-        __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 2));
-        __m256i x0 = _mm256_loadu_si256((const __m256i *)(xq + 32 * b));
-        __m256i s0 = DOT4(_mm256_sign_epi8(w0, w0), _mm256_sign_epi8(x0, w0));
-        a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(FN(half)(q) * xs[b]), a0);
-    }
-    return FN(hsum)(_mm256_add_ps(a0, a1));
+    return FN(hsum)(_mm256_add_ps(FN(q8_0_singles)(p, x, b, blocks, a0), a1));
 }
 
 // Q4_K: one 32-byte load gives two sub-blocks (low nibbles: sub-block 2c, even, lanes 0-7; high nibbles:

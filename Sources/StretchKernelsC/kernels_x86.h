@@ -91,6 +91,16 @@ static ATTR inline __m256i FN(q5_0_block)(const uint8_t *q, const int8_t *xq, co
     return _mm256_sub_epi32(s, _mm256_set1_epi32(2 * (s16[0] + s16[1])));
 }
 
+// Blocks `b ..< blocks` of a Q5_0 row one at a time into `a0`: the odd block left after the pairs.
+static ATTR inline __m256 FN(q5_0_singles)(const uint8_t *p, const StretchQ8 *x, long b, long blocks, __m256 a0) {
+    for (; b < blocks; b++) {
+        const uint8_t *q = p + 22 * b;
+        __m256i s0 = FN(q5_0_block)(q, x->quants + 32 * b, x->sums16 + 2 * b);
+        a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(FN(half)(q) * x->scales[b]), a0);
+    }
+    return a0;
+}
+
 static ATTR float FN(q5_0)(const uint8_t *p, const StretchQ8 *x, long blocks) {
     const int8_t *xq = x->quants;
     const float *xs = x->scales;
@@ -104,12 +114,7 @@ static ATTR float FN(q5_0)(const uint8_t *p, const StretchQ8 *x, long blocks) {
         a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(FN(half)(q) * xs[b]), a0);
         a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(FN(half)(q + 22) * xs[b + 1]), a1);
     }
-    for (; b < blocks; b++) {
-        const uint8_t *q = p + 22 * b;
-        __m256i s0 = FN(q5_0_block)(q, xq + 32 * b, s16 + 2 * b);
-        a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(FN(half)(q) * xs[b]), a0);
-    }
-    return FN(hsum)(_mm256_add_ps(a0, a1));
+    return FN(hsum)(_mm256_add_ps(FN(q5_0_singles)(p, x, b, blocks, a0), a1));
 }
 
 static ATTR float FN(q4_K)(const uint8_t *p, const StretchQ8 *x, long blocks) {
@@ -352,62 +357,48 @@ static ATTR inline __m512i FN(q5_0_pair_weights)(const uint8_t *q) {
     return _mm512_mask_add_epi8(v, high, v, _mm512_set1_epi8(0x10));
 }
 
-static ATTR float FN(q5_0_z)(const uint8_t *p, const StretchQ8 *x, long blocks, const int32_t *off) {
-    const int8_t *xq = x->quants;
-    const float *xs = x->scales;
-    __m512 acc = _mm512_setzero_ps();
-    long b = 0;
-    for (; b + 8 <= blocks; b += 8) {
-        const uint8_t *q = p + 22 * b;
-        __m512 dv = _mm512_castps256_ps512(FN(scales8)(q, 22, xs + b));
-        for (int k = 0; k < 8; k += 2) {
-            __m512i s = _mm512_dpbusd_epi32(_mm512_loadu_si512(off + 8 * (b + k)), FN(q5_0_pair_weights)(q + 22 * k),
-                                            _mm512_loadu_si512(xq + 32 * (b + k)));
-            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), FN(pair_scale)(dv, k), acc);
-        }
-    }
-    for (; b + 2 <= blocks; b += 2) {
-        const uint8_t *q = p + 22 * b;
-        __m512i s = _mm512_dpbusd_epi32(_mm512_loadu_si512(off + 8 * b), FN(q5_0_pair_weights)(q), _mm512_loadu_si512(xq + 32 * b));
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), FN(pair_scalar_scale)(FN(half)(q) * xs[b], FN(half)(q + 22) * xs[b + 1]), acc);
-    }
-    __m256 a0 = _mm512_castps512_ps256(acc), a1 = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1));
-    for (; b < blocks; b++) {
-        const uint8_t *q = p + 22 * b;
-        __m256i s0 = FN(q5_0_block)(q, xq + 32 * b, x->sums16 + 2 * b);
-        a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(FN(half)(q) * xs[b]), a0);
-    }
-    return FN(hsum)(_mm256_add_ps(a0, a1));
+// Q8_0's blocks at q and q + 34 with the weights made unsigned (w + 128, one xor); with −128 · Σx per lane as
+// the dot's start this is the same int32 per lane as the sign trick of FN(q8_0), which 512-bit registers lack.
+static ATTR inline __m512i FN(q8_0_pair_weights)(const uint8_t *q) {
+    __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(q + 2))),
+                                   _mm256_loadu_si256((const __m256i *)(q + 36)), 1);
+    return _mm512_xor_si512(w, _mm512_set1_epi8((char)0x80));
 }
 
-// Q8_0 with the weights made unsigned (w + 128, one xor) and −128 · Σx per lane as the dot's start: the
-// same int32 per lane as the sign trick of FN(q8_0), which 512-bit registers lack.
-static ATTR float FN(q8_0_z)(const uint8_t *p, const StretchQ8 *x, long blocks, const int32_t *off) {
+// The upper eight lanes (the odd blocks' accumulator a1 of the 256-bit kernels).
+static ATTR inline __m256 FN(upper)(__m512 v) {
+    return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+}
+
+// Q5_0 (`q8` = 0) or Q8_0 (`q8` = 1) in pairs of blocks: groups of eight with their scales from one gather,
+// then pairs, then a last single block in 256 bits. Always inlined with a constant `q8`, so each format
+// compiles to its own loop without a branch.
+static ATTR inline __attribute__((always_inline)) float FN(pairs_z)(const uint8_t *p, const StretchQ8 *x, long blocks,
+                                                                    const int32_t *off, const int q8) {
     const int8_t *xq = x->quants;
     const float *xs = x->scales;
-    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    const int bb = q8 ? 34 : 22;
     __m512 acc = _mm512_setzero_ps();
     long b = 0;
     for (; b + 8 <= blocks; b += 8) {
-        const uint8_t *q = p + 34 * b;
-        __m512 dv = _mm512_castps256_ps512(FN(scales8)(q, 34, xs + b));
+        const uint8_t *q = p + bb * b;
+        __m512 dv = _mm512_castps256_ps512(FN(scales8)(q, bb, xs + b));
         for (int k = 0; k < 8; k += 2) {
-            __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(q + 34 * k + 2))),
-                                           _mm256_loadu_si256((const __m256i *)(q + 34 * k + 36)), 1);
-            __m512i s = _mm512_dpbusd_epi32(_mm512_loadu_si512(off + 8 * (b + k)), _mm512_xor_si512(w, flip),
-                                            _mm512_loadu_si512(xq + 32 * (b + k)));
+            const uint8_t *qk = q + bb * k;
+            __m512i w = q8 ? FN(q8_0_pair_weights)(qk) : FN(q5_0_pair_weights)(qk);
+            __m512i s = _mm512_dpbusd_epi32(_mm512_loadu_si512(off + 8 * (b + k)), w, _mm512_loadu_si512(xq + 32 * (b + k)));
             acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), FN(pair_scale)(dv, k), acc);
         }
     }
     for (; b + 2 <= blocks; b += 2) {
-        const uint8_t *q = p + 34 * b;
-        __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(q + 2))),
-                                       _mm256_loadu_si256((const __m256i *)(q + 36)), 1);
-        __m512i s = _mm512_dpbusd_epi32(_mm512_loadu_si512(off + 8 * b), _mm512_xor_si512(w, flip), _mm512_loadu_si512(xq + 32 * b));
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), FN(pair_scalar_scale)(FN(half)(q) * xs[b], FN(half)(q + 34) * xs[b + 1]), acc);
+        const uint8_t *q = p + bb * b;
+        __m512i w = q8 ? FN(q8_0_pair_weights)(q) : FN(q5_0_pair_weights)(q);
+        __m512i s = _mm512_dpbusd_epi32(_mm512_loadu_si512(off + 8 * b), w, _mm512_loadu_si512(xq + 32 * b));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), FN(pair_scalar_scale)(FN(half)(q) * xs[b], FN(half)(q + bb) * xs[b + 1]), acc);
     }
-    __m256 a0 = _mm512_castps512_ps256(acc), a1 = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1));
-    return FN(hsum)(_mm256_add_ps(FN(q8_0_singles)(p, x, b, blocks, a0), a1));
+    __m256 a0 = _mm512_castps512_ps256(acc);
+    a0 = q8 ? FN(q8_0_singles)(p, x, b, blocks, a0) : FN(q5_0_singles)(p, x, b, blocks, a0);
+    return FN(hsum)(_mm256_add_ps(a0, FN(upper)(acc)));
 }
 
 // Q4_K: one 32-byte load gives two sub-blocks (low nibbles: sub-block 2c, even, lanes 0-7; high nibbles:
@@ -437,8 +428,7 @@ static ATTR float FN(q4_K_z)(const uint8_t *p, const StretchQ8 *x, long blocks) 
             minSum = fmaf(dmin, fmaf((float)mn[2 * c], xsum[j], (float)mn[2 * c + 1] * xsum[j + 1]), minSum);
         }
     }
-    __m256 a0 = _mm512_castps512_ps256(acc), a1 = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1));
-    return FN(hsum)(_mm256_add_ps(a0, a1)) - minSum;
+    return FN(hsum)(_mm256_add_ps(_mm512_castps512_ps256(acc), FN(upper)(acc))) - minSum;
 }
 
 // Q6_K: groups k and k + 1 of a half block (k even) in one register, as FN(q6_K)'s a0 and a1. Each group's
@@ -474,11 +464,10 @@ static ATTR float FN(q6_K_z)(const uint8_t *p, const StretchQ8 *x, long blocks, 
             }
         }
     }
-    __m256 a0 = _mm512_castps512_ps256(acc), a1 = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1));
-    return FN(hsum)(_mm256_add_ps(a0, a1));
+    return FN(hsum)(_mm256_add_ps(_mm512_castps512_ps256(acc), FN(upper)(acc)));
 }
 
-// The per-lane offsets of FN(q5_0_z) / FN(q8_0_z) / FN(q6_K_z) for the first `pairs` pairs of 32-element blocks.
+// The per-lane offsets of FN(pairs_z) / FN(q6_K_z) for the first `pairs` pairs of 32-element blocks.
 static ATTR void FN(pair_offsets)(int kind, const StretchQ8 *x, long pairs, int32_t *off) {
     for (long b = 0; b < 2 * pairs; b++) {
         if (kind == STRETCH_KIND_Q5_0) {
@@ -501,14 +490,16 @@ static ATTR void FN(rows)(int kind, const uint8_t *w, size_t rowBytes, long rows
     long n = x->count;
     size_t ahead = rowBytes >= 3000 ? rowBytes : (3000 / rowBytes) * rowBytes;
 #ifdef STRETCH_PAIRS
+    // The 512-bit kernels, a loop of their own (one shared with the 256-bit switch ran Q6_K ~35% slower).
+    // Q5_0/Q8_0/Q6_K need the offsets' stack buffer, so rows over 8,192 columns keep the 256-bit kernels.
     if ((kind == STRETCH_KIND_Q5_0 || kind == STRETCH_KIND_Q8_0 || kind == STRETCH_KIND_Q6_K) && n <= 8192) {
         _Alignas(64) int32_t off[8192 / 4];
         FN(pair_offsets)(kind, x, n / 64, off);
         for (long r = 0; r < rows; r++) {
             const uint8_t *p = w + r * rowBytes;
             for (size_t o = 0; o < rowBytes; o += 64) _mm_prefetch((const char *)(p + ahead + o), _MM_HINT_T0);
-            y[r] = kind == STRETCH_KIND_Q5_0 ? FN(q5_0_z)(p, x, n / 32, off)
-                 : kind == STRETCH_KIND_Q8_0 ? FN(q8_0_z)(p, x, n / 32, off)
+            y[r] = kind == STRETCH_KIND_Q5_0 ? FN(pairs_z)(p, x, n / 32, off, 0)
+                 : kind == STRETCH_KIND_Q8_0 ? FN(pairs_z)(p, x, n / 32, off, 1)
                                              : FN(q6_K_z)(p, x, n / 256, off);
         }
         return;

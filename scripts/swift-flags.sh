@@ -16,5 +16,11 @@ if [ -z "$cpu" ]; then
   esac
 fi
 if [ "$cpu" != "none" ]; then
-  echo "-Xswiftc -target-cpu -Xswiftc $cpu -Xcc -march=$cpu"
+  flags="-Xswiftc -target-cpu -Xswiftc $cpu -Xcc -march=$cpu"
+  # CPUs with 32 512-bit registers: the attention kernel keeps a 4 × 64 float tile in them (RegisterTile4x64).
+  case "$cpu" in
+    *avx512* | icelake* | tigerlake | rocketlake | cascadelake | cooperlake | cannonlake | sapphirerapids | \
+    graniterapids* | emeraldrapids | diamondrapids | znver4 | znver5 | x86-64-v4) flags="$flags -Xswiftc -DSTRETCH_AVX512" ;;
+  esac
+  echo "$flags"
 fi

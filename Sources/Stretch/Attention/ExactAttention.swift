@@ -349,6 +349,26 @@ package enum ExactAttention {
             }
             let r0 = list[x], r1 = list[min(x + 1, n - 1)], r2 = list[min(x + 2, n - 1)], r3 = list[min(x + 3, n - 1)]
             let q0 = q + qOff[r0], q1 = q + qOff[r1], q2 = q + qOff[r2], q3 = q + qOff[r3]
+            if !RegisterTile4x64.fitsInRegisters {
+                // Four passes of 16 lanes: four accumulators, one key load per d shared by the four rows.
+                for l in 0..<4 {
+                    var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+                    for d in 0..<hd {
+                        let k = rk.loadUnaligned(fromByteOffset: 256 * d + 64 * l, as: SIMD16<Float>.self)
+                        a0 = a0.addingProduct(SIMD16(repeating: q0[d]), k)
+                        a1 = a1.addingProduct(SIMD16(repeating: q1[d]), k)
+                        a2 = a2.addingProduct(SIMD16(repeating: q2[d]), k)
+                        a3 = a3.addingProduct(SIMD16(repeating: q3[d]), k)
+                    }
+                    let o = UnsafeMutableRawPointer(scores + 16 * l)
+                    o.storeBytes(of: a0, toByteOffset: 256 * r0, as: SIMD16<Float>.self)
+                    o.storeBytes(of: a1, toByteOffset: 256 * r1, as: SIMD16<Float>.self)
+                    o.storeBytes(of: a2, toByteOffset: 256 * r2, as: SIMD16<Float>.self)
+                    o.storeBytes(of: a3, toByteOffset: 256 * r3, as: SIMD16<Float>.self)
+                }
+                x += 4
+                continue
+            }
             var tile = RegisterTile4x64()
             for d in 0..<hd { tile.accumulate(q0[d], q1[d], q2[d], q3[d], rk + 256 * d) }
             tile.store(row: 0, to: UnsafeMutableRawPointer(scores + r0 * 64))
@@ -498,8 +518,9 @@ package enum ExactAttention {
                     e += w
                     continue
                 }
-                if hd - e < 64 {
-                    // A head width that is not a multiple of 64: 16 lanes of each row at a time.
+                if hd - e < 64 || !RegisterTile4x64.fitsInRegisters {
+                    // A head width that is not a multiple of 64, or registers too few for the 4 × 64 tile:
+                    // 16 lanes of each row at a time.
                     var a0 = ra.loadUnaligned(fromByteOffset: 4 * (r0 * hd + e), as: SIMD16<Float>.self) * c0
                     var a1 = ra.loadUnaligned(fromByteOffset: 4 * (r1 * hd + e), as: SIMD16<Float>.self) * c1
                     var a2 = ra.loadUnaligned(fromByteOffset: 4 * (r2 * hd + e), as: SIMD16<Float>.self) * c2

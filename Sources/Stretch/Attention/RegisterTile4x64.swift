@@ -6,6 +6,20 @@
 /// Every method is `@inline(__always)` so a local `var` of this type is split into registers by the
 /// optimizer (checked in the disassembly: no stack traffic in either loop).
 struct RegisterTile4x64 {
+    /// Whether the sixteen accumulators fit in vector registers: they do in AVX-512's 32 × 512-bit
+    /// registers, not in AVX2's 16 × 256-bit ones (32 halves: the compiler kept 24 on the stack, one load
+    /// and one store per FMA) nor in NEON's 32 × 128-bit ones. Without it the attention loops take 16
+    /// lanes of four rows per pass instead (same per-lane arithmetic, so bit-identical results).
+    /// `scripts/swift-flags.sh` defines `STRETCH_AVX512` with an AVX-512 target CPU.
+    @inline(__always)
+    static var fitsInRegisters: Bool {
+        #if STRETCH_AVX512
+        true
+        #else
+        false
+        #endif
+    }
+
     var a00 = SIMD16<Float>(), a01 = SIMD16<Float>(), a02 = SIMD16<Float>(), a03 = SIMD16<Float>()
     var a10 = SIMD16<Float>(), a11 = SIMD16<Float>(), a12 = SIMD16<Float>(), a13 = SIMD16<Float>()
     var a20 = SIMD16<Float>(), a21 = SIMD16<Float>(), a22 = SIMD16<Float>(), a23 = SIMD16<Float>()

@@ -7,7 +7,13 @@
 static ATTR inline float FN(half)(const uint8_t *p) {
     uint16_t h;
     memcpy(&h, p, 2);
-    return _cvtsh_ss(h);
+    // Through a register that vmovd fills whole. `_cvtsh_ss` and `_mm_cvtsi32_si128` alone let clang emit
+    // vpinsrw into an "undef" register, and it picks an FMA accumulator: every block's scale then waited for
+    // the previous block's FMA (Q5_0 on AVX2 ~15% slower; docs/DESIGN.md, "C kernels"). The empty asm
+    // makes the whole register live, so the zeroing vmovd stays.
+    __m128i v = _mm_cvtsi32_si128(h);
+    __asm__("" : "+x"(v));
+    return _mm_cvtss_f32(_mm_cvtph_ps(v));
 }
 
 static ATTR inline float FN(hsum)(__m256 v) {
@@ -101,16 +107,20 @@ static ATTR inline __m256 FN(q5_0_singles)(const uint8_t *p, const StretchQ8 *x,
     return a0;
 }
 
-static ATTR float FN(q5_0)(const uint8_t *p, const StretchQ8 *x, long blocks) {
+// `off[b]` is block b's offset 2 (s16[2b] + s16[2b + 1]) in every lane, built once per call by FN(rows):
+// one vpsubd with a memory operand instead of two scalar loads, adds, a vmovd and a vpbroadcastd per block
+// (Q5_0 on AVX2 ~20% faster, docs/DESIGN.md "C kernels"). Same integers in the same lanes as FN(q5_0_block).
+static ATTR float FN(q5_0)(const uint8_t *p, const StretchQ8 *x, long blocks, const __m256i *off) {
     const int8_t *xq = x->quants;
     const float *xs = x->scales;
-    const int32_t *s16 = x->sums16;
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
     long b = 0;
     for (; b + 2 <= blocks; b += 2) {
         const uint8_t *q = p + 22 * b;
-        __m256i s0 = FN(q5_0_block)(q, xq + 32 * b, s16 + 2 * b);
-        __m256i s1 = FN(q5_0_block)(q + 22, xq + 32 * b + 32, s16 + 2 * b + 2);
+        __m256i x0 = _mm256_loadu_si256((const __m256i *)(xq + 32 * b));
+        __m256i x1 = _mm256_loadu_si256((const __m256i *)(xq + 32 * b + 32));
+        __m256i s0 = _mm256_sub_epi32(DOT4(FN(q5_0_weights)(q), x0), off[b]);
+        __m256i s1 = _mm256_sub_epi32(DOT4(FN(q5_0_weights)(q + 22), x1), off[b + 1]);
         a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(FN(half)(q) * xs[b]), a0);
         a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(FN(half)(q + 22) * xs[b + 1]), a1);
     }
@@ -129,14 +139,20 @@ static ATTR float FN(q4_K)(const uint8_t *p, const StretchQ8 *x, long blocks) {
         uint8_t sc[8], mn[8];
         stretch_scale_min_k4(q + 4, sc, mn);
         const uint8_t *qs = q + 16;
+        // The eight sub-block scales (d · sc) · xs in one vector, the products the scalar form computes in
+        // the same order, each taken with one permute (~25% faster on AVX2 than eight scalar chains).
+        uint64_t sc8;
+        memcpy(&sc8, sc, 8);
+        __m256 dsc = _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)sc8))));
+        __m256 f8 = _mm256_mul_ps(dsc, _mm256_loadu_ps(xs + 8 * b));
         for (int c = 0; c < 4; c++) {
             long j = 8 * b + 2 * c;
             __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
             __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
             __m256i s0 = DOT4(lo, _mm256_loadu_si256((const __m256i *)(xq + 32 * j)));
             __m256i s1 = DOT4(hi, _mm256_loadu_si256((const __m256i *)(xq + 32 * j + 32)));
-            a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d * (float)sc[2 * c] * xs[j]), a0);
-            a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(d * (float)sc[2 * c + 1] * xs[j + 1]), a1);
+            a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_permutevar8x32_ps(f8, _mm256_set1_epi32(2 * c)), a0);
+            a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_permutevar8x32_ps(f8, _mm256_set1_epi32(2 * c + 1)), a1);
             minSum += dmin * ((float)mn[2 * c] * xsum[j] + (float)mn[2 * c + 1] * xsum[j + 1]);
         }
     }
@@ -156,10 +172,13 @@ static ATTR inline void FN(q6_K_unpack)(const uint8_t *q, int n, __m256i g[4]) {
     g[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(c, 4), m4), _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
 }
 
-static ATTR float FN(q6_K)(const uint8_t *p, const StretchQ8 *x, long blocks) {
+// `off[j]` holds 8 · Σx of each 16-value half of activation block j (lanes 0-3 hold elements 0-15, lanes
+// 4-7 elements 16-31), built once per call by FN(rows): the weights' +32 is taken off in integers, exact, as
+// in FN(q5_0). Scales are formed eight at a time. Both replaced scalar work per block of 32 that left the
+// kernel at ~60% of the AVX2 speed it has now (docs/DESIGN.md "C kernels").
+static ATTR float FN(q6_K)(const uint8_t *p, const StretchQ8 *x, long blocks, const __m256i *off) {
     const int8_t *xq = x->quants;
     const float *xs = x->scales;
-    const int32_t *s16 = x->sums16;
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
     for (long b = 0; b < blocks; b++) {
         const uint8_t *q = p + 210 * b;
@@ -168,17 +187,18 @@ static ATTR float FN(q6_K)(const uint8_t *p, const StretchQ8 *x, long blocks) {
         for (int n = 0; n < 2; n++) {
             __m256i g[4];
             FN(q6_K_unpack)(q, n, g);
+            // Lanes 2k, 2k + 1: (d · xs[j]) · sc of the two halves of activation block j = j0 + k, the
+            // products the scalar form computed, in the same order.
+            long j0 = 8 * b + 4 * n;
+            __m256 xs2 = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_loadu_ps(xs + j0)),
+                                                  _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3));
+            __m256 sc8 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(sc + 8 * n))));
+            __m256 f8 = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(d), xs2), sc8);
             for (int k = 0; k < 4; k++) {
-                long j = 8 * b + 4 * n + k;
-                int si = 8 * n + 2 * k;
-                float f = d * xs[j];
-                float fa = f * (float)sc[si], fb = f * (float)sc[si + 1];
-                // Lanes 0-3 hold elements 0-15, lanes 4-7 elements 16-31: take 32 · Σx of each half off
-                // in integers (8 · Σx per lane), exact, as in q5_0_block.
-                __m256i off = _mm256_setr_epi32(8 * s16[2 * j], 8 * s16[2 * j], 8 * s16[2 * j], 8 * s16[2 * j],
-                                                8 * s16[2 * j + 1], 8 * s16[2 * j + 1], 8 * s16[2 * j + 1], 8 * s16[2 * j + 1]);
-                __m256i s = _mm256_sub_epi32(DOT4(g[k], _mm256_loadu_si256((const __m256i *)(xq + 32 * j))), off);
-                __m256 scale = _mm256_setr_ps(fa, fa, fa, fa, fb, fb, fb, fb);
+                long j = j0 + k;
+                __m256i s = _mm256_sub_epi32(DOT4(g[k], _mm256_loadu_si256((const __m256i *)(xq + 32 * j))), off[j]);
+                __m256 scale = _mm256_permutevar8x32_ps(
+                    f8, _mm256_setr_epi32(2 * k, 2 * k, 2 * k, 2 * k, 2 * k + 1, 2 * k + 1, 2 * k + 1, 2 * k + 1));
                 if (k & 1) a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), scale, a1);
                 else a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), scale, a0);
             }
@@ -513,14 +533,31 @@ static ATTR void FN(rows)(int kind, const uint8_t *w, size_t rowBytes, long rows
         return;
     }
 #endif
+    // Q5_0 and Q6_K take per-block integer offsets from the activation sums; they are the same for every row,
+    // so they are laid out once here as whole vectors (32 bytes per 32 columns: on the stack up to 8,192).
+    __m256i stackOffsets[8192 / 32];
+    __m256i *off = NULL;
+    if (kind == STRETCH_KIND_Q5_0 || kind == STRETCH_KIND_Q6_K) {
+        off = n <= 8192 ? stackOffsets : aligned_alloc(32, (size_t)n);
+        if (!off) {
+            rows_scalar(kind, w, rowBytes, rows, x, y);  // out of memory for a few kilobytes: still correct
+            return;
+        }
+        const int32_t *s16 = x->sums16;
+        for (long j = 0; j < n / 32; j++) {
+            int32_t h0 = s16[2 * j], h1 = s16[2 * j + 1];
+            off[j] = kind == STRETCH_KIND_Q5_0 ? _mm256_set1_epi32(2 * (h0 + h1))
+                                               : _mm256_setr_epi32(8 * h0, 8 * h0, 8 * h0, 8 * h0, 8 * h1, 8 * h1, 8 * h1, 8 * h1);
+        }
+    }
     for (long r = 0; r < rows; r++) {
         const uint8_t *p = w + r * rowBytes;
         for (size_t o = 0; o < rowBytes; o += 64) _mm_prefetch((const char *)(p + ahead + o), _MM_HINT_T0);
         switch (kind) {
         case STRETCH_KIND_Q8_0: y[r] = FN(q8_0)(p, x, n / 32); break;
-        case STRETCH_KIND_Q5_0: y[r] = FN(q5_0)(p, x, n / 32); break;
+        case STRETCH_KIND_Q5_0: y[r] = FN(q5_0)(p, x, n / 32, off); break;
         case STRETCH_KIND_Q4_K: y[r] = FN(q4_K)(p, x, n / 256); break;
-        case STRETCH_KIND_Q6_K: y[r] = FN(q6_K)(p, x, n / 256); break;
+        case STRETCH_KIND_Q6_K: y[r] = FN(q6_K)(p, x, n / 256, off); break;
         case STRETCH_KIND_Q2_K: y[r] = FN(q2_K)(p, x, n / 256); break;
         case STRETCH_KIND_Q3_K: y[r] = FN(q3_K)(p, x, n / 256); break;
         case STRETCH_KIND_IQ4_NL: y[r] = FN(iq4_nl)(p, x, n / 32); break;
@@ -528,4 +565,5 @@ static ATTR void FN(rows)(int kind, const uint8_t *w, size_t rowBytes, long rows
         default: break;
         }
     }
+    if (off != stackOffsets) free(off);
 }

@@ -7,7 +7,8 @@ final class IntegerDotTests: XCTestCase {
     func testIntegerDotMatchesDequantizedOperands() {
         var g = SplitMix64(seed: 7)
         for type in GGMLType.allCases where IntegerDot.supports(type) {
-            for count in [type.blockSize, 896, 4864].filter({ $0 % type.blockSize == 0 }) {
+            // 9,216 columns: over the 8,192 whose per-call offsets fit the kernels' stack buffer.
+            for count in [type.blockSize, 896, 4864, 9216].filter({ $0 % type.blockSize == 0 }) {
                 for _ in 0..<5 {
                     let bytes = TestData.randomRow(type, count: count, &g)
                     let x = TestData.floats(count, -3...3, &g)
@@ -50,10 +51,11 @@ final class IntegerDotTests: XCTestCase {
         var g = SplitMix64(seed: 11)
         // Also an odd number of blocks: the kernels that take blocks in pairs then run their tail; 19 blocks,
         // where the eight-block loops of Q8_0 and Q5_0 are followed by a pair and a single block; 28 (Qwen's
-        // 896-wide rows: three groups of eight and one of four) and 13 (eight, four, one).
+        // 896-wide rows: three groups of eight and one of four) and 13 (eight, four, one); 9,216 columns, past
+        // the per-call offsets' stack buffer.
         let cases = GGMLType.allCases.filter(IntegerDot.supports).flatMap { type in
             [(type, 4864 % type.blockSize == 0 ? 4864 : type.blockSize), (type, 3 * type.blockSize),
-             (type, 19 * type.blockSize), (type, 28 * type.blockSize), (type, 13 * type.blockSize)]
+             (type, 19 * type.blockSize), (type, 28 * type.blockSize), (type, 13 * type.blockSize), (type, 9216)]
         }
         for (type, count) in cases {
             let rows = 3
